@@ -114,7 +114,7 @@ def build() -> str:
             s = round(float(row[j]), 2)
             if s < MIN_SIMILARITY or len(picked) >= MAX_NEIGHBOURS:
                 break
-            picked.append(f"{targets[j]}:{int(round(s * 100))}")
+            picked.append(f"{targets[j]}:{round(s * 100)}")
         lines.append(f"{ch}\t{' '.join(picked)}")
     return "\n".join(lines) + "\n"
 

@@ -79,10 +79,10 @@ def _fold_table() -> dict[int, str]:
 def clean(text: str) -> str:
     """Width, spacing, selectors, hyphens and ヶ: differences of encoding only. Idempotent."""
     text = unicodedata.normalize("NFKC", text)
-    text = _SPACES_AND_SELECTORS.sub("", text)
-    text = text.translate(_char_folds())
-    # Folding can expose new NFKC compositions only in theory; run once more so clean() is idempotent.
-    return unicodedata.normalize("NFKC", text)
+    folded = _SPACES_AND_SELECTORS.sub("", text).translate(_char_folds())
+    # Removing a space or folding a character can expose a new NFKC composition (A + space +
+    # combining mark); normalise again only then, which keeps clean() idempotent cheaply.
+    return folded if folded == text else unicodedata.normalize("NFKC", folded)
 
 
 def fold(text: str) -> str:

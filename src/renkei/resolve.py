@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from .directory import GOVERNMENT_OFFICE, Directory, Entity, HistoricalName
 from .directory import load as load_directory
@@ -36,11 +36,12 @@ from .normalize import clean, data_lines, fold, is_kana, to_katakana, variant_me
 STATUSES = ("exact", "normalized", "variant", "corrected", "merged", "ambiguous", "unresolved")
 RESOLVED = frozenset({"exact", "normalized", "variant", "corrected", "merged"})
 
-SUFFIX_SWAP_COST = 0.5  # 市 written for 町: a whole-character edit, but a common and meaningful one
+SUFFIX_SWAP_COST = 0.4  # 市 written for 町: a whole-character edit, but a common and meaningful one
 SUFFIX_MISSING_COST = 0.4  # 亘理 for 亘理町
 CONNECTOR_COST = 0.5  # dropping or adding ケ, ノ, の, ツ, ー, ・ (駒ケ根 / 駒根)
 CONNECTORS = frozenset("ケノの之ツッー・")
-MARGIN = 0.2  # how much cheaper the best correction must be than the next one
+MARGIN = 0.25  # how much cheaper the best correction must be than the next one
+NATIONAL_MARGIN = 0.35  # without a prefecture the pool is 10x larger, and so is the risk of a namesake
 WEAK_COST = 2.0  # beyond this a candidate is not even worth listing as ambiguous
 MAX_CANDIDATES = 5
 
@@ -210,6 +211,11 @@ def weighted_distance(written: str, official: str) -> tuple[float, list[Edit]]:
             j -= 1
     edits.reverse()
     return round(dist[n][m], 3), edits
+
+
+@lru_cache(maxsize=65536)
+def _cost(written: str, official: str) -> float:
+    return weighted_distance(written, official)[0]
 
 
 _EDIT_WORDS = {
@@ -393,10 +399,17 @@ class Resolver:
                                 if a != b) if len(q.text) == len(hits[0].name) else ""
             note = f"異体字 {changes} / kanji variant".replace("  ", " ")
             return self._answer(name, "variant", hits, [*q.notes, note], pref)
-        # 4. merged
+        # 4. merged, unless a current name is just as close (八尾町 is old, 八尾市 is current)
         merged = self._merged(name, folded, pref, on, q.notes)
         if merged:
-            return merged
+            successors = {m.code for m in merged.candidates}
+            near = [c for c in self.rank(folded, pref, limit=MAX_CANDIDATES)
+                    if c.cost <= SUFFIX_SWAP_COST and c.code not in successors
+                    and self.directory[c.code].parent_code not in successors]  # 浦和区 is part of さいたま市
+            if not near:
+                return merged
+            return Resolution(name, "ambiguous", prefecture=pref, candidates=(*merged.candidates, *near),
+                              reason="; ".join([merged.reason, "現存の類似名あり / a current name is as close"]))
         # 5. corrected, or a report that the name lives in another prefecture
         return self._fuzzy(name, folded, pref, q)
 
@@ -419,12 +432,16 @@ class Resolver:
                 status = "normalized" if clean(m.group("pref")) == written else "variant"
                 if office is not None and office != expected:
                     status = "corrected"
-                return self._answer(name, status, [p], [*notes, f"都道府県の記法 / prefectural government notation: {p.list_name}"], pref)
+                note = f"都道府県の記法 / prefectural government notation: {p.list_name}"
+                return self._answer(name, status, [p], [*notes, note], pref)
         # prefecture prefix: 宮城県亘理郡亘理町
-        for p_clean, p_name in self._pref_names.items():
-            if text.startswith(p_clean) and len(text) > len(p_clean):
+        for size in (3, 4):  # prefecture names are 3 or 4 characters long
+            p_clean = text[:size]
+            p_name = self._pref_names.get(p_clean)
+            if p_name and len(text) > size:
                 if pref and p_name != pref:
-                    notes.append(f"前置の都道府県「{p_name}」は指定の「{pref}」と異なる / prefix names another prefecture")
+                    notes.append(f"前置の都道府県「{p_name}」は指定の「{pref}」と異なる"
+                                 " / prefix names another prefecture")
                 else:
                     notes.append(f"都道府県名「{p_name}」を除去 / prefecture prefix removed")
                     pref = p_name
@@ -462,13 +479,13 @@ class Resolver:
             e = successors[0]
             return Resolution(name, "merged", e.code, e.name, e.prefecture, "; ".join([*notes, reason]),
                               candidates, flags=flags)
-        return Resolution(name, "merged", None, None, pref, "; ".join([*notes, reason, "後継が複数 / several successors"]),
-                          candidates, flags=flags)
+        reason = "; ".join([*notes, reason, "後継が複数 / several successors"])
+        return Resolution(name, "merged", None, None, pref, reason, candidates, flags=flags)
 
     def _fuzzy(self, name: str, folded: str, pref: str | None, q: _Query) -> Resolution:
         ranked = self.rank(folded, pref)
         best = ranked[0] if ranked else None
-        if best and self._acceptable(best, ranked, folded):
+        if best and self._acceptable(best, ranked, MARGIN if pref else NATIONAL_MARGIN):
             e = self.directory[best.code]
             target = e.name if len(folded) > len(e.short_name) else e.short_name
             _, edits = weighted_distance(folded, fold(target))
@@ -494,13 +511,15 @@ class Resolver:
         from rapidfuzz.distance import Levenshtein
 
         keys, entities = self._pools.get(pref) or self._pools[None]
-        max_edits = 1 if len(folded) <= 2 else 2
+        # Short names are compared at one edit: at two, a 3-character name shares only one
+        # character with its "candidates", which is no evidence at all (and costs time).
+        max_edits = 1 if len(folded) <= 3 else 2
         hits = process.extract(folded, keys, scorer=Levenshtein.distance, score_cutoff=max_edits, limit=None)
         best: dict[str, Candidate] = {}
         for key, _, idx in hits:
             e = entities[idx]
-            cost, _ = weighted_distance(folded, key)
-            if folded[-1:] not in _suffixes() and key[:-1] == folded:
+            cost = _cost(folded, key)
+            if key[:-1] == folded and key[-1] in _suffixes():
                 cost = min(cost, SUFFIX_MISSING_COST)
             score = round(max(0.0, 1.0 - cost / max(len(key), len(folded))), 3)
             if e.code not in best or best[e.code].cost > cost:
@@ -513,12 +532,12 @@ class Resolver:
         """The most a correction may cost for an official name of this length."""
         return min(1.0, 0.3 * len(key))
 
-    def _acceptable(self, best: Candidate, ranked: Sequence[Candidate], folded: str) -> bool:
+    def _acceptable(self, best: Candidate, ranked: Sequence[Candidate], margin: float) -> bool:
         e = self.directory[best.code]
         if best.cost > self._limit(fold(e.short_name)):
             return False
         runner_up = next((c for c in ranked[1:] if c.code != best.code), None)
-        return runner_up is None or runner_up.cost - best.cost >= MARGIN
+        return runner_up is None or runner_up.cost - best.cost >= margin
 
     def _exact_elsewhere(self, text: str, folded: str, pref: str) -> list[Entity]:
         hits = self._clean.get(text) or self._folded.get(folded) or []
@@ -568,7 +587,7 @@ class Resolver:
         if len(hits) > 1:
             cands = tuple(Candidate(e.code, e.name, e.prefecture, 1.0) for e in hits)
             return Resolution(name, "ambiguous", prefecture=pref, candidates=cands,
-                              reason="; ".join([*notes, f"同名が{len(hits)}件 / {len(hits)} local governments share this name"]))
+                              reason="; ".join([*notes, f"同名が{len(hits)}件 / {len(hits)} share this name"]))
         e = hits[0]
         if not candidates:
             candidates = (Candidate(e.code, e.name, e.prefecture, 1.0),)
@@ -600,14 +619,15 @@ class Resolver:
         best = r.candidates[0].cost
         close = [c for c in r.candidates if c.cost - best < MARGIN and c.cost <= 1.0]
         fits = [c for c in close if (before is None or before < c.code) and (after is None or c.code < after)]
-        if len(fits) != 1 or len(close) < 2 and r.candidates[0].cost > 1.0:
+        if len(fits) != 1 or (len(close) < 2 and r.candidates[0].cost > 1.0):
             return r
         c = fits[0]
         e = self.directory[c.code]
         lo = self.directory[before].name if before else "先頭 / start"
         hi = self.directory[after].name if after else "末尾 / end"
         status = "corrected" if c.cost > 0 else "normalized"
-        reason = f"{r.reason}; 記載順(コード順)で{lo}と{hi}の間に入るのは{e.name}のみ / only {e.name} fits the code order between {lo} and {hi}"
+        reason = (f"{r.reason}; 記載順(コード順)で{lo}と{hi}の間に入るのは{e.name}のみ"
+                  f" / only {e.name} fits the code order between {lo} and {hi}")
         return replace(r, status=status, code=e.code, name=e.name, prefecture=e.prefecture, reason=reason,
                        flags=(*r.flags, "context"))
 

@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine (Python >= 3.11):
+#   make demo   install into .venv, then check the embedded 令和7年8月1日 list
+#   make test   install into .venv (with test tools), then run ruff and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install data bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/renkei check --default
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+data: install  # rebuild the packaged data from raw/
+	$(BIN)/python scripts/build_data.py
+	$(BIN)/python scripts/build_glyphs.py
+
+bench: install
+	$(BIN)/python bench/bench_resolve.py

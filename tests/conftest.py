@@ -1,0 +1,46 @@
+"""Shared fixtures: the packaged directory, the resolver, and the embedded seed list."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "src" / "renkei" / "data" / "seed" / "000_c5c746091caa1e08.txt"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def directory():
+    from renkei.directory import load
+
+    return load()
+
+
+@pytest.fixture(scope="session")
+def resolver(directory):
+    from renkei.resolve import Resolver
+
+    return Resolver(directory)
+
+
+@pytest.fixture(scope="session")
+def seed_blocks():
+    """The seed as (prefecture, [names]) blocks, read with nothing but the csv module.
+
+    Kept independent of renkei.documents on purpose: the resolver tests must not
+    depend on the reader they help to validate.
+    """
+    blocks: list[tuple[str, list[str]]] = []
+    for line in SEED.read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if len(cells) < 3 or cells[0] == "都道府県":
+            continue
+        names = [c for c in cells[2:] if c.strip()]
+        if cells[0].strip():
+            blocks.append((cells[0].strip(), names))
+        elif blocks:
+            blocks[-1][1].extend(names)
+    return blocks

@@ -1,0 +1,66 @@
+import json
+
+from click.testing import CliRunner
+
+from renkei.cli import cli
+
+
+def run(args, stdin=None):
+    result = CliRunner().invoke(cli, args, input=stdin)
+    return result
+
+
+def test_table_output():
+    result = run(["resolve", "亶理町", "--prefecture", "宮城県"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["input", "status", "code", "name", "prefecture", "reason"]
+    assert lines[2].split()[:5] == ["亶理町", "corrected", "043613", "亘理町", "宮城県"]
+
+
+def test_table_lists_candidates_for_ambiguous_names():
+    result = run(["resolve", "府中市"])
+    assert "candidates: 東京都府中市(132063) 1.00, 広島県府中市(342084) 1.00" in result.output
+
+
+def test_jsonl_contract():
+    stdin = "\n".join([
+        json.dumps({"name": "美幌市", "prefecture": "北海道"}, ensure_ascii=False),
+        json.dumps({"name": "千代田区"}, ensure_ascii=False),
+        "",
+        json.dumps({"name": "府中市"}, ensure_ascii=False),
+    ]) + "\n"
+    result = run(["resolve", "--jsonl"], stdin)
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(rows) == 3  # blank lines are skipped, order is kept
+    for row in rows:
+        assert list(row) == ["input", "prefecture", "status", "code", "name", "reason", "candidates"]
+        for c in row["candidates"]:
+            assert {"code", "name", "score"} <= set(c)
+    assert rows[0] == {
+        "input": "美幌市", "prefecture": "北海道", "status": "corrected", "code": "015431", "name": "美幌町",
+        "reason": "市→町 種別の誤り / wrong type suffix",
+        "candidates": rows[0]["candidates"],
+    }
+    assert rows[0]["candidates"][0] == {"code": "015431", "name": "美幌町", "prefecture": "北海道", "score": 0.867}
+    assert (rows[1]["status"], rows[1]["code"], rows[1]["prefecture"]) == ("exact", "131016", "東京都")
+    assert rows[2]["status"] == "ambiguous" and rows[2]["code"] is None
+
+
+def test_jsonl_bad_line_is_reported_in_place():
+    result = run(["resolve", "--jsonl"], 'not json\n{"name": "港区"}\n')
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert rows[0]["status"] == "unresolved" and "line 1" in rows[0]["reason"]
+    assert rows[1]["code"] == "131032"
+
+
+def test_list_mode_uses_context():
+    result = run(["resolve", "--list", "-p", "福島県", "広野町", "〇葉町", "富岡町"])
+    assert "楢葉町" in result.output
+
+
+def test_no_names_is_a_usage_error():
+    result = run(["resolve"])
+    assert result.exit_code == 2
+    assert "NAMES" in result.output

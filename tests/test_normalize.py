@@ -1,0 +1,53 @@
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from renkei.normalize import clean, fold, is_kana, to_katakana, variant_groups, variant_of
+
+names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+
+
+@given(names)
+def test_clean_is_idempotent(text):
+    assert clean(clean(text)) == clean(text)
+
+
+@given(names)
+def test_fold_is_idempotent(text):
+    assert fold(fold(text)) == fold(text)
+
+
+@given(names)
+def test_fold_keeps_length_of_clean(text):
+    # folding is character for character, so positions in an explanation line up
+    assert len(fold(text)) == len(clean(text))
+
+
+def test_width_spacing_selectors_and_ke():
+    assert clean("　袖ｹ浦市 ") == "袖ケ浦市"
+    assert clean("龍ヶ崎市") == clean("龍ケ崎市") == "龍ケ崎市"
+    assert clean("葛\U000e0100飾区") == "葛飾区"
+    assert clean("ﾆｾｺ町") == "ニセコ町"
+    assert clean("東京都（都庁）") == "東京都(都庁)"
+    assert clean("かすみがうら市") == "かすみがうら市"  # hiragana is left alone
+
+
+def test_variants_are_symmetric():
+    pairs = ["舘館", "曽曾", "檜桧", "瀬瀨", "崎﨑", "崎嵜", "龍竜",
+             "髙高", "澤沢", "邊辺", "邉辺", "島嶋", "島嶌", "濱浜"]
+    for a, b in pairs:
+        assert variant_of(a, b) and variant_of(b, a), (a, b)
+        assert fold(a) == fold(b)
+    assert not variant_of("館", "館")
+
+
+def test_variant_table_is_well_formed():
+    table = variant_groups()
+    assert all(unicodedata.normalize("NFKC", k) == k for k in table)
+    assert all(table.get(v, v) == v for v in table.values())  # representatives map to themselves
+
+
+def test_kana_helpers():
+    assert to_katakana("わたりちょう") == "ワタリチョウ"
+    assert is_kana("さっぽろし") and is_kana("サッポロシ") and not is_kana("札幌市")
