@@ -44,3 +44,14 @@ def seed_blocks():
         elif blocks:
             blocks[-1][1].extend(names)
     return blocks
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir(tmp_path_factory):
+    """Every document format, generated from the seed by tests/fixtures/make_fixtures.py."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import make_fixtures
+
+    return make_fixtures.write_all(tmp_path_factory.mktemp("documents"))

@@ -68,6 +68,62 @@ def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list
             click.echo(f"  {r.input}: candidates: {listed}")
 
 
+def default_list_path() -> str:
+    """The embedded 令和7年8月1日現在 list (北海道〜長野県), exactly as extracted."""
+    from pathlib import Path
+
+    return str(Path(__file__).parent / "data" / "seed" / "000_c5c746091caa1e08.txt")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--default", "use_default", is_flag=True, help="Check the embedded 令和7年8月1日現在 list.")
+@click.option("--format", "fmt", type=click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"]),
+              help="Force the format (sniffed from the bytes by default).")
+@click.option("--encoding", help="Force the text encoding (utf-8, utf-8-sig, cp932, ...).")
+@click.option("--as-of", "as_of", help="The as-of date (ISO or 和暦), overriding the title.")
+@click.option("--json", "as_json", is_flag=True, help="Write the report as JSON (docs/check-json.md).")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | None, as_of: str | None,
+          as_json: bool, strict: bool) -> None:
+    """Validate a published list without writing anything.
+
+    Exit status: 0 when nothing needs review, 1 when something does, 2 when the file
+    cannot be read.
+
+    \b
+    Examples:
+      renkei check --default
+      renkei check 連携自治体一覧.xlsx --json > report.json
+      renkei check list.csv --encoding cp932 --as-of 令和7年8月1日 --strict
+    """
+    from .documents import DocumentError, read
+    from .documents.wareki import parse as parse_date
+    from .validate import check as run_check
+
+    if not file and not use_default:
+        raise click.UsageError("give a FILE, or --default for the embedded list")
+    path = file or default_list_path()
+    iso = None
+    if as_of:
+        iso = parse_date(as_of)
+        if not iso:
+            raise click.BadParameter(f"not a date: {as_of}", param_hint="--as-of")
+    try:
+        document = read(path, format=fmt, encoding=encoding, as_of=iso)
+    except DocumentError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    report = run_check(document)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        from .report_text import render
+
+        click.echo(render(report))
+    sys.exit(report.exit_code(strict))
+
+
 def _resolve_jsonl(resolver) -> None:  # type: ignore[no-untyped-def]
     out = sys.stdout
     for lineno, line in enumerate(sys.stdin, 1):

@@ -1,0 +1,80 @@
+"""Plain data read from documents: positions are kept so every problem can name its cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DocumentError(Exception):
+    """A document that cannot be read, with where: file, sheet or page, row, cell."""
+
+    def __init__(self, message: str, *, file: str = "", sheet: str | None = None, page: int | None = None,
+                 row: int | None = None, col: int | None = None) -> None:
+        self.message, self.file, self.sheet, self.page, self.row, self.col = message, file, sheet, page, row, col
+        super().__init__(str(self))
+
+    @property
+    def where(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet}")
+        if self.page is not None:
+            parts.append(f"page {self.page}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.col is not None:
+            parts.append(f"cell {cell_name(self.row or 1, self.col)}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def cell_name(row: int, col: int) -> str:
+    """Spreadsheet-style cell name, 1-based: (3, 4) → D3."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One non-empty cell as read: 1-based row and column within its sheet or page."""
+
+    text: str
+    row: int
+    col: int
+    sheet: str | None = None
+    page: int | None = None
+
+    @property
+    def where(self) -> str:
+        prefix = f"{self.sheet}!" if self.sheet else (f"p.{self.page} " if self.page else "")
+        return prefix + cell_name(self.row, self.col)
+
+
+@dataclass(slots=True)
+class Block:
+    """One prefecture's block: its first row holds the prefecture and the declared count."""
+
+    prefecture: str  # as written
+    declared: int | None
+    names: list[Cell] = field(default_factory=list)
+    cell: Cell | None = None  # where the prefecture was written
+    rows: list[int] = field(default_factory=list)  # the row numbers the block spans
+
+
+@dataclass(slots=True)
+class PublishedList:
+    """A 特別区連携自治体数一覧 as read from a document, before any resolving."""
+
+    source: str
+    format: str
+    encoding: str | None
+    title: str | None
+    as_of: str | None  # ISO date
+    blocks: list[Block]
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) found while reading
+    sha256: str = ""

@@ -1,0 +1,237 @@
+"""Validate a published list: resolve every name and find what does not add up.
+
+Pure: takes a :class:`PublishedList` and a resolver, returns a :class:`Report`.
+Problems carry a severity: ``error`` needs review (exit 1), ``warning`` fails
+only with ``--strict``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .documents.model import PublishedList
+from .resolve import Resolution, Resolver, default_resolver
+
+NAMES_PER_ROW = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: str  # count_mismatch, rows_lost, duplicate, wrong_prefecture, order, unknown_prefecture, ...
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message, "severity": self.severity}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    row: int
+    col: int
+    where: str  # A1-style, with sheet or page
+    resolution: Resolution
+
+    def as_dict(self) -> dict[str, object]:
+        r = self.resolution
+        return {"row": self.row, "col": self.col, "cell": self.where, "input": r.input, "status": r.status,
+                "code": r.code, "name": r.name, "reason": r.reason,
+                "candidates": [c.as_dict() for c in r.candidates]}
+
+
+@dataclass(slots=True)
+class PrefectureReport:
+    written: str
+    prefecture: str | None  # official name, None when the block's prefecture is unknown
+    code: str | None
+    declared: int | None
+    entries: list[Entry]
+    local_governments: int  # the prefecture's government + municipalities
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def listed(self) -> int:
+        return len(self.entries)
+
+    @property
+    def resolved(self) -> int:
+        return len({e.resolution.code for e in self.entries if e.resolution.resolved})
+
+    @property
+    def coverage(self) -> float | None:
+        return self.resolved / self.local_governments if self.local_governments else None
+
+    @property
+    def needs_review(self) -> list[Entry]:
+        return [e for e in self.entries if e.resolution.needs_review]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "prefecture": self.prefecture or self.written, "written": self.written, "code": self.code,
+            "declared": self.declared, "listed": self.listed, "resolved": self.resolved,
+            "local_governments": self.local_governments,
+            "coverage": round(self.coverage, 4) if self.coverage is not None else None,
+            "entries": [e.as_dict() for e in self.entries if e.resolution.status != "exact"],
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    document: PublishedList
+    prefectures: list[PrefectureReport]
+    missing_prefectures: list[str]
+    problems: list[Problem]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "prefectures": len(self.prefectures),
+            "declared": sum(p.declared or 0 for p in self.prefectures),
+            "listed": sum(p.listed for p in self.prefectures),
+            "resolved": sum(p.resolved for p in self.prefectures),
+            "needs_review": sum(len(p.needs_review) for p in self.prefectures),
+            "errors": sum(1 for p in self.all_problems if p.severity == "error"),
+            "warnings": sum(1 for p in self.all_problems if p.severity == "warning"),
+        }
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return [*self.problems, *(q for p in self.prefectures for q in p.problems)]
+
+    def exit_code(self, strict: bool = False) -> int:
+        t = self.totals
+        if t["needs_review"] or t["errors"] or (strict and t["warnings"]):
+            return 1
+        return 0
+
+    def as_dict(self) -> dict[str, object]:
+        """The documented ``check --json`` contract (docs/check-json.md)."""
+        d = self.document
+        return {
+            "as_of": d.as_of, "source": d.source, "format": d.format, "encoding": d.encoding,
+            "sha256": d.sha256, "title": d.title,
+            "prefectures": [p.as_dict() for p in self.prefectures],
+            "missing_prefectures": self.missing_prefectures,
+            "problems": [p.as_dict() for p in self.problems],
+            "totals": self.totals,
+        }
+
+
+def check(document: PublishedList, resolver: Resolver | None = None) -> Report:
+    """Resolve every name of ``document`` and report what needs review."""
+    resolver = resolver or default_resolver()
+    directory = resolver.directory
+    reports: list[PrefectureReport] = []
+    problems: list[Problem] = [Problem(k, m, "warning") for k, m in document.problems if k != "total"]
+    for block in document.blocks:
+        pref = resolver.prefecture_name(block.prefecture)
+        resolutions = resolver.resolve_list([c.text for c in block.names], pref)
+        entries = [Entry(c.row, c.col, c.where, r) for c, r in zip(block.names, resolutions, strict=True)]
+        pref_entity = directory.prefecture(pref) if pref else None
+        report = PrefectureReport(block.prefecture, pref, pref_entity.code if pref_entity else None,
+                                  block.declared, entries, len(directory.local_governments(pref)) if pref else 0)
+        if pref is None:
+            where = block.cell.where if block.cell else "?"
+            message = f"{where}: 「{block.prefecture}」 is not a prefecture"
+            report.problems.append(Problem("unknown_prefecture", message))
+        report.problems += _count_problems(block.declared, len(entries), block.rows, block.names, pref or "")
+        report.problems += _entry_problems(entries)
+        reports.append(report)
+    problems += _document_problems(reports, directory)
+    present = {r.prefecture for r in reports}
+    missing = [p.name for p in directory.prefectures if p.name not in present]
+    if missing:
+        last = max((directory.prefecture(p).code for p in present if p), default="")
+        tail = all(directory.prefecture(m).code > last for m in missing)
+        what = (f"the document stops at {directory.prefecture(last).name}: {len(missing)} prefectures after it are "
+                "missing (truncated?)") if tail and last else f"{len(missing)} prefectures are missing"
+        problems.append(Problem("missing_prefectures", f"{what}: {'、'.join(missing)}", "warning"))
+    return Report(document, reports, missing, problems)
+
+
+def _count_problems(declared: int | None, listed: int, rows: list[int], names: list, pref: str) -> list[Problem]:
+    if declared is None or declared == listed:
+        return []
+    out = [Problem("count_mismatch", f"{pref}: declared {declared}, listed {listed} ({listed - declared:+d})")]
+    if listed < declared:
+        per_row = Counter(c.row for c in names)
+        full = [r for r in rows if per_row.get(r, 0) >= NAMES_PER_ROW]
+        if per_row and len(full) == len(per_row):
+            lost_rows = -(-(declared - listed) // NAMES_PER_ROW)
+            out.append(Problem("rows_lost", f"{pref}: every row of the block is full ({NAMES_PER_ROW} names) "
+                               f"and {declared - listed} names are missing: about {lost_rows} row(s) were "
+                               "probably lost in extraction", "warning"))
+    else:
+        out.append(Problem("count_mismatch_cause", f"{pref}: more names than declared: a stale count or a "
+                           "duplicated name", "warning"))
+    return out
+
+
+def _entry_problems(entries: list[Entry]) -> list[Problem]:
+    out: list[Problem] = []
+    seen: dict[str, Entry] = {}
+    ordered: list[Entry] = []
+    for e in entries:
+        r = e.resolution
+        if "other_prefecture" in r.flags:
+            out.append(Problem("wrong_prefecture", f"{e.where}: {r.input}: {r.reason}"))
+        if not r.code:
+            continue
+        if r.code in seen:
+            out.append(Problem("duplicate", f"{e.where}: {r.input} repeats {seen[r.code].where} ({r.name})"))
+            continue
+        seen[r.code] = e
+        ordered.append(e)
+    in_order = _longest_increasing([e.resolution.code or "" for e in ordered])
+    for i, e in enumerate(ordered):
+        if i not in in_order:
+            r = e.resolution
+            out.append(Problem("order", f"{e.where}: {r.input} → {r.name} ({r.code}) is out of code order",
+                               "warning"))
+    return out
+
+
+def _longest_increasing(codes: list[str]) -> set[int]:
+    """Indexes of one longest increasing run (not necessarily contiguous): the names in order.
+
+    Flagging everything outside it names the fewest entries that explain the disorder,
+    instead of every name after one misplaced one.
+    """
+    import bisect
+
+    tails: list[str] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(codes)
+    for i, code in enumerate(codes):
+        k = bisect.bisect_left(tails, code)
+        if k == len(tails):
+            tails.append(code)
+            tail_idx.append(i)
+        else:
+            tails[k], tail_idx[k] = code, i
+        prev[i] = tail_idx[k - 1] if k else -1
+    keep: set[int] = set()
+    i = tail_idx[-1] if tail_idx else -1
+    while i >= 0:
+        keep.add(i)
+        i = prev[i]
+    return keep
+
+
+def _document_problems(reports: list[PrefectureReport], directory) -> list[Problem]:  # type: ignore[no-untyped-def]
+    out = []
+    seen: set[str] = set()
+    last = ""
+    for r in reports:
+        if not r.code:
+            continue
+        if r.code in seen:
+            out.append(Problem("duplicate_block", f"{r.prefecture} has more than one block"))
+        seen.add(r.code)
+        if r.code < last:
+            out.append(Problem("block_order", f"{r.prefecture} comes after {directory[last].name}: blocks out of "
+                               "code order", "warning"))
+        last = max(last, r.code)
+    return out

@@ -1,0 +1,68 @@
+"""The validation report on the seed, and the check command's contract."""
+
+import json
+
+from click.testing import CliRunner
+from conftest import SEED
+
+from renkei.cli import cli
+from renkei.documents import read
+from renkei.validate import check
+
+
+def test_seed_report(resolver):
+    report = check(read(SEED), resolver)
+    t = report.totals
+    assert (t["prefectures"], t["declared"], t["listed"], t["resolved"]) == (20, 536, 520, 520)
+    by_pref = {p.prefecture: p for p in report.prefectures}
+    kinds = {p: {q.kind for q in r.problems} for p, r in by_pref.items()}
+    for pref in ("北海道", "宮城県", "茨城県", "群馬県", "新潟県", "長野県"):
+        assert {"count_mismatch", "rows_lost"} <= kinds[pref], pref
+    assert kinds["青森県"] == set()
+    assert by_pref["東京都"].coverage == 1.0
+    assert by_pref["北海道"].local_governments == 180
+    order = [q.message for q in by_pref["北海道"].problems if q.kind == "order"]
+    assert order == ["C7: 美幌市 → 美幌町 (015431) is out of code order"]
+    assert report.missing_prefectures[0] == "岐阜県" and len(report.missing_prefectures) == 27
+    truncated = [p for p in report.problems if p.kind == "missing_prefectures"]
+    assert "stops at 長野県" in truncated[0].message
+    assert report.exit_code() == 1
+
+
+def test_json_contract():
+    result = CliRunner().invoke(cli, ["check", "--default", "--json"])
+    assert result.exit_code == 1
+    d = json.loads(result.output)
+    assert {"as_of", "source", "format", "encoding", "prefectures", "missing_prefectures", "problems",
+            "totals"} <= set(d)
+    p = d["prefectures"][3]
+    assert {"prefecture", "code", "declared", "listed", "resolved", "entries", "problems"} <= set(p)
+    assert (p["prefecture"], p["code"], p["declared"], p["listed"]) == ("宮城県", "040002", 24, 20)
+    entry = next(e for e in p["entries"] if e["input"] == "亶理町")
+    assert {k: entry[k] for k in ("row", "col", "status", "code", "name")} == {
+        "row": 17, "col": 12, "status": "corrected", "code": "043613", "name": "亘理町"}
+    assert set(entry) >= {"row", "col", "input", "status", "code", "name", "reason", "candidates"}
+    assert all(e["status"] != "exact" for q in d["prefectures"] for e in q["entries"])
+
+
+def test_clean_list_exits_0_and_strict(tmp_path):
+    text = "一覧(令和7年8月1日現在)\n都道府県\t自治体数\t名\n東京都\t2\t東京都(都庁)\t千代田区\n"
+    (p := tmp_path / "ok.tsv").write_text(text, encoding="utf-8")
+    assert CliRunner().invoke(cli, ["check", str(p)]).exit_code == 0
+    # 46 prefectures are missing: a warning, which fails only with --strict
+    assert CliRunner().invoke(cli, ["check", str(p), "--strict"]).exit_code == 1
+
+
+def test_duplicates_wrong_prefecture_and_block_order(tmp_path):
+    text = ("都道府県\t自治体数\t名\n宮城県\t3\t仙台市\t仙台市\t飯舘村\n"
+            "岩手県\t1\t盛岡市\n")
+    (p := tmp_path / "bad.tsv").write_text(text, encoding="utf-8")
+    report = check(read(p))
+    kinds = [q.kind for q in report.all_problems]
+    assert "duplicate" in kinds and "wrong_prefecture" in kinds and "block_order" in kinds
+
+
+def test_text_report_lists_positions():
+    result = CliRunner().invoke(cli, ["check", "--default"])
+    assert "L17   亶理町    corrected   043613  亘理町" in result.output
+    assert "totals: declared 536, listed 520, resolved 520" in result.output
