@@ -33,6 +33,12 @@ def test_width_spacing_selectors_and_ke():
     assert clean("かすみがうら市") == "かすみがうら市"  # hiragana is left alone
 
 
+def test_hyphen_and_dot_look_alikes():
+    for dash in "‐‑‒–—―−－ｰ-":
+        assert clean(f"ア{dash}ス") == "アース", repr(dash)
+    assert clean("ア･イ") == clean("ア・イ")
+
+
 def test_variants_are_symmetric():
     pairs = ["舘館", "曽曾", "檜桧", "瀬瀨", "崎﨑", "崎嵜", "龍竜",
              "髙高", "澤沢", "邊辺", "邉辺", "島嶋", "島嶌", "濱浜"]
