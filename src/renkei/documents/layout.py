@@ -77,17 +77,16 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
             continue
         pref_col, count_col, names_col = columns
         first = next((c for c in cells if c.col == pref_col), None)
+        count = next((c for c in cells if c.col == count_col), None)
         if first is not None and _norm(first.text).startswith(NOTE_MARKS):
             problems.append(("note", f"{first.where}: {first.text.strip()}"))
             continue
         if first is not None and _norm(first.text) in TOTAL_LABELS:
-            count = next((c for c in cells if c.col == count_col), None)
             if count is not None:
                 problems.append(("total", f"{count.where}: declared total {parse_count(count, source)}"))
             continue
         names = [c for c in cells if c.col >= names_col and c.col not in (pref_col, count_col)]
         if first is not None:
-            count = next((c for c in cells if c.col == count_col), None)
             declared = parse_count(count, source) if count is not None else None
             current = Block(first.text.strip(), declared, [], first, [first.row])
             blocks.append(current)

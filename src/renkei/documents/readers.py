@@ -17,7 +17,6 @@ from .model import Cell, DocumentError, PublishedList
 
 MAX_BYTES = 20 * 1024 * 1024  # the real lists are a few hundred KB; a bigger file is not one of them
 FORMATS = ("tsv", "csv", "txt", "xlsx", "xls", "pdf")
-ENCODINGS = ("utf-8-sig", "utf-8", "cp932", "shift_jis")
 
 
 def sniff_format(data: bytes, name: str) -> str:
@@ -48,24 +47,20 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
     try:
         return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as utf8_error:
+        line = _line_of(data, utf8_error)
+        # UTF-8 text before the first bad byte means the file mixes encodings
+        mixed = bool(line and line > 1 and any(b >= 0x80 for b in data[: utf8_error.start]))
         try:
             text = data.decode("cp932")
         except UnicodeDecodeError as exc:
-            line = _line_of(data, utf8_error)
-            mixed = line and line > 1 and _has_utf8_text(data[: utf8_error.start])
             what = "mixed encodings (UTF-8 before this line, something else here)" if mixed else \
                 "an unknown encoding: neither UTF-8 nor CP932/Shift_JIS"
             raise DocumentError(f"the text is in {what}; use --encoding to force one", file=file,
                                 row=line) from exc
-        line = _line_of(data, utf8_error)
-        if line and line > 1 and _has_utf8_text(data[: utf8_error.start]):
+        if mixed:
             raise DocumentError("mixed encodings: UTF-8 before this line, CP932 here; save the file in one "
                                 "encoding", file=file, row=line) from None
         return text, "cp932"
-
-
-def _has_utf8_text(prefix: bytes) -> bool:
-    return any(b >= 0x80 for b in prefix)
 
 
 def _line_of(data: bytes, exc: BaseException) -> int | None:
@@ -97,7 +92,7 @@ def xlsx_rows(data: bytes, file: str) -> list[list[Cell]]:
                             file=file) from exc
     rows: list[list[Cell]] = []
     for ws in wb.worksheets:
-        grid = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+        grid = [list(r) for r in ws.iter_rows(values_only=True)]
         rows.extend(grid_rows(grid, sheet=ws.title))
     return rows
 
@@ -163,18 +158,15 @@ def read(path: str | Path, *, format: str | None = None, encoding: str | None = 
     """Read a published summary list in any supported format."""
     path = Path(path)
     file = str(path)
+    try:
+        size = len(data) if data is not None else path.stat().st_size  # stat first: never load a huge file
+    except OSError as exc:
+        raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
+    if size > max_bytes:
+        raise DocumentError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
+                            "(is this really a published list?)", file=file)
     if data is None:
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
-        if size > max_bytes:
-            raise DocumentError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
-                                "(is this really a published list?)", file=file)
         data = path.read_bytes()
-    elif len(data) > max_bytes:
-        raise DocumentError(f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB",
-                            file=file)
     if not data.strip():
         raise DocumentError("the file is empty", file=file)
     fmt = (format or sniff_format(data, path.name)).lower()
