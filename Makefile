@@ -28,3 +28,4 @@ data: install  # rebuild the packaged data from raw/
 
 bench: install
 	$(BIN)/python bench/bench_resolve.py
+	$(BIN)/python bench/bench_registry.py

@@ -55,3 +55,53 @@ def fixtures_dir(tmp_path_factory):
     import make_fixtures
 
     return make_fixtures.write_all(tmp_path_factory.mktemp("documents"))
+
+
+@pytest.fixture(scope="session")
+def make_fixtures():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import make_fixtures
+
+    return make_fixtures
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("RENKEI_TEST_POSTGRES_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail("CI=true but RENKEI_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI")
+        pytest.skip("PostgreSQL tests skipped: RENKEI_TEST_POSTGRES_URL is not set (they run in CI)")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:  # a clean database for every test
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:
+        if IN_CI:
+            raise
+        pytest.skip(f"PostgreSQL tests skipped: cannot reach {url} ({exc.__class__.__name__})")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """An empty database on each backend: SQLite in a temporary folder, and PostgreSQL (always in CI)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    return _postgres_url()
+
+
+@pytest.fixture
+def registry(db_url, directory, resolver):
+    """A registry on each backend, with the embedded list imported (as on first use)."""
+    from renkei.registry import Registry
+
+    reg = Registry.open(db_url, directory=directory, resolver=resolver)
+    yield reg
+    reg.engine.dispose()

@@ -66,3 +66,38 @@ def test_text_report_lists_positions():
     result = CliRunner().invoke(cli, ["check", "--default"])
     assert "L17   亶理町    corrected   043613  亘理町" in result.output
     assert "totals: declared 536, listed 520, resolved 520" in result.output
+
+
+def test_html_and_xlsx_reports(tmp_path):
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from renkei.cli import cli
+
+    html, xlsx = tmp_path / "report.html", tmp_path / "report.xlsx"
+    result = CliRunner().invoke(cli, ["check", "--default", "--html", str(html), "--xlsx", str(xlsx)])
+    assert result.exit_code == 1
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>\n<html lang=\"ja\">")
+    assert page.count('<th scope="row">') == 20  # one row per prefecture block, 北海道〜長野県
+    assert "<td>L17</td><td>亶理町</td><td>誤記訂正</td><td>043613</td><td>亘理町</td>" in page
+    assert "出典：アドレス・ベース・レジストリ（デジタル庁）を加工して作成" in page
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["集計", "要確認の名称", "問題点"]
+    summary = wb["集計"]
+    header_row = next(r for r in summary.iter_rows(values_only=True) if r[0] == "都道府県")
+    assert header_row[:3] == ("都道府県", "コード", "記載件数")
+    names = list(wb["要確認の名称"].iter_rows(values_only=True))
+    assert ("宮城県", "L17", "亶理町", "誤記訂正", "043613", "亘理町") in [r[:6] for r in names]
+
+
+def test_html_report_escapes(tmp_path):
+    from renkei.documents import read
+    from renkei.reports import html
+    from renkei.validate import check
+
+    path = tmp_path / "x.tsv"
+    path.write_text("一覧\n都道府県\t自治体数\t連携事業を実施した区市町村名\n宮城県\t1\t<script>alert(1)</script>\n",
+                    encoding="utf-8")
+    page = html.render(check(read(path)))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

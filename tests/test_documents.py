@@ -79,16 +79,6 @@ def test_wareki_round_trip(d):
     assert parse(format_wareki(d.isoformat())) == d.isoformat()
 
 
-def published_grid(blocks, title="特別区連携自治体数一覧(令和7年8月1日現在)"):
-    """The published layout: 10 names a row, continuation rows with two empty cells."""
-    grid = [[title], ["都道府県", "自治体数", "連携事業を実施した区市町村名"]]
-    for pref, names in blocks:
-        rows = [names[i:i + 10] for i in range(0, len(names), 10)] or [[]]
-        for i, row in enumerate(rows):
-            grid.append(([pref, str(len(names))] if i == 0 else ["", ""]) + row)
-    return grid
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.randoms(use_true_random=False), st.sampled_from(["tsv", "csv", "xlsx"]))
 def test_round_trip_from_the_directory(tmp_path, directory, rng: random.Random, fmt):
@@ -100,7 +90,7 @@ def test_round_trip_from_the_directory(tmp_path, directory, rng: random.Random, 
         members = directory.local_governments(p.name)
         chosen = sorted(rng.sample(members, rng.randint(1, min(25, len(members)))), key=lambda e: e.code)
         blocks.append((p.name, [e.list_name for e in chosen]))
-    grid = published_grid(blocks)
+    grid = make_fixtures.published_grid(blocks)
     path = tmp_path / f"generated.{fmt}"
     if fmt == "xlsx":
         make_fixtures.write_xlsx(grid, path, sheets=1)

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import NoReturn
 
 import click
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="renkei")
-def cli() -> None:
+@click.option("--db", envvar="RENKEI_DATABASE_URL", metavar="PATH|URL",
+              help="The registry: a SQLite path, or a sqlite:/// or postgresql+psycopg:// URL "
+                   "[env RENKEI_DATABASE_URL; default: renkei.sqlite3 in the user's data folder].")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
     """renkei: the registry of partnerships between Tokyo's 23 special wards and
     local governments across Japan (特別区全国連携プロジェクト).
 
@@ -22,7 +27,9 @@ def cli() -> None:
     Examples:
       renkei resolve 亶理町 --prefecture 宮城県
       echo '{"name": "飯館村", "prefecture": "福島県"}' | renkei resolve --jsonl
+      renkei import 一覧.xlsx --note 令和8年版 && renkei diff
     """
+    ctx.obj = {"db": db}
 
 
 @cli.command()
@@ -75,18 +82,64 @@ def default_list_path() -> str:
     return str(Path(__file__).parent / "data" / "seed" / "000_c5c746091caa1e08.txt")
 
 
+FORMAT_CHOICE = click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"])
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr and an exit status; tracebacks are for bugs only."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def parse_as_of(value: str | None, hint: str = "--as-of") -> str | None:
+    from .documents.wareki import parse as parse_date
+
+    if not value:
+        return None
+    iso = parse_date(value)
+    if not iso:
+        raise click.BadParameter(f"not a date: {value}", param_hint=hint)
+    return iso
+
+
+def read_any(path: str, fmt: str | None, encoding: str | None, as_of: str | None, since: str | None = None,
+             until: str | None = None):  # type: ignore[no-untyped-def]
+    """A published list, or the list derived from a project template: either way a PublishedList."""
+    from pathlib import Path
+
+    from .documents import read
+    from .documents.projects import ProjectFile, read_projects, sniff_projects
+
+    if Path(path).is_file() and sniff_projects(path):
+        from .aggregate import derive_list
+
+        info = ProjectFile(path, "")
+        document = derive_list(read_projects(path, format=fmt, encoding=encoding, info=info), source=path,
+                               since=since, until=until, as_of=as_of or until, sha256=info.sha256)
+        document.format, document.encoding = f"projects/{info.format}", info.encoding
+        return document
+    return read(path, format=fmt, encoding=encoding, as_of=as_of)
+
+
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--default", "use_default", is_flag=True, help="Check the embedded 令和7年8月1日現在 list.")
-@click.option("--format", "fmt", type=click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"]),
-              help="Force the format (sniffed from the bytes by default).")
+@click.option("--format", "fmt", type=FORMAT_CHOICE, help="Force the format (sniffed from the bytes by default).")
 @click.option("--encoding", help="Force the text encoding (utf-8, utf-8-sig, cp932, ...).")
 @click.option("--as-of", "as_of", help="The as-of date (ISO or 和暦), overriding the title.")
+@click.option("--since", help="Project templates: count projects active on or after this date.")
+@click.option("--until", help="Project templates: count projects active on or before this date.")
 @click.option("--json", "as_json", is_flag=True, help="Write the report as JSON (docs/check-json.md).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write the report as HTML here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Also write the report as XLSX here.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | None, as_of: str | None,
-          as_json: bool, strict: bool) -> None:
-    """Validate a published list without writing anything.
+          since: str | None, until: str | None, as_json: bool, html_path: str | None, xlsx_path: str | None,
+          strict: bool) -> None:
+    """Validate a published list, or a project template, without writing anything.
+
+    A project template (see `renkei template`) is checked as the summary list derived
+    from it: the distinct partners per prefecture of the projects in the period.
 
     Exit status: 0 when nothing needs review, 1 when something does, 2 when the file
     cannot be read.
@@ -95,33 +148,59 @@ def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | 
     Examples:
       renkei check --default
       renkei check 連携自治体一覧.xlsx --json > report.json
+      renkei check 一覧.pdf --html report.html --xlsx report.xlsx
       renkei check list.csv --encoding cp932 --as-of 令和7年8月1日 --strict
+      renkei check 連携事業.xlsx --since 2025-04-01 --until 2026-03-31
     """
-    from .documents import DocumentError, read
-    from .documents.wareki import parse as parse_date
+    from pathlib import Path
+
+    from .documents import DocumentError
     from .validate import check as run_check
 
     if not file and not use_default:
         raise click.UsageError("give a FILE, or --default for the embedded list")
     path = file or default_list_path()
-    iso = None
-    if as_of:
-        iso = parse_date(as_of)
-        if not iso:
-            raise click.BadParameter(f"not a date: {as_of}", param_hint="--as-of")
     try:
-        document = read(path, format=fmt, encoding=encoding, as_of=iso)
+        document = read_any(path, fmt, encoding, parse_as_of(as_of), parse_as_of(since, "--since"),
+                            parse_as_of(until, "--until"))
     except DocumentError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc))
     report = run_check(document)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        from .report_text import render
+        from .reports.text import render
 
         click.echo(render(report))
+    if html_path:
+        from .reports import html
+
+        Path(html_path).write_text(html.render(report), encoding="utf-8")
+    if xlsx_path:
+        from .reports import xlsx
+
+        Path(xlsx_path).write_bytes(xlsx.render(report))
     sys.exit(report.exit_code(strict))
+
+
+@cli.command()
+@click.argument("out", default=".", type=click.Path(file_okay=False))
+def template(out: str) -> None:
+    """Write the blank ward project template (XLSX and CSV) into OUT.
+
+    Columns: 区, 連携先都道府県, 連携先, 事業名, 分野, 年度, 開始日, 終了日, 概要, 出典URL.
+    Several wards or partners go in one cell, separated by 、 or ・. The XLSX has a
+    記入方法 sheet and a drop-down for 分野. See docs/project-template.md.
+
+    \b
+    Examples:
+      renkei template
+      renkei template ~/Desktop/renkei
+    """
+    from .documents.projects import write_template
+
+    for path in write_template(out):
+        click.echo(str(path))
 
 
 def _resolve_jsonl(resolver) -> None:  # type: ignore[no-untyped-def]
@@ -145,6 +224,8 @@ def _resolve_jsonl(resolver) -> None:  # type: ignore[no-untyped-def]
 def main() -> None:
     cli(prog_name="renkei")
 
+
+from . import cli_registry  # noqa: E402, F401  (registers the registry commands on `cli`)
 
 if __name__ == "__main__":
     main()

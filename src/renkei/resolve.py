@@ -361,6 +361,20 @@ class Resolver:
         return replace(result, input=name, given_prefecture=given,
                        prefecture=result.prefecture or pref or given)
 
+    def resolve_cached(self, name: str, prefecture: str | None = None) -> Resolution:
+        """:meth:`resolve`, remembered: project files repeat the same few hundred names thousands of times.
+
+        Resolutions are immutable, so sharing them is safe; the memo is bounded.
+        """
+        key = (name, prefecture)
+        memo = self.__dict__.setdefault("_memo", {})
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) >= 100_000:
+                memo.clear()
+            hit = memo[key] = self.resolve(name, prefecture)
+        return hit
+
     # -- the levels ----------------------------------------------------------------------------
 
     def _resolve(self, name: str, pref: str | None, notes: list[str], on: str | None) -> Resolution:

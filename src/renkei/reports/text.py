@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .textfmt import table
-from .validate import Report
+from ..textfmt import table
+from ..validate import Report
 
 
 def render(report: Report) -> str:

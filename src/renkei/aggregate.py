@@ -1,0 +1,87 @@
+"""Derive the summary list from ward project records.
+
+The 特別区連携自治体数一覧 is, by definition, the distinct partner governments per
+prefecture that carried out at least one project in the period. This module builds
+that list from :class:`ProjectRecord`\\ s as a :class:`PublishedList`, so a derived
+list goes through the same validation, registry and publishers as a published one.
+Pure: records and a resolver in, plain data out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .documents.model import Block, Cell, DocumentError, PublishedList
+from .documents.projects import ProjectRecord
+from .resolve import Resolution, Resolver, default_resolver
+
+TOKYO = "東京都"
+
+
+@dataclass(frozen=True, slots=True)
+class WardRef:
+    code: str
+    name: str
+    written: str
+
+
+def resolve_wards(record: ProjectRecord, resolver: Resolver, file: str = "") -> list[WardRef]:
+    """The record's wards as 特別区 codes; a name that is not one of the 23 wards is an error at its cell."""
+    out = []
+    cell = record.ward_cell
+    for written in record.wards:
+        r = resolver.resolve_cached(written, TOKYO)
+        entity = resolver.directory.get(r.code) if r.code else None
+        if entity is None or entity.kind != "special_ward":
+            raise DocumentError(f"区: 「{written}」 is not one of the 23 special wards", file=file,
+                                sheet=record.sheet, row=record.row, col=cell.col if cell else None)
+        out.append(WardRef(entity.code, entity.name, written))
+    return out
+
+
+def partner_prefecture(record: ProjectRecord, cell: Cell, resolver: Resolver) -> str | None:
+    """The partner's prefecture: the 連携先都道府県 cell, else the prefecture of the name, if unique."""
+    pref = resolver.prefecture_name(record.partner_prefecture)
+    if pref:
+        return pref
+    r = resolver.resolve_cached(cell.text)
+    return r.prefecture if r.resolved else None
+
+
+def derive_list(records: Iterable[ProjectRecord], *, source: str, resolver: Resolver | None = None,
+                since: str | None = None, until: str | None = None, as_of: str | None = None,
+                format: str = "projects", sha256: str = "") -> PublishedList:
+    """Distinct partners per prefecture of the projects active between ``since`` and ``until``.
+
+    Blocks come in prefecture code order; within a block the prefectural government comes first,
+    then municipalities in code order, then names that did not resolve (kept as written, never dropped).
+    Each name keeps the cell it was first written in, so the report points into the project file.
+    """
+    resolver = resolver or default_resolver()
+    found: dict[str, dict[str, tuple[Cell, Resolution]]] = {}
+    unknown: list[Cell] = []
+    for record in records:
+        if not record.active_in(since, until):
+            continue
+        for cell in record.partners:
+            pref = partner_prefecture(record, cell, resolver)
+            if pref is None:
+                unknown.append(cell)
+                continue
+            r = resolver.resolve_cached(cell.text, pref)
+            key = r.code or f"?{r.input}"
+            found.setdefault(pref, {}).setdefault(key, (cell, r))
+    directory = resolver.directory
+    blocks = []
+    for pref in sorted(found, key=lambda p: directory.prefecture(p).code):  # type: ignore[union-attr]
+        items = sorted(found[pref].items(), key=lambda kv: (kv[0].startswith("?"), kv[0]))
+        names = [cell for _, (cell, _) in items]
+        blocks.append(Block(pref, len(names), names, None, sorted({c.row for c in names})))
+    problems = [("prefecture", f"{c.where}: 「{c.text}」: no 連携先都道府県, and the name alone does not say "
+                 "which prefecture") for c in unknown]
+    title = "連携事業から集計"
+    if since or until:
+        title += f"({since or ''}〜{until or ''})"
+    return PublishedList(source=source, format=format, encoding=None, title=title, as_of=as_of or until,
+                         blocks=blocks, problems=problems, sha256=sha256)

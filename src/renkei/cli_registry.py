@@ -1,0 +1,381 @@
+"""Registry commands: db, import, snapshots, show, review, diff, export, load.
+
+Thin: each opens the registry (migrating it and importing the embedded list on first
+use), calls one method, and prints. Refusals print one line and exit 1; unreadable
+files exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .cli import FORMAT_CHOICE, cli, fail, parse_as_of
+
+
+def open_registry(ctx: click.Context, *, seed: bool = True):  # type: ignore[no-untyped-def]
+    from .registry import Registry, RegistryError
+
+    try:
+        return Registry.open(ctx.obj.get("db") if ctx.obj else None, seed=seed)
+    except RegistryError as exc:
+        fail(str(exc), 1)
+    except Exception as exc:  # a database that cannot be reached: one line, not a traceback
+        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+            fail(f"cannot open the registry: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        raise
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    from .documents import DocumentError
+    from .registry import RegistryError
+
+    try:
+        yield
+    except DocumentError as exc:
+        fail(str(exc), 2)
+    except RegistryError as exc:
+        fail(str(exc), 1)
+
+
+@contextmanager
+def progress_bar(label: str, show: bool) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr for long imports (rows done; the total is not known up front)."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done: bar.update(task, completed=done)
+
+
+@cli.group()
+def db() -> None:
+    """Create or migrate the registry database."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create the database, or migrate it to the current schema (Alembic).
+
+    \b
+    Examples:
+      renkei db upgrade
+      renkei --db postgresql+psycopg://renkei@localhost/renkei db upgrade
+    """
+    from .registry import database
+
+    url = database.database_url(ctx.obj.get("db"))
+    engine = database.make_engine(url)
+    try:
+        before, after = database.upgrade(engine)
+    except Exception as exc:
+        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
+            fail(f"cannot open the registry: {str(exc).splitlines()[0]}")
+        raise
+    click.echo(f"{engine.url.render_as_string(hide_password=True)}: schema {before or 'none'} → {after}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=FORMAT_CHOICE, help="Force the format (sniffed by default).")
+@click.option("--encoding", help="Force the text encoding.")
+@click.option("--as-of", "as_of", help="The as-of date (ISO or 和暦), overriding the title.")
+@click.option("--since", help="Project templates: projects active on or after this date.")
+@click.option("--until", help="Project templates: projects active on or before this date.")
+@click.option("--note", default="", help="A note stored with the snapshot.")
+@click.option("--by", "imported_by", help="Who imports it [default: $RENKEI_USER or the login name].")
+@click.pass_context
+def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None, as_of: str | None,
+            since: str | None, until: str | None, note: str, imported_by: str | None) -> None:
+    """Import a published list, or a ward project template, as a new snapshot.
+
+    The file is validated as `renkei check` does; names decided earlier in `renkei review`
+    are applied again. The import is one transaction: on any error nothing is written.
+
+    \b
+    Examples:
+      renkei import 特別区連携自治体数一覧_R8.xlsx --note 令和8年版
+      renkei import list.csv --as-of 令和8年8月1日
+      renkei import 連携事業.xlsx --since 2025-04-01 --until 2026-03-31
+    """
+    reg = open_registry(ctx)
+    large = Path(file).stat().st_size > 256 * 1024
+    with refusals(), progress_bar("importing", large) as progress:
+        result = reg.import_file(file, format=fmt, encoding=encoding, as_of=parse_as_of(as_of), note=note,
+                                 imported_by=imported_by, since=parse_as_of(since, "--since"),
+                                 until=parse_as_of(until, "--until"), progress=progress)
+    s = result.snapshot
+    t = result.report.totals
+    projects = f", {result.projects} projects" if result.projects else ""
+    click.echo(f"snapshot #{s.id} ({s.as_of or 'no date'}): {s.partners} partners, {t['listed']} names{projects}; "
+               f"{s.needs_review} need review"
+               + (f" ({result.reused_decisions} earlier decisions applied)" if result.reused_decisions else ""))
+    if s.needs_review:
+        click.echo("run `renkei review` to decide them")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.pass_context
+def snapshots(ctx: click.Context, as_json: bool) -> None:
+    """List the snapshots in the registry, oldest first.
+
+    \b
+    Example:
+      renkei snapshots
+    """
+    reg = open_registry(ctx)
+    snaps = reg.snapshots()
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in snaps], ensure_ascii=False, indent=2))
+        return
+    from .textfmt import table
+
+    click.echo(table(["id", "as of", "kind", "source", "declared", "listed", "partners", "review", "imported",
+                      "by", "note"],
+                     [(s.id, s.as_of, s.kind, s.source, s.declared, s.listed, s.partners, s.needs_review,
+                       s.imported_at[:16], s.imported_by, s.note) for s in snaps]))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@click.pass_context
+def show(ctx: click.Context, query: str, as_json: bool) -> None:
+    """Where a prefecture, a local government or a ward appears: snapshots, wards and projects.
+
+    QUERY is a prefecture (宮城県, 04), a name (亘理町, even misspelt), or a code (043613).
+
+    \b
+    Examples:
+      renkei show 宮城県
+      renkei show 亶理町
+      renkei show 131032
+    """
+    reg = open_registry(ctx)
+    with refusals():
+        found = reg.show(query)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    from .textfmt import table
+
+    if found["type"] == "prefecture":
+        click.echo(f"{found['name']} ({found['code']}): {found['local_governments']} local governments")
+        click.echo(table(["snapshot", "as of", "declared", "partners"],
+                         [(s["snapshot"], s["as_of"], s["declared"], s["partners"]) for s in found["snapshots"]]))
+        names = "、".join(p["name"] for p in found["partners"])
+        click.echo(f"partners in the latest snapshot: {names or '-'}")
+        return
+    click.echo(f"{found['name']} ({found['kana']}) {found['code']}: {found['prefecture']}, {found['kind']}")
+    if found["resolved_from"]:
+        r = found["resolved_from"]
+        click.echo(f"  「{r['input']}」 → {r['name']}: {r['status']} {r['reason'] or ''}")
+    if found["url"]:
+        click.echo(f"  {found['url']}")
+    click.echo(table(["snapshot", "as of", "written", "status", "cell"],
+                     [(s["snapshot"], s["as_of"], s["written"], s["status"], s["cell"]) for s in found["snapshots"]])
+               if found["snapshots"] else "  not listed in any snapshot")
+    if found["wards"]:
+        click.echo("wards: " + "、".join(w["name"] for w in found["wards"]))
+    for p in found["projects"]:
+        wards = "・".join(n for _, n in ((w["code"], w["name"]) for w in p["wards"]))
+        click.echo(f"  [{p['fiscal_year'] or '-'}] #{p['id']} {p['title']} ({p['field'] or '-'}; {wards})")
+
+
+@cli.command()
+@click.option("--accept", "accepts", multiple=True, metavar="N",
+              help="Accept the suggested correction of item N (repeatable; 'all' for every correction).")
+@click.option("--choose", "chooses", multiple=True, metavar="N=CODE",
+              help="Resolve item N to CODE: one of its candidates, or any code (repeatable).")
+@click.option("--reject", "rejects", multiple=True, metavar="N",
+              help="Item N is not a local government: it is kept as written, with no partner.")
+@click.option("-i", "--interactive", is_flag=True, help="Go through the items one by one.")
+@click.option("--by", "actor", help="Who decides [default: $RENKEI_USER or the login name].")
+@click.option("--json", "as_json", is_flag=True, help="List the items as JSON.")
+@click.pass_context
+def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...], rejects: tuple[str, ...],
+           interactive: bool, actor: str | None, as_json: bool) -> None:
+    """List the names that need review, and decide them.
+
+    A decision is stored for the (prefecture, written name) and applied to every
+    snapshot, and again at every later import: nobody reviews the same typo twice.
+
+    \b
+    Examples:
+      renkei review                       # numbered list with candidates
+      renkei review --accept 1 --accept 3
+      renkei review --accept all          # every 'corrected' and 'merged' suggestion
+      renkei review --choose 2=043613
+      renkei review -i
+    """
+    reg = open_registry(ctx)
+    items = reg.review_queue()
+    decided = 0
+    with refusals():
+        if accepts or chooses or rejects:
+            pick = _picker(items)
+            for key in accepts:
+                targets = [i for i in items if i.code] if key == "all" else [pick(key)]
+                for item in targets:
+                    if not item.code:
+                        fail(f"item {key} ({item.written}) has no suggestion; use --choose {key}=CODE", 1)
+                    decided += reg.decide(item.pref_code, item.written, code=item.code, action="accept", actor=actor)
+            for spec in chooses:
+                key, _, code = spec.partition("=")
+                item = pick(key)
+                action = "choose" if any(c["code"] == code for c in item.candidates) else "manual"
+                decided += reg.decide(item.pref_code, item.written, code=code.strip(), action=action, actor=actor)
+            for key in rejects:
+                item = pick(key)
+                decided += reg.decide(item.pref_code, item.written, code=None, action="reject", actor=actor)
+            click.echo(f"{decided} entries updated; {len(reg.review_queue())} names still need review")
+            return
+        if interactive:
+            _interactive(reg, items, actor)
+            return
+    if as_json:
+        click.echo(json.dumps([{"item": n, "prefecture": i.prefecture, "pref_code": i.pref_code,
+                                "written": i.written, "status": i.status, "code": i.code, "name": i.name,
+                                "reason": i.reason, "candidates": i.candidates,
+                                "occurrences": [{"snapshot": s, "cell": c} for s, c in i.occurrences]}
+                               for n, i in enumerate(items, 1)], ensure_ascii=False, indent=2))
+        return
+    if not items:
+        click.echo("nothing needs review")
+        return
+    for n, i in enumerate(items, 1):
+        where = ", ".join(f"#{s} {c}" for s, c in i.occurrences)
+        suggestion = f"→ {i.name} ({i.code})" if i.code else "→ ?"
+        click.echo(f"{n:>3}. {i.prefecture} 「{i.written}」 {suggestion}  [{i.status}] {i.reason}  ({where})")
+        for c in i.candidates[:5]:
+            click.echo(f"       {c['code']} {c['prefecture']}{c['name']} {c['score']:.2f}")
+    sys.exit(1)
+
+
+def _picker(items):  # type: ignore[no-untyped-def]
+    from .registry import RegistryError
+
+    def pick(key: str):  # type: ignore[no-untyped-def]
+        if not key.strip().isdigit() or not 1 <= int(key) <= len(items):
+            raise RegistryError(f"no review item {key!r}; `renkei review` numbers them 1–{len(items)}")
+        return items[int(key) - 1]
+
+    return pick
+
+
+def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-untyped-def]
+    for n, i in enumerate(items, 1):
+        click.echo(f"\n{n}/{len(items)} {i.prefecture} 「{i.written}」 [{i.status}] {i.reason}")
+        for k, c in enumerate(i.candidates[:9], 1):
+            click.echo(f"  {k}. {c['code']} {c['prefecture']}{c['name']} {c['score']:.2f}")
+        answer = click.prompt("a=accept, 1-9=candidate, c=type a code, r=reject, s=skip, q=quit",
+                              default="a" if i.code else "s").strip()
+        if answer == "q":
+            break
+        if answer == "a" and i.code:
+            reg.decide(i.pref_code, i.written, code=i.code, action="accept", actor=actor)
+        elif answer.isdigit() and 1 <= int(answer) <= len(i.candidates[:9]):
+            reg.decide(i.pref_code, i.written, code=i.candidates[int(answer) - 1]["code"], action="choose",
+                       actor=actor)
+        elif answer == "c":
+            reg.decide(i.pref_code, i.written, code=click.prompt("code").strip(), action="manual", actor=actor)
+        elif answer == "r":
+            reg.decide(i.pref_code, i.written, code=None, action="reject", actor=actor)
+
+
+@cli.command()
+@click.argument("a", required=False)
+@click.argument("b", required=False)
+@click.option("--json", "fmt", flag_value="json", help="JSON.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV, one row per change.")
+@click.option("--markdown", "fmt", flag_value="markdown", help="Markdown (Japanese headings).")
+@click.pass_context
+def diff(ctx: click.Context, a: str | None, b: str | None, fmt: str | None) -> None:
+    """What changed between snapshots A and B (default: the last two).
+
+    A and B are snapshot ids (3 or #3), as-of dates (2025-08-01, 令和7年8月1日), or
+    'latest' / 'previous'.
+
+    \b
+    Examples:
+      renkei diff
+      renkei diff 1 2 --markdown > 差分.md
+      renkei diff 2024-08-01 2025-08-01 --csv > diff.csv
+    """
+    from .reports import diff as render
+
+    reg = open_registry(ctx)
+    with refusals():
+        d = reg.diff(a, b)
+    out = {"json": render.json_text, "csv": render.csv_text, "markdown": render.markdown}.get(fmt or "", render.text)
+    click.echo(out(d), nl=fmt != "csv")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "sqlite"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (JSON goes to stdout by default).")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: str | None) -> None:
+    """A lossless backup of the whole registry, as JSON or as a SQLite file.
+
+    \b
+    Examples:
+      renkei export > backup.json
+      renkei export --format sqlite -o renkei.sqlite3
+    """
+    reg = open_registry(ctx)
+    if fmt == "sqlite":
+        if not output:
+            raise click.UsageError("--format sqlite needs -o FILE")
+        from .registry.backup import export_sqlite
+
+        counts = export_sqlite(reg, output)
+        click.echo(f"{output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        return
+    text = json.dumps(reg.dump(), ensure_ascii=False, indent=1)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Replace everything already in the registry.")
+@click.pass_context
+def load(ctx: click.Context, file: str, replace: bool) -> None:
+    """Restore a backup made by `renkei export` (JSON or SQLite).
+
+    \b
+    Examples:
+      renkei --db new.sqlite3 load backup.json
+      renkei load renkei.sqlite3 --replace
+    """
+    from .registry import Registry
+
+    reg = open_registry(ctx, seed=False)
+    with refusals():
+        if Path(file).read_bytes()[:16].startswith(b"SQLite format 3"):
+            data = Registry(str(file)).dump()
+        else:
+            try:
+                data = json.loads(Path(file).read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                from .documents import DocumentError
+
+                raise DocumentError(f"not a JSON backup ({exc})", file=file) from exc
+        counts = reg.load(data, replace=replace)
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items() if v))

@@ -1,0 +1,330 @@
+"""Ward-level project records (各特別区と全国市町村等連携事業一覧): the template and its reader.
+
+One row is one project. A project may involve several wards or several partners:
+they are written in one cell, separated by 、 or ・ (also , ， / and ／). The reader
+streams rows, so a file of tens of thousands of projects is read in bounded memory,
+and every bad cell is a :class:`DocumentError` naming the file, sheet, row and cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from . import wareki
+from .model import Cell, DocumentError
+from .readers import decode, sniff_format
+
+# (column, meaning, example) — the template, its documentation and the reader share this table.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("区", "the ward(s): 港区, or several: 港区・中央区", "港区"),
+    ("連携先都道府県", "the partner's prefecture", "宮城県"),
+    ("連携先", "the partner government(s), separated by 、 or ・", "亘理町"),
+    ("事業名", "the project's name", "みなと区民まつりでの物産展"),
+    ("分野", "one of the fields below", "産業・物産"),
+    ("年度", "the fiscal year: 2025, 令和7年度 or R7", "令和7年度"),
+    ("開始日", "the start date: 2025-10-04 or 令和7年10月4日", "2025-10-04"),
+    ("終了日", "the end date (blank for a one-day or open-ended project)", "2025-10-05"),
+    ("概要", "a short summary", "亘理町の特産品を販売"),
+    ("出典URL", "where the project is published", "https://www.city.minato.tokyo.jp/"),
+)
+HEADERS = tuple(c[0] for c in COLUMNS)
+REQUIRED = ("区", "連携先", "事業名")
+FIELDS = ("産業・物産", "観光", "文化・スポーツ", "防災・災害支援", "環境・森林", "教育・体験", "移住・定住",
+          "健康・福祉", "その他")
+SEPARATORS = re.compile(r"[、・,，/／;；]")
+MAX_PROJECT_BYTES = 200 * 1024 * 1024  # 20,000 rows are a few MB; this is a guard, not a target
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    """One project row as written, with the cells it came from (for positions in reports)."""
+
+    row: int
+    sheet: str | None
+    wards: tuple[str, ...]
+    partner_prefecture: str
+    partners: tuple[Cell, ...]  # one Cell per partner, all at the 連携先 cell's position
+    title: str
+    field: str | None
+    fiscal_year: int | None
+    start: str | None  # ISO date
+    end: str | None
+    summary: str
+    url: str
+    ward_cell: Cell | None = None
+
+    @property
+    def period(self) -> tuple[str | None, str | None]:
+        """The dates the project ran: its own dates, else its fiscal year (4月1日〜3月31日)."""
+        if self.start or self.end:
+            return self.start or self.end, self.end or self.start
+        if self.fiscal_year:
+            return f"{self.fiscal_year}-04-01", f"{self.fiscal_year + 1}-03-31"
+        return None, None
+
+    def active_in(self, since: str | None, until: str | None) -> bool:
+        start, end = self.period
+        if until and start and start > until:
+            return False
+        return not (since and end and end < since)
+
+
+@dataclass(slots=True)
+class ProjectFile:
+    """A project file's identity, filled in while its records are read."""
+
+    source: str
+    format: str
+    encoding: str | None = None
+    sha256: str = ""
+    rows: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def split_names(text: str) -> list[str]:
+    """「港区・中央区」 → ['港区', '中央区'] (any of 、・,，/／;；)."""
+    return [p.strip() for p in SEPARATORS.split(text) if p.strip()]
+
+
+def parse_fiscal_year(text: str) -> int | None:
+    """2025 / 2025年度 / 令和7年度 / R7 / 令和元年度 → 2025 (and so on); None if not a year."""
+    t = "".join(unicodedata.normalize("NFKC", text).split())
+    m = re.fullmatch(r"(令和|平成|昭和|[RHS])(元|\d{1,2})(?:年度?)?", t)
+    if m:
+        return wareki.ERAS[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
+    m = re.fullmatch(r"(\d{4})(?:年度?)?", t)
+    return int(m.group(1)) if m and 1900 < int(m.group(1)) < 2200 else None
+
+
+def is_project_header(texts: list[str]) -> bool:
+    norm = {"".join(unicodedata.normalize("NFKC", t).split()) for t in texts}
+    return all(h in norm for h in REQUIRED)
+
+
+def sniff_projects(path: str | Path, data: bytes | None = None) -> bool:
+    """True when the file's first rows hold the template's header (区, 連携先, 事業名). Reads only the head."""
+    try:
+        rows = _raw_rows(Path(path), data, None, None, limit=20)
+        return any(is_project_header([v for _, v in cells]) for _, _, cells in rows)
+    except (DocumentError, OSError):
+        return False
+
+
+def read_projects(path: str | Path, *, format: str | None = None, encoding: str | None = None,
+                  data: bytes | None = None, info: ProjectFile | None = None) -> Iterator[ProjectRecord]:
+    """Stream the project records of a template file (CSV/TSV/XLSX). Raises DocumentError.
+
+    Given a path, the file is read as it is parsed, never whole: memory stays flat with the number of rows.
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        size = len(data) if data is not None else path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
+    if size > MAX_PROJECT_BYTES:
+        raise DocumentError(f"the file is larger than {MAX_PROJECT_BYTES // 10**6} MB", file=file)
+    if not _head(path, data).strip():
+        raise DocumentError("the file is empty", file=file)
+    info = info if info is not None else ProjectFile(file, "")
+    info.sha256 = _sha256(path, data)
+    columns: dict[str, int] | None = None
+    found = False
+    current_sheet: str | None = None
+    for sheet, row, cells in _raw_rows(path, data, format, encoding, info=info):
+        if sheet != current_sheet:  # each sheet has its own header; a sheet without one (a guide) is skipped
+            current_sheet, columns = sheet, None
+        if columns is None:
+            texts = ["".join(unicodedata.normalize("NFKC", v).split()) for _, v in cells]
+            if is_project_header(texts):
+                columns = {t: c for (c, _), t in zip(cells, texts, strict=True) if t in HEADERS}
+                found = True
+            continue
+        values = {h: v.strip() for c, v in cells for h, hc in columns.items() if c == hc}
+        if not any(values.values()):
+            continue
+        info.rows += 1
+        yield _record(values, columns, file, sheet, row)
+    if not found:
+        raise DocumentError(f"no header row with the template's columns ({', '.join(REQUIRED)}) was found; "
+                            "use `renkei template` for a blank template", file=file)
+
+
+def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: str | None,
+            row: int) -> ProjectRecord:
+    def fail(column: str, message: str) -> DocumentError:
+        return DocumentError(f"{column}: {message}", file=file, sheet=sheet, row=row, col=columns.get(column))
+
+    for column in REQUIRED:
+        if not values.get(column):
+            raise fail(column, "this column must not be empty")
+    field_value = values.get("分野") or None
+    if field_value:
+        field_value = _field(field_value)
+        if field_value is None:
+            raise fail("分野", f"「{values['分野']}」 is not one of {'、'.join(FIELDS)}")
+    year = None
+    if values.get("年度"):
+        year = parse_fiscal_year(values["年度"])
+        if year is None:
+            raise fail("年度", f"「{values['年度']}」 is not a fiscal year (2025, 令和7年度 or R7)")
+    dates = {}
+    for column in ("開始日", "終了日"):
+        if values.get(column):
+            dates[column] = wareki.parse(values[column])
+            if dates[column] is None:
+                raise fail(column, f"「{values[column]}」 is not a date (2025-10-04 or 令和7年10月4日)")
+    start, end = dates.get("開始日"), dates.get("終了日")
+    if start and end and end < start:
+        raise fail("終了日", f"the end {end} is before the start {start}")
+    url = values.get("出典URL", "")
+    if url and not re.match(r"https?://", url):
+        raise fail("出典URL", f"「{url}」 is not an http(s) URL")
+    pcol = columns["連携先"]
+    partners = tuple(Cell(n, row, pcol, sheet) for n in split_names(values["連携先"]))
+    return ProjectRecord(row=row, sheet=sheet, wards=tuple(split_names(values["区"])),
+                         partner_prefecture=values.get("連携先都道府県", ""), partners=partners,
+                         title=values["事業名"], field=field_value, fiscal_year=year, start=start, end=end,
+                         summary=values.get("概要", ""), url=url,
+                         ward_cell=Cell(values["区"], row, columns["区"], sheet))
+
+
+def _field(text: str) -> str | None:
+    t = "".join(unicodedata.normalize("NFKC", text).split()).replace("･", "・")
+    if t in FIELDS:
+        return t
+    for f in FIELDS:  # 防災 for 防災・災害支援, 観光 for 観光
+        if t and t in f.split("・"):
+            return f
+    return None
+
+
+def _head(path: Path, data: bytes | None, size: int = 65536) -> bytes:
+    if data is not None:
+        return data[:size]
+    with path.open("rb") as fh:
+        return fh.read(size)
+
+
+def _sha256(path: Path, data: bytes | None) -> str:
+    import hashlib
+
+    if data is not None:
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str | None, *,
+              limit: int | None = None,
+              info: ProjectFile | None = None) -> Iterator[tuple[str | None, int, list[tuple[int, str]]]]:
+    """(sheet, row, [(col, text)]) for every row, streamed from ``data`` or from the file."""
+    file = str(path)
+    head = _head(path, data)
+    fmt = (format or sniff_format(head, path.name)).lower()
+    if info is not None:
+        info.format = fmt
+    if fmt in ("tsv", "csv", "txt"):
+        cut = head if len(head) < 65536 else head[:head.rfind(b"\n") + 1]  # never split a character
+        sample, used = decode(cut, file, encoding)  # detects the encoding, and rejects binaries
+        if info is not None:
+            info.encoding = used
+        delimiter = "\t" if fmt == "tsv" or "\t" in sample[:4096] else ","
+        binary = io.BytesIO(data) if data is not None else path.open("rb")
+        line_no = 0
+
+        def lines() -> Iterator[str]:  # decoded line by line, so an encoding error names its exact line
+            nonlocal line_no
+            for line_no, raw in enumerate(binary, 1):  # noqa: B007  (read by the error handler below)
+                yield raw.decode(used)
+
+        with binary:
+            reader = csv.reader(lines(), delimiter=delimiter)
+            try:
+                for cells in reader:
+                    if limit is not None and reader.line_num > limit:
+                        return
+                    yield None, reader.line_num, [(c, v) for c, v in enumerate(cells, 1) if v.strip()]
+            except csv.Error as exc:
+                raise DocumentError(f"malformed {fmt.upper()} ({exc})", file=file, row=reader.line_num) from exc
+            except UnicodeDecodeError as exc:
+                raise DocumentError(f"this line is not {used} like the lines before it: save the file in one "
+                                    "encoding", file=file, row=line_no) from exc
+    elif fmt == "xlsx":
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data) if data is not None else path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+            raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__}: {exc})",
+                                file=file) from exc
+        try:
+            for ws in wb.worksheets:
+                for r, values in enumerate(ws.iter_rows(values_only=True), 1):
+                    if limit is not None and r > limit:
+                        break
+                    yield ws.title, r, [(c, _text(v)) for c, v in enumerate(values, 1)
+                                        if v is not None and _text(v).strip()]
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+            raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__})",
+                                file=file) from exc
+        finally:
+            wb.close()
+    else:
+        raise DocumentError(f"project records are read from CSV, TSV or XLSX, not {fmt.upper()}", file=file)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_template(out: str | Path) -> list[Path]:
+    """Write the blank template as 連携事業テンプレート.xlsx and .csv (UTF-8 with BOM) into ``out``."""
+    import xlsxwriter
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "連携事業テンプレート.csv"
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerow(HEADERS)
+    xlsx_path = out / "連携事業テンプレート.xlsx"
+    wb = xlsxwriter.Workbook(str(xlsx_path))
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "IPAexGothic"})
+    body = wb.add_format({"font_name": "IPAexGothic"})
+    ws = wb.add_worksheet("連携事業")
+    ws.write_row(0, 0, HEADERS, head)
+    widths = (12, 12, 18, 36, 14, 10, 12, 12, 40, 36)
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w, body)
+    ws.freeze_panes(1, 0)
+    ws.data_validation(1, 4, 20000, 4, {"validate": "list", "source": list(FIELDS)})
+    for i, (_, meaning, _) in enumerate(COLUMNS):
+        ws.write_comment(0, i, meaning)
+    guide = wb.add_worksheet("記入方法")
+    guide.write_row(0, 0, ("列", "内容", "記入例"), head)
+    for r, row in enumerate(COLUMNS, 1):
+        guide.write_row(r, 0, row)
+    guide.write(len(COLUMNS) + 2, 0, "分野: " + "、".join(FIELDS))
+    guide.write(len(COLUMNS) + 3, 0, "複数の区・連携先は 、 または ・ で区切ってください。")
+    guide.set_column(0, 0, 16)
+    guide.set_column(1, 2, 48)
+    wb.close()
+    return [xlsx_path, csv_path]

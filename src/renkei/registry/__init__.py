@@ -1,0 +1,24 @@
+"""The registry: snapshots, partners, projects, review decisions and the audit log in SQLite or PostgreSQL.
+
+    reg = Registry.open()                    # the default SQLite file; the seed on first use
+    reg = Registry.open("postgresql+psycopg://user:pw@host/db")
+    reg.import_file("一覧.xlsx", note="令和8年版")
+    reg.diff()                               # the last two snapshots
+"""
+
+from .database import database_url, default_path
+from .store import (
+    ConflictError,
+    EntryRow,
+    ImportResult,
+    PartnerRow,
+    PermissionDenied,
+    ProjectView,
+    Registry,
+    RegistryError,
+    ReviewItem,
+    SnapshotInfo,
+)
+
+__all__ = ["ConflictError", "EntryRow", "ImportResult", "PartnerRow", "PermissionDenied", "ProjectView",
+           "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "database_url", "default_path"]

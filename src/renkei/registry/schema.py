@@ -1,0 +1,217 @@
+"""The registry's tables (SQLAlchemy 2). Alembic migrations in ``migrations/`` create them.
+
+Integrity lives in the schema, not only in code: partner codes are foreign keys into
+the directory, a snapshot cannot list the same partner twice, fields are checked,
+and projects carry a version column for optimistic locking.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ..documents.projects import FIELDS
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
+          "pk": "pk_%(table_name)s"}
+Code = String(6)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DirectoryVersion(Base):
+    """Which edition of the packaged directory the governments table holds."""
+
+    __tablename__ = "directory_versions"
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    entities: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Government(Base):
+    """A local government of the directory (current or ended). Rows are never deleted: old snapshots point here."""
+
+    __tablename__ = "governments"
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    kana: Mapped[str] = mapped_column(String(80), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    pref_code: Mapped[str] = mapped_column(Code, index=True)
+    prefecture: Mapped[str] = mapped_column(String(8))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    valid_to: Mapped[str] = mapped_column(String(10), default="")
+    url: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Ward(Base):
+    __tablename__ = "wards"
+    code: Mapped[str] = mapped_column(Code, ForeignKey("governments.code"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(8))
+
+
+class Snapshot(Base):
+    """One imported list (published, or derived from project records). Immutable once imported."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("sha256", "as_of", "kind"),
+                      CheckConstraint("kind IN ('list', 'projects')", name="kind"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date | None] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="list")
+    source: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(10))
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text, default="")
+    directory_as_of: Mapped[date | None] = mapped_column(Date, ForeignKey("directory_versions.as_of"))
+    problems: Mapped[list] = mapped_column(JSON, default=list)  # the validation report's problems
+
+    blocks: Mapped[list[SnapshotBlock]] = relationship(back_populates="snapshot", order_by="SnapshotBlock.position")
+
+
+class SnapshotBlock(Base):
+    """One prefecture of a snapshot, with the count as the source declared it."""
+
+    __tablename__ = "snapshot_blocks"
+    __table_args__ = (UniqueConstraint("snapshot_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    written: Mapped[str] = mapped_column(String(40))
+    pref_code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"))
+    declared: Mapped[int | None] = mapped_column(Integer)
+    listed: Mapped[int] = mapped_column(Integer)
+
+    snapshot: Mapped[Snapshot] = relationship(back_populates="blocks")
+
+
+class Entry(Base):
+    """A name as written in a snapshot, where, and what it resolved to. Never overwritten by a review:
+    ``auto_*`` keep the importer's answer, ``status``/``code`` the effective one."""
+
+    __tablename__ = "entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("snapshot_blocks.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    pref_code: Mapped[str] = mapped_column(Code, default="")  # '' when the block's prefecture is unknown
+    written: Mapped[str] = mapped_column(String(200))
+    row: Mapped[int] = mapped_column(Integer)
+    col: Mapped[int] = mapped_column(Integer)
+    cell: Mapped[str] = mapped_column(String(60))
+    auto_status: Mapped[str] = mapped_column(String(12))
+    auto_code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    candidates: Mapped[list] = mapped_column(JSON, default=list)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("review_decisions.id"))
+
+
+class Partner(Base):
+    """A distinct partner government of a snapshot: the schema forbids listing one twice."""
+
+    __tablename__ = "partners"
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(Code, ForeignKey("governments.code"), primary_key=True, index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+
+
+class ReviewDecision(Base):
+    """A person's answer for a written name in a prefecture, reused at every later import."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("pref_code", "written"),
+                      CheckConstraint("action IN ('accept', 'choose', 'manual', 'reject')", name="action"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pref_code: Mapped[str] = mapped_column(Code)
+    written: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"))  # None for reject
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Project(Base):
+    """A partnership project. ``version`` makes concurrent edits fail loudly instead of losing one."""
+
+    __tablename__ = "projects"
+    __table_args__ = (CheckConstraint("field IS NULL OR field IN (" + ", ".join(f"'{f}'" for f in FIELDS) + ")",
+                                      name="field"),
+                      CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+                                      name="dates"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    title: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(String(20), index=True)
+    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str] = mapped_column(Text, default="")
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"), index=True)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(80))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ProjectWard(Base):
+    __tablename__ = "project_wards"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    ward_code: Mapped[str] = mapped_column(Code, ForeignKey("wards.code"), primary_key=True, index=True)
+
+
+class ProjectPartner(Base):
+    """A partner of a project as written; ``code`` is empty until the name is resolved or reviewed."""
+
+    __tablename__ = "project_partners"
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    pref_code: Mapped[str] = mapped_column(Code, default="")
+    written: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"), index=True)
+
+
+class AuditLog(Base):
+    """Who changed what, when, with the values before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(40))  # table name
+    target_id: Mapped[str] = mapped_column(String(80))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+# Tables in an order that respects foreign keys: export writes, and load reads, in this order.
+TABLE_ORDER = ("directory_versions", "governments", "wards", "snapshots", "snapshot_blocks", "review_decisions",
+               "entries", "partners", "projects", "project_wards", "project_partners", "audit_log")

@@ -1,0 +1,14 @@
+"""The validation report as one self-contained HTML page (Japanese), to mail round or print."""
+
+from __future__ import annotations
+
+from ..templating import render as render_template
+from ..validate import Report
+
+
+def render(report: Report, attribution: list[str] | None = None) -> str:
+    from ..directory import load
+
+    changed = [(p, e) for p in report.prefectures for e in p.entries if e.resolution.status != "exact"]
+    return render_template("check_report.html", report=report, d=report.document, totals=report.totals,
+                           changed=changed, attribution=attribution or load().attribution)

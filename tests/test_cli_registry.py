@@ -1,0 +1,125 @@
+"""The registry commands, end to end through click (SQLite; the storage itself is tested on both backends)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from renkei.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path):
+    db = str(tmp_path / "cli.sqlite3")
+
+    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, ["--db", db, *args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_fresh_machine_works_with_no_setup(run):
+    result = run("snapshots")
+    assert result.exit_code == 0
+    assert "2025-08-01" in result.output and "000_c5c746091caa1e08.txt" in result.output
+
+
+def test_db_upgrade(run):
+    result = run("db", "upgrade")
+    assert result.exit_code == 0 and "schema none → 0001" in result.output
+    assert "schema 0001 → 0001" in run("db", "upgrade").output
+
+
+def test_import_diff_formats(run, tmp_path, make_fixtures):
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "亶理町", "女川町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    path = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="cp932", newline="\r\n")
+    result = run("import", str(path), "--note", "令和8年版")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("snapshot #2 (2026-08-01): 4 partners, 4 names; 1 need review")
+    csv_out = run("diff", "--csv").output
+    lines = csv_out.splitlines()
+    assert lines[0] == "change,都道府県,全国地方公共団体コード,名称,before,after"
+    assert "added,宮城県,045811,女川町,," in lines
+    assert "declared,宮城県,040002,,24,4" in lines
+    assert sum(line.startswith("removed,宮城県,") for line in lines) == 17
+    assert run("diff", "--csv").stdout_bytes.endswith(b",0\r\n")  # CRLF, as Excel writes CSV
+    md = run("diff", "1", "2", "--markdown").output
+    assert md.startswith("# 差分: #1 2025-08-01 000_c5c746091caa1e08.txt → #2 2026-08-01 r8.csv\n")
+    assert "| 宮城県 | 24 → 4 | 20 → 4 | 女川町 |" in md
+    data = json.loads(run("diff", "--json").output)
+    assert data["totals"]["added"] == 1 and data["a"]["id"] == 1
+    text = run("diff").output
+    assert "女川町" in text and "prefecture" in text
+
+
+def test_import_errors(run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"")
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "cli.sqlite3"), "import", str(bad)])
+    assert result.exit_code == 2 and "the file is empty" in result.output and "Traceback" not in result.output
+    from renkei.cli import default_list_path
+
+    result = run("import", default_list_path())
+    assert result.exit_code == 1 and "already snapshot #1" in result.output
+    assert len(json.loads(run("snapshots", "--json").output)) == 1
+
+
+def test_review_flow(run):
+    listing = run("review")
+    assert listing.exit_code == 1  # something needs review
+    assert " 2. 宮城県 「亶理町」 → 亘理町 (043613)  [corrected]" in listing.output
+    items = json.loads(run("review", "--json").output)
+    assert [i["written"] for i in items][:2] == ["美幌市", "亶理町"]
+    result = run("review", "--accept", "2", "--by", "staff")
+    assert result.exit_code == 0 and "1 entries updated; 6 names still need review" in result.output
+    assert "亶理町" not in run("review").output
+    result = run("review", "--choose", "1=015431")
+    assert "5 names still need review" in result.output
+    assert run("review", "--accept", "99").exit_code == 1
+    assert run("review", "--accept", "all").output.endswith("0 names still need review\n")
+    assert run("review").output == "nothing needs review\n"
+
+
+def test_review_interactive(run):
+    result = run("review", "-i", input="r\n1\nq\n")
+    assert result.exit_code == 0
+    items = json.loads(run("review", "--json").output)
+    assert len(items) == 5  # one rejected, one chosen, then quit
+
+
+def test_show(run):
+    out = run("show", "亶理町").output
+    assert out.startswith("亘理町 (ワタリチョウ) 043613: 宮城県, 町\n  「亶理町」 → 亘理町: corrected")
+    assert "宮城県 (040002): 36 local governments" in run("show", "宮城県").output
+    result = run("show", "ほげほげほげ")
+    assert result.exit_code == 1 and "error:" in result.output
+
+
+def test_export_load_round_trip(run, tmp_path):
+    backup = tmp_path / "backup.json"
+    assert run("export", "-o", str(backup)).exit_code == 0
+    other = str(tmp_path / "other.sqlite3")
+    result = CliRunner().invoke(cli, ["--db", other, "load", str(backup)])
+    assert result.exit_code == 0 and "partners 520" in result.output
+    again = CliRunner().invoke(cli, ["--db", other, "export"])
+    assert json.loads(again.output) == json.loads(backup.read_text(encoding="utf-8"))
+    sqlite_copy = tmp_path / "copy.sqlite3"
+    assert run("export", "--format", "sqlite", "-o", str(sqlite_copy)).exit_code == 0
+    third = str(tmp_path / "third.sqlite3")
+    assert CliRunner().invoke(cli, ["--db", third, "load", str(sqlite_copy)]).exit_code == 0
+    assert json.loads(CliRunner().invoke(cli, ["--db", third, "export"]).output) == json.loads(backup.read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", third, "load", str(bad), "--replace"])
+    assert result.exit_code == 2 and "not a JSON backup" in result.output
+
+
+def test_template_and_project_import(run, tmp_path, make_fixtures):
+    result = run("template", str(tmp_path / "t"))
+    assert result.exit_code == 0 and "連携事業テンプレート.xlsx" in result.output
+    path = make_fixtures.write_projects(make_fixtures.project_grid(40), tmp_path / "p.csv")
+    result = run("import", str(path), "--as-of", "2026-03-31")
+    assert result.exit_code == 0 and ", 40 projects; 0 need review" in result.output
