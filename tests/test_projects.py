@@ -203,3 +203,35 @@ def test_unknown_ward(tmp_path, resolver):
     with pytest.raises(DocumentError, match="「横浜市」 is not one of the 23 special wards") as err:
         resolve_wards(record, resolver, str(path))
     assert "row 2, cell A2" in str(err.value)
+
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.one_of(st.sampled_from(["港区", "宮城県", "亘理町", "観光", "2025", "令和7年度", "",
+                                                     "2025-10-04", "https://x.jp", "グルメ", "・", "、"]),
+                                   st.text(max_size=8)), max_size=10), max_size=8),
+       st.booleans())
+def test_fuzz_project_reader(tmp_path, rows, with_header):
+    """Any grid gives records or one DocumentError naming the file: never another exception."""
+    path = tmp_path / "fuzz.csv"
+    buf = [list(HEADERS)] if with_header else []
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(buf + rows)
+    try:
+        for r in read_projects(path):
+            assert r.title and r.wards and r.partners
+    except DocumentError as exc:
+        assert str(path) in str(exc)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=2000))
+def test_fuzz_project_reader_bytes(tmp_path, data):
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(data)
+    try:
+        list(read_projects(path))
+    except DocumentError as exc:
+        assert str(path) in str(exc)

@@ -212,11 +212,20 @@ def test_projects_versions_and_permissions(registry):
     assert log[0]["before"]["title"] == "物産展" and log[0]["after"]["title"] == "物産展2025"
 
 
-def test_concurrent_edits_conflict(registry):
-    """Two real sessions at once: the second writer gets a ConflictError, not a lost update."""
-    if registry.is_sqlite:
-        pytest.skip("row locks and concurrent writers: PostgreSQL only (SQLite serialises writers)")
+@pytest.fixture
+def pg_registry(directory, resolver):
+    from conftest import _postgres_url
+
+    reg = Registry.open(_postgres_url(), directory=directory, resolver=resolver)
+    yield reg
+    reg.engine.dispose()
+
+
+def test_concurrent_edits_conflict(pg_registry):
+    """Two real sessions at once on PostgreSQL (row locks): the second writer gets a ConflictError."""
     from renkei.registry.schema import Project
+
+    registry = pg_registry
 
     _, chuo = minato_chuo(registry)
     p = registry.add_project(title="original", wards=[chuo], partners=[])
