@@ -264,10 +264,12 @@ def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str 
         import zipfile
 
         from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
 
         try:
-            wb = load_workbook(io.BytesIO(data) if data is not None else path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+            source = io.BytesIO(data) if data is not None else path.open("rb")
+            wb = load_workbook(source, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, InvalidFileException) as exc:
             raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__}: {exc})",
                                 file=file) from exc
         try:
