@@ -25,6 +25,7 @@ test: install
 data: install  # rebuild the packaged data from raw/
 	$(BIN)/python scripts/build_data.py
 	$(BIN)/python scripts/build_glyphs.py
+	$(BIN)/python scripts/build_boundaries.py
 
 bench: install
 	$(BIN)/python bench/bench_resolve.py

@@ -59,3 +59,11 @@ def test_raw_sources_are_documented():
         assert path in sources
     meta = json.loads((ROOT / "src" / "renkei" / "directory" / "data" / "directory.json").read_text("utf-8"))
     assert meta["as_of"] == "2024-01-01"
+
+
+def test_packaged_boundaries_match_build_script():
+    build = _script("build_boundaries")
+    for name, text in build.build().items():
+        assert (build.DATA / name).read_text(encoding="utf-8") == text, f"{name} is stale: run build_boundaries.py"
+    prefectures = json.loads((build.DATA / "boundaries_prefectures.json").read_text(encoding="utf-8"))
+    assert len(prefectures["features"]) == 47 and prefectures["attribution"].startswith("国土数値情報")

@@ -302,8 +302,11 @@ def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-unty
 @click.option("--json", "fmt", flag_value="json", help="JSON.")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV, one row per change.")
 @click.option("--markdown", "fmt", flag_value="markdown", help="Markdown (Japanese headings).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write an HTML report here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Also write an XLSX report here.")
 @click.pass_context
-def diff(ctx: click.Context, a: str | None, b: str | None, fmt: str | None) -> None:
+def diff(ctx: click.Context, a: str | None, b: str | None, fmt: str | None, html_path: str | None,
+         xlsx_path: str | None) -> None:
     """What changed between snapshots A and B (default: the last two).
 
     A and B are snapshot ids (3 or #3), as-of dates (2025-08-01, 令和7年8月1日), or
@@ -314,6 +317,7 @@ def diff(ctx: click.Context, a: str | None, b: str | None, fmt: str | None) -> N
       renkei diff
       renkei diff 1 2 --markdown > 差分.md
       renkei diff 2024-08-01 2025-08-01 --csv > diff.csv
+      renkei diff --html 差分.html --xlsx 差分.xlsx
     """
     from .reports import diff as render
 
@@ -322,6 +326,10 @@ def diff(ctx: click.Context, a: str | None, b: str | None, fmt: str | None) -> N
         d = reg.diff(a, b)
     out = {"json": render.json_text, "csv": render.csv_text, "markdown": render.markdown}.get(fmt or "", render.text)
     click.echo(out(d), nl=fmt != "csv")
+    if html_path:
+        Path(html_path).write_text(render.html(d), encoding="utf-8")
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(render.xlsx(d))
 
 
 @cli.command()
@@ -379,3 +387,48 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
                 raise DocumentError(f"not a JSON backup ({exc})", file=file) from exc
         counts = reg.load(data, replace=replace)
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+
+@cli.command()
+@click.option("--snapshot", "snapshot", help="Snapshot id or as-of date [default: the latest].")
+@click.option("--out", "out", default="dist", show_default=True, type=click.Path(file_okay=False))
+@click.option("--format", "formats", multiple=True, metavar="FORMAT",
+              help="One or more of: tsv csv html xlsx pdf (the official table); opendata json geojson coverage; "
+                   "map-prefectures map-coverage map-municipalities; datapackage [default: all].")
+@click.option("--encoding", default="utf-8", show_default=True, type=click.Choice(["utf-8", "cp932"]),
+              help="CSV/TSV encoding: UTF-8 with BOM, or CP932 for older Excel.")
+@click.option("--no-png", is_flag=True, help="Maps as SVG only.")
+@click.option("--ward", "wards", multiple=True, help="Also draw this ward's map of partners (repeatable).")
+@click.pass_context
+def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[str, ...], encoding: str,
+            no_png: bool, wards: tuple[str, ...]) -> None:
+    """Write the official table, open data and maps for one snapshot.
+
+    The official table (特別区連携自治体数一覧) comes in its own layout as XLSX (A4 landscape,
+    print-ready), PDF (IPAex Gothic embedded), HTML, TSV and CSV. Open data: one row per
+    partner with codes, kana, type and office location (CSV, JSON, GeoJSON), a coverage
+    table, and datapackage.json (Frictionless) with the licence, sources and hashes.
+
+    \b
+    Examples:
+      renkei publish --out dist/
+      renkei publish --format xlsx --format pdf --snapshot 2025-08-01
+      renkei publish --format opendata --encoding cp932
+      renkei publish --format map-prefectures --ward 港区
+    """
+    from .publish import FORMATS, ward_map
+    from .publish import publish as run
+
+    reg = open_registry(ctx)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise click.BadParameter(f"{', '.join(bad)}; choose from {', '.join(FORMATS)}", param_hint="--format")
+    with refusals():
+        try:
+            paths = run(reg, out, formats or None, snapshot, encoding=encoding, png=not no_png)
+        except ValueError as exc:
+            fail(str(exc), 1)
+        for ward in wards:
+            paths += ward_map(reg, ward, out, png=not no_png)[1]
+    for path in paths:
+        click.echo(str(path))

@@ -46,6 +46,7 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
     blocks: list[Block] = []
     problems: list[tuple[str, str]] = []
     current: Block | None = None
+    after_total = False
     last_cell: Cell | None = None
     sheet: str | None = None
     for row in rows:
@@ -65,6 +66,7 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
             count_col = next(c.col for c, t in zip(cells, texts, strict=True) if HEADER_COUNT in t)
             later = [c.col for c in cells if c.col > count_col]
             columns = (pref_col, count_col, later[0] if later else count_col + 1)
+            after_total = False  # a table starts again (a new sheet or page)
             continue
         if columns is None:
             line = " ".join(c.text.strip() for c in cells)
@@ -84,6 +86,10 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
         if first is not None and _norm(first.text) in TOTAL_LABELS:
             if count is not None:
                 problems.append(("total", f"{count.where}: declared total {parse_count(count, source)}"))
+            after_total = True
+            continue
+        if after_total:  # below the total: credits and footnotes, not prefecture blocks
+            problems.append(("note", f"{cells[0].where}: {' '.join(c.text.strip() for c in cells)}"))
             continue
         names = [c for c in cells if c.col >= names_col and c.col not in (pref_col, count_col)]
         if first is not None:

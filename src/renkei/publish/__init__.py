@@ -1,0 +1,171 @@
+"""Publishers: the official table, open data and maps for one snapshot.
+
+    from renkei.publish import publish
+    publish(registry, out="dist/", formats=["xlsx", "pdf", "csv"])
+
+Every output file name is built here (:data:`FILE_NAMES`), so the CLI, the web site's
+download page and the static site all agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..registry import Registry
+
+# format → file name ({as_of} is the snapshot's date, or its id when it has none)
+FILE_NAMES = {
+    "tsv": "特別区連携自治体数一覧_{as_of}.tsv",
+    "csv": "特別区連携自治体数一覧_{as_of}.csv",
+    "html": "特別区連携自治体数一覧_{as_of}.html",
+    "xlsx": "特別区連携自治体数一覧_{as_of}.xlsx",
+    "pdf": "特別区連携自治体数一覧_{as_of}.pdf",
+    "opendata": "renkei_partners_{as_of}.csv",
+    "json": "renkei_partners_{as_of}.json",
+    "geojson": "renkei_partners_{as_of}.geojson",
+    "coverage": "renkei_coverage_{as_of}.csv",
+    "map-prefectures": "renkei_map_prefectures_{as_of}.svg",
+    "map-coverage": "renkei_map_coverage_{as_of}.svg",
+    "map-municipalities": "renkei_map_municipalities_{as_of}.svg",
+    "datapackage": "datapackage.json",
+}
+TABLE_FORMATS = ("tsv", "csv", "html", "xlsx", "pdf")
+OPEN_FORMATS = ("opendata", "json", "geojson", "coverage")
+MAP_FORMATS = ("map-prefectures", "map-coverage", "map-municipalities")
+FORMATS = (*TABLE_FORMATS, *OPEN_FORMATS, *MAP_FORMATS, "datapackage")
+ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "cp932": "cp932", "shift_jis": "cp932"}
+
+
+def file_name(fmt: str, as_of: str | None, snapshot_id: int) -> str:
+    return FILE_NAMES[fmt].format(as_of=as_of or f"snapshot{snapshot_id}")
+
+
+def render(reg: Registry, fmt: str, snapshot: int | str | None = None, *, encoding: str = "utf-8") -> bytes:
+    """One output as bytes. CSV/TSV text is encoded for Japanese Excel: UTF-8 with BOM, or CP932."""
+    from . import formats, maps, official, opendata
+
+    enc = ENCODINGS.get(encoding.lower())
+    if enc is None:
+        raise ValueError(f"encoding {encoding!r}: use utf-8 (with BOM) or cp932")
+    if fmt in TABLE_FORMATS:
+        table = official.build(reg, snapshot)
+        if fmt == "xlsx":
+            return formats.xlsx(table)
+        if fmt == "pdf":
+            return formats.pdf(table)
+        if fmt == "html":
+            return formats.html(table).encode("utf-8")
+        text = formats.tsv(table) if fmt == "tsv" else formats.csv_text(table)
+        return _encode(text, enc)
+    data = opendata.build(reg, snapshot)
+    if fmt == "opendata":
+        return _encode(opendata.csv_text(data), enc)
+    if fmt == "coverage":
+        return _encode(opendata.coverage_csv(data), enc)
+    if fmt == "json":
+        return opendata.json_text(data).encode("utf-8")
+    if fmt == "geojson":
+        return opendata.geojson_text(data).encode("utf-8")
+    if fmt in MAP_FORMATS:
+        return maps.render(data, fmt).encode("utf-8")
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+CP932_SUBSTITUTES = str.maketrans({"©": "(C)", "—": "―", "–": "-"})  # in credits, not in names
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    if encoding == "cp932":
+        text = text.translate(CP932_SUBSTITUTES)
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:  # a name outside CP932 (rare 異体字): say which, do not write '?'
+        bad = text[exc.start:exc.end]
+        raise ValueError(f"「{bad}」 cannot be written in {encoding}; use the UTF-8 (BOM) default") from exc
+
+
+def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None,
+            snapshot: int | str | None = None, *, encoding: str = "utf-8", png: bool = True) -> list[Path]:
+    """Write the chosen formats (all by default) for one snapshot into ``out``; returns the paths."""
+    from . import opendata
+
+    snap = reg.snapshot(snapshot)
+    chosen = list(formats or FORMATS)
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, tuple[str, bytes]] = {}
+    paths = []
+    for fmt in chosen:
+        if fmt == "datapackage":
+            continue
+        raw = render(reg, fmt, snap.id, encoding=encoding)
+        name = file_name(fmt, snap.as_of, snap.id)
+        (out / name).write_bytes(raw)
+        written[fmt] = (name, raw)
+        paths.append(out / name)
+        if fmt in MAP_FORMATS and png:
+            from .maps import svg_to_png
+
+            png_name = name.removesuffix(".svg") + ".png"
+            png_raw = svg_to_png(raw.decode("utf-8"))
+            (out / png_name).write_bytes(png_raw)
+            written[fmt + "-png"] = (png_name, png_raw)
+            paths.append(out / png_name)
+    if "datapackage" in chosen:
+        data = opendata.build(reg, snap.id)
+        resources = {_resource_name(k): v for k, v in written.items()}
+        text = opendata.datapackage(data, resources, ENCODINGS[encoding.lower()])
+        path = out / file_name("datapackage", snap.as_of, snap.id)
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _resource_name(fmt: str) -> str:
+    """Frictionless resource names: lower-case, URL-safe."""
+    return {"opendata": "partners-csv", "coverage": "coverage-csv", "json": "partners-json",
+            "geojson": "partners-geojson"}.get(fmt, f"table-{fmt}" if fmt in TABLE_FORMATS else fmt)
+
+
+def ward_map(reg: Registry, ward: str, out: str | Path | None = None, *, png: bool = True) -> tuple[str, list[Path]]:
+    """The per-ward map: the ward's partners (from its projects) joined to the ward's office by lines."""
+    from ..registry import RegistryError
+    from .maps import svg_to_png
+    from .maps import ward_map as draw
+
+    d = reg.directory
+    r = reg.resolver.resolve(ward, "東京都")
+    entity = d.get(r.code) if r.code else None
+    if entity is None or entity.kind != "special_ward" or entity.lat is None or entity.lon is None:
+        raise RegistryError(f"「{ward}」 is not one of the 23 special wards")
+    partners: dict[str, tuple[str, str, float, float]] = {}
+    offset = 0
+    while True:
+        page = reg.projects(ward=entity.code, limit=1000, offset=offset)
+        for p in page:
+            for code, _, _ in p.partners:
+                e = d.get(code) if code else None
+                if e is not None and e.lat is not None and e.lon is not None:
+                    partners[e.code] = (e.code, e.name, e.lon, e.lat)
+        if len(page) < 1000:
+            break
+        offset += 1000
+    snap = reg.snapshot()
+    svg = draw(entity.name, (entity.lon, entity.lat), sorted(partners.values()), snap.as_of, d.attribution)
+    paths: list[Path] = []
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"renkei_map_{entity.code}_{entity.name}.svg"
+        path.write_text(svg, encoding="utf-8")
+        paths.append(path)
+        if png:
+            paths.append(path.with_suffix(".png"))
+            paths[-1].write_bytes(svg_to_png(svg))
+    return svg, paths
