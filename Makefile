@@ -1,11 +1,11 @@
 # Two commands do all the set-up on a fresh machine (Python >= 3.11):
-#   make demo   install into .venv, then check the embedded 令和7年8月1日 list
+#   make demo   install into .venv, then serve the embedded 令和7年8月1日 list at http://127.0.0.1:8000
 #   make test   install into .venv (with test tools), then run ruff and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install data bench
+.PHONY: demo check test install data bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-demo: install  # exit 1 from check means "needs review", which the embedded list does
+demo: install  # the main job: the web site and API over the embedded list (Ctrl-C to stop)
+	$(BIN)/renkei serve
+
+check: install  # exit 1 from check means "needs review", which the embedded list does
 	$(BIN)/renkei check --default || { test $$? -eq 1 && echo "(renkei check exited 1: the list has names and counts to review)"; }
 
 test: install
@@ -30,3 +33,4 @@ data: install  # rebuild the packaged data from raw/
 bench: install
 	$(BIN)/python bench/bench_resolve.py
 	$(BIN)/python bench/bench_registry.py
+	$(BIN)/python bench/bench_web.py

@@ -432,3 +432,102 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
             paths += ward_map(reg, ward, out, png=not no_png)[1]
     for path in paths:
         click.echo(str(path))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Worker processes (PostgreSQL for more than 1).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web site, the JSON API and the signed-in area.
+
+    On a fresh machine this serves the embedded 令和7年8月1日現在 list at
+    http://127.0.0.1:8000 with no set-up. Create accounts with `renkei user add`.
+
+    \b
+    Examples:
+      renkei serve
+      renkei --db postgresql+psycopg://renkei@db/renkei serve --host 0.0.0.0 --workers 4
+    """
+    import os
+
+    import uvicorn
+
+    reg = open_registry(ctx)  # migrate and seed once, before the workers start
+    os.environ["RENKEI_DATABASE_URL"] = reg.url
+    click.echo(f"renkei: {reg.engine.url.render_as_string(hide_password=True)} → http://{host}:{port}/", err=True)
+    uvicorn.run("renkei.web.server:app", host=host, port=port, workers=workers, log_level="warning",
+                proxy_headers=False)
+
+
+@cli.group()
+def user() -> None:
+    """Accounts of the signed-in area."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "ward", "viewer"]), required=True,
+              help="admin: the secretariat; ward: one ward's editor (needs --ward); viewer: read only.")
+@click.option("--ward", help="The ward of a ward editor, e.g. 港区.")
+@click.option("--name", "display_name", default="", help="The name shown in the UI and the audit log.")
+@click.option("--password", envvar="RENKEI_PASSWORD", help="[default: prompt; env RENKEI_PASSWORD]")
+@click.pass_context
+def user_add(ctx: click.Context, username: str, role: str, ward: str | None, display_name: str,
+             password: str | None) -> None:
+    """Create an account (the password is stored as an argon2id hash).
+
+    \b
+    Examples:
+      renkei user add jimukyoku --role admin
+      renkei user add minato1 --role ward --ward 港区 --name "港区 担当"
+    """
+    from .registry import accounts
+
+    if not password:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    reg = open_registry(ctx)
+    with refusals():
+        account = accounts.add_user(reg, username, password, role, ward, display_name)
+    click.echo(f"created {account.username} ({account.role}{', ' + account.ward_code if account.ward_code else ''})")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List the accounts."""
+    from .registry import accounts
+    from .textfmt import table
+
+    reg = open_registry(ctx)
+    click.echo(table(["id", "username", "role", "ward", "name"],
+                     [(a.id, a.username, a.role, a.ward_code, a.display_name) for a in accounts.users(reg)]))
+
+
+@cli.command("build-site")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.pass_context
+def build_site_command(ctx: click.Context, out: str) -> None:
+    """Write the whole public site as static files into OUT (any web server or CDN can serve it).
+
+    Pages, JSON and CSV for the latest snapshot, every download of every snapshot, the
+    SQLite file, and a browser-side search. The dynamic server remains for the editing area.
+
+    \b
+    Example:
+      renkei build-site public/ && python -m http.server -d public
+    """
+    from .web.site import build_site
+
+    reg = open_registry(ctx)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("site", total=None)
+        paths = build_site(reg, out, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
+    click.echo(f"{out}: {len(paths)} files, {size / 1e6:.1f} MB")

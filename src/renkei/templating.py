@@ -24,6 +24,10 @@ def environment():  # type: ignore[no-untyped-def]
     env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s)
     env.filters["severity_label"] = lambda s: SEVERITY_LABELS.get(s, s)
     env.filters["percent"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
+    from .directory import KIND_LABELS
+
+    env.filters["kind_label"] = lambda k: KIND_LABELS.get(k, k)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     return env
 
 

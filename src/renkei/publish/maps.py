@@ -110,9 +110,24 @@ def _path(code: str, polygons: Sequence[Sequence[Sequence[tuple[float, float]]]]
         if frame is None:
             continue
         for r in poly:
-            pts = [project(frame, x, y) for x, y in r]
-            parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+            parts.append(ring_path([project(frame, x, y) for x, y in r]))
     return "".join(parts)
+
+
+def ring_path(points: Sequence[tuple[float, float]], tolerance: float = 1.0) -> str:
+    """An SVG subpath for a ring, dropping points closer than ``tolerance`` px to the last one kept.
+
+    At the sizes drawn here this removes most points with no visible change, which keeps the
+    national map small enough to inline in a page on a phone.
+    """
+    kept = [points[0]]
+    for x, y in points[1:]:
+        px, py = kept[-1]
+        if abs(x - px) + abs(y - py) >= tolerance:
+            kept.append((x, y))
+    if len(kept) < 3:
+        return ""
+    return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in kept) + "Z"
 
 
 def _frames_svg() -> str:
@@ -283,3 +298,63 @@ def svg_to_png(svg: str, width: int = 2000) -> bytes:
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, width=width, font_files=[str(FONT)], skip_system_fonts=True,
                                        font_family="IPAexGothic", sans_serif_family="IPAexGothic",
                                        background="#ffffff"))
+
+
+def prefecture_links(svg: str, href: Callable[[str], str]) -> str:
+    """Wrap each prefecture of a choropleth in a link (keyboard-focusable, titled): the clickable national map."""
+    import re
+
+    def wrap(m: re.Match[str]) -> str:
+        code, name = m.group(2), m.group(3)
+        return f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{m.group(0)}</a>'
+
+    return re.sub(r'(<path class="pref" data-code="(\d{6})" data-name="([^"]+)".*?</path>)', wrap, svg)
+
+
+def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozenset[str] = frozenset(),
+               href: Callable[[str], str] | None = None, width: int = 640, height: int = 560,
+               title: str = "") -> str:
+    """One prefecture's municipalities, fitted to the frame; ``highlight`` in the partner colour.
+
+    Outlying islands far from the prefecture's mainland (東京都's 伊豆・小笠原) are left out of the fit
+    and listed under the map by the page instead.
+    """
+    from ..directory import load
+
+    d = load()
+    shapes = boundaries("municipalities")
+    codes = [c for c in shapes if c.startswith(pref_code[:2])]
+    rings: list[tuple[str, list[tuple[float, float]]]] = []
+    for code in codes:
+        for poly in shapes[code]:
+            outer = poly[0]
+            lat = sum(p[1] for p in outer) / len(outer)
+            if pref_code == TOKYO_CODE and lat < 35.3:
+                continue
+            rings += [(code, r) for r in poly]
+    xs = [x for _, r in rings for x, _ in r]
+    ys = [y for _, r in rings for _, y in r]
+    lon0, lon1, lat0, lat1 = min(xs), max(xs), min(ys), max(ys)
+    scale = min((width - 20) / ((lon1 - lon0) * KX or 1), (height - 20) / ((lat1 - lat0) or 1))
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return 10 + (lon - lon0) * KX * scale, 10 + (lat1 - lat) * scale
+
+    body = []
+    by_code: dict[str, list[str]] = {}
+    for code, r in rings:
+        by_code.setdefault(code, []).append(ring_path([xy(*p) for p in r], 0.4))
+    for code, parts in by_code.items():
+        e = d.get(code)
+        kind = "mark" if code in marks else "partner" if code in highlight else "other"
+        colour = {"mark": WARD, "partner": PARTNER, "other": OTHER}[kind]
+        name = e.name if e else code
+        path = (f'<path class="muni {kind}" data-code="{code}" fill="{colour}" stroke="#969696" '
+                f'stroke-width="0.5" d="{"".join(parts)}"><title>{escape(name)}</title></path>')
+        linked = href and (code in highlight or code in marks)  # partners link to their pages
+        body.append(f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{path}</a>' if linked else path)
+    label = escape(title or (d[pref_code].name if d.get(pref_code) else pref_code))
+    width = round(20 + (lon1 - lon0) * KX * scale)
+    height = round(20 + (lat1 - lat0) * scale)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{label}の地図" class="region-map"><title>{label}</title>{"".join(body)}</svg>')

@@ -67,8 +67,11 @@ def load(reg: Registry, data: dict[str, object], *, replace: bool = False) -> di
     return counts
 
 
-def export_sqlite(reg: Registry, path: str) -> dict[str, int]:
-    """Copy the registry into a new SQLite file (the downloadable database)."""
+PRIVATE_TABLES = ("users", "audit_log")  # never in the public download
+
+
+def export_sqlite(reg: Registry, path: str, *, public: bool = False) -> dict[str, int]:
+    """Copy the registry into a new SQLite file; ``public`` leaves out accounts and the audit log."""
     from pathlib import Path
 
     from .store import Registry as _Registry
@@ -78,7 +81,10 @@ def export_sqlite(reg: Registry, path: str) -> dict[str, int]:
         target.unlink()
     out = _Registry(f"sqlite:///{target}", directory=reg.directory, resolver=reg.resolver)
     database.upgrade(out.engine)
-    counts = load(out, dump(reg))
+    data = dump(reg)
+    if public:
+        data["tables"] = {k: ([] if k in PRIVATE_TABLES else v) for k, v in data["tables"].items()}
+    counts = load(out, data)
     out.engine.dispose()
     return counts
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -212,6 +213,45 @@ class AuditLog(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
 
 
+class User(Base):
+    """An account of the signed-in area: admin (the secretariat), ward (one ward's editor) or viewer."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'ward', 'viewer')", name="role"),
+                      CheckConstraint("role != 'ward' OR ward_code IS NOT NULL", name="ward_has_ward"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[str] = mapped_column(String(10))
+    ward_code: Mapped[str | None] = mapped_column(Code, ForeignKey("wards.code"))
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingUpload(Base):
+    """A file uploaded in the browser, checked and waiting for the person to confirm or cancel the import."""
+
+    __tablename__ = "pending_uploads"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(400))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # Tables in an order that respects foreign keys: export writes, and load reads, in this order.
 TABLE_ORDER = ("directory_versions", "governments", "wards", "snapshots", "snapshot_blocks", "review_decisions",
-               "entries", "partners", "projects", "project_wards", "project_partners", "audit_log")
+               "entries", "partners", "projects", "project_wards", "project_partners", "audit_log", "users")

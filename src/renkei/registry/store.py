@@ -626,6 +626,19 @@ class Registry:
     def projects(self, *, ward: str | None = None, partner: str | None = None, prefecture: str | None = None,
                  field: str | None = None, year: int | None = None, limit: int = 100,
                  offset: int = 0) -> list[ProjectView]:
+        """Projects in id order, filtered by ward, partner or prefecture code, 分野 and fiscal year."""
+        q = self._project_query(ward, partner, prefecture, field, year)
+        with self.Session() as s:
+            return [self._project_view(s, p) for p in s.scalars(q.order_by(Project.id).limit(limit).offset(offset))]
+
+    def count_projects(self, *, ward: str | None = None, partner: str | None = None, prefecture: str | None = None,
+                       field: str | None = None, year: int | None = None) -> int:
+        q = self._project_query(ward, partner, prefecture, field, year)
+        with self.Session() as s:
+            return s.scalar(select(func.count()).select_from(q.subquery())) or 0
+
+    def _project_query(self, ward: str | None, partner: str | None, prefecture: str | None, field: str | None,
+                       year: int | None):  # type: ignore[no-untyped-def]
         q = select(Project)
         if ward:
             q = q.where(Project.id.in_(select(ProjectWard.project_id).where(ProjectWard.ward_code == ward)))
@@ -638,8 +651,7 @@ class Registry:
             q = q.where(Project.field == field)
         if year:
             q = q.where(Project.fiscal_year == year)
-        with self.Session() as s:
-            return [self._project_view(s, p) for p in s.scalars(q.order_by(Project.id).limit(limit).offset(offset))]
+        return q
 
     def project(self, project_id: int) -> ProjectView:
         with self.Session() as s:

@@ -1,0 +1,419 @@
+"""The signed-in area: sign-in, projects, the review queue, uploads and the audit log.
+
+Security in one place: sessions are HttpOnly, SameSite=Strict cookies; every POST checks a
+CSRF token; failed sign-ins are limited per account (in the database) and per address (here);
+roles decide what each account may change (a ward editor only its own ward's projects).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..documents.projects import FIELDS
+from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts
+from ..registry.accounts import Account
+from .app import Site, render
+from .security import SECURITY_HEADERS
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "renkei_session"
+LOGIN_CSRF_COOKIE = "renkei_login_csrf"
+STATIC_HEADER = "x-renkei-static"
+IP_WINDOW, IP_MAX_FAILURES = 15 * 60, 20
+MAX_UPLOAD = 20 * 1024 * 1024
+_failures: dict[str, deque[float]] = defaultdict(deque)
+_failures_lock = threading.Lock()
+
+
+async def session_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Attach the signed-in account (if any) and the security headers every response carries."""
+    request.state.account, request.state.csrf = None, ""
+    request.state.static = request.headers.get(STATIC_HEADER) == "1"  # renkei build-site is asking
+    token = request.cookies.get(COOKIE)
+    if token:
+        site: Site = request.app.state.site
+        found = accounts.session(site.registry, token)
+        if found:
+            request.state.account, request.state.csrf = found
+    response = await call_next(request)
+    if request.method not in ("GET", "HEAD"):
+        request.app.state.site.changed()  # it may have written: public pages re-check at once
+    for k, v in SECURITY_HEADERS.items():
+        response.headers.setdefault(k, v)
+    if token and request.state.account is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _reg(request: Request) -> Registry:
+    return request.app.state.site.registry
+
+
+def require(request: Request, *roles: str) -> Account:
+    """The signed-in account, or a redirect to the sign-in page; 403 if its role may not do this."""
+    account: Account | None = request.state.account
+    if account is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(303, headers={"Location": f"/login?next={_safe_next(target)}"})
+    if roles and account.role not in roles:
+        raise HTTPException(403, "この操作は許可されていません")
+    return account
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    if not token or not request.state.csrf or not secrets.compare_digest(token, request.state.csrf):
+        raise HTTPException(403, "フォームの有効期限が切れたか、不正な送信です（CSRF）。ページを読み込み直してください")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/admin/"
+    return target
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _limited(ip: str) -> bool:
+    now = time.monotonic()
+    with _failures_lock:
+        q = _failures[ip]
+        while q and now - q[0] > IP_WINDOW:
+            q.popleft()
+        return len(q) >= IP_MAX_FAILURES
+
+
+def _failed(ip: str) -> None:
+    with _failures_lock:
+        _failures[ip].append(time.monotonic())
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/admin/") -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "web/login.html", login_csrf=token, next=_safe_next(next), error=None)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", max_age=3600, path="/login")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, username: str = Form(..., max_length=80), password: str = Form(..., max_length=200),
+          csrf_token: str = Form(""), next: str = Form("/admin/")) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not cookie or not secrets.compare_digest(cookie, csrf_token):
+        raise HTTPException(403, "フォームの有効期限が切れたか、不正な送信です（CSRF）")
+    ip = _client(request)
+    if _limited(ip):
+        raise HTTPException(429, "ログインの失敗が続いています。しばらくしてから再度お試しください",
+                            headers={"Retry-After": str(IP_WINDOW)})
+    try:
+        _, token, _ = accounts.login(_reg(request), username, password)
+    except accounts.LoginRefused as exc:
+        _failed(ip)
+        response = render(request, "web/login.html", status_code=429 if exc.locked else 401,
+                          login_csrf=cookie, next=_safe_next(next), error=str(exc))
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        max_age=int(accounts.SESSION_FOR.total_seconds()), path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    require(request)
+    check_csrf(request, csrf_token)
+    accounts.logout(_reg(request), request.cookies.get(COOKIE))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/admin/", response_class=HTMLResponse)
+def dashboard(request: Request) -> Response:
+    account = require(request)
+    reg = _reg(request)
+    ward = account.ward_code if account.role == "ward" else None
+    return render(request, "web/admin/dashboard.html", snaps=reg.snapshots(), queue=len(reg.review_queue()),
+                  projects=reg.count_projects(ward=ward))
+
+
+@router.get("/admin/projects", response_class=HTMLResponse)
+def project_list(request: Request, offset: int = 0) -> Response:
+    account = require(request)
+    reg = _reg(request)
+    ward = account.ward_code if account.role == "ward" else None
+    offset = max(0, offset)
+    items = reg.projects(ward=ward, limit=50, offset=offset)
+    return render(request, "web/admin/projects.html", items=items, offset=offset,
+                  total=reg.count_projects(ward=ward))
+
+
+def _wards(reg: Registry) -> list[Any]:
+    return [e for e in reg.directory.entities if e.kind == "special_ward"]
+
+
+def _form_context(request: Request, **extra: object) -> dict[str, object]:
+    return {"fields": FIELDS, "wards": _wards(_reg(request)), **extra}
+
+
+def _partner_codes(reg: Registry, text: str) -> tuple[list[str], list[str]]:
+    """Partners typed as names or codes (separated by 、・ , or spaces) → (codes, problems)."""
+    import re
+
+    codes, problems = [], []
+    for token in (t for t in re.split(r"[、・,，\s/／]+", text) if t):
+        if token.isdigit() and reg.directory.get(token):
+            codes.append(token)
+            continue
+        r = reg.resolver.resolve_cached(token)
+        if r.code and r.status in ("exact", "normalized", "variant"):
+            codes.append(r.code)
+        else:
+            hint = "、".join(f"{c.prefecture}{c.name}（{c.code}）" for c in r.candidates[:4])
+            problems.append(f"「{token}」を特定できません" + (f"。候補: {hint}" if hint else "")
+                            + "。コードで入力してください")
+    return codes, problems
+
+
+def _values(title: str, field: str, fiscal_year: str, start_date: str, end_date: str, summary: str,
+            source_url: str) -> dict[str, object]:
+    for d in (start_date, end_date):
+        if d:
+            try:
+                date.fromisoformat(d)
+            except ValueError as exc:
+                raise RegistryError(f"日付 {d!r} は YYYY-MM-DD で入力してください") from exc
+    if source_url and not source_url.startswith(("http://", "https://")):
+        raise RegistryError("出典URLは http:// または https:// で始めてください")
+    year = None
+    if fiscal_year.strip():
+        if not fiscal_year.strip().isdigit() or not 1900 < int(fiscal_year) < 2200:
+            raise RegistryError("年度は西暦4桁で入力してください（例: 2025）")
+        year = int(fiscal_year)
+    return {"title": title.strip(), "field": field or None, "fiscal_year": year, "start_date": start_date or None,
+            "end_date": end_date or None, "summary": summary, "source_url": source_url}
+
+
+def _editor(request: Request, csrf_token: str) -> tuple[Account, Registry]:
+    """The signed-in editor (admin or ward) of a project form, after its CSRF check."""
+    account = require(request, "admin", "ward")
+    check_csrf(request, csrf_token)
+    return account, _reg(request)
+
+
+def _submitted(reg: Registry, partners: str, *fields: str) -> tuple[list[str], dict[str, object]]:
+    """A project form's partners (as codes) and values; RegistryError with every problem found."""
+    codes, problems = _partner_codes(reg, partners)
+    if problems:
+        raise RegistryError(" / ".join(problems))
+    return codes, _values(*fields)
+
+
+@router.get("/admin/projects/new", response_class=HTMLResponse)
+def new_project_form(request: Request) -> Response:
+    account = require(request, "admin", "ward")
+    blank = {"id": None, "version": 0, "title": "", "field": None, "fiscal_year": None, "start_date": None,
+             "end_date": None, "summary": "", "source_url": "",
+             "wards": [{"code": account.ward_code}] if account.ward_code else [], "partners": []}
+    return render(request, "web/admin/project_form.html", **_form_context(request, p=blank, errors=[]))
+
+
+@router.post("/admin/projects/new", response_class=HTMLResponse)
+def create_project(request: Request, csrf_token: str = Form(""), title: str = Form(""), field: str = Form(""),
+                   fiscal_year: str = Form(""), start_date: str = Form(""), end_date: str = Form(""),
+                   summary: str = Form(""), source_url: str = Form(""), wards: list[str] | None = Form(None),
+                   partners: str = Form("")) -> Response:
+    account, reg = _editor(request, csrf_token)
+    try:
+        codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
+                                   source_url)
+        p = reg.add_project(wards=wards or [], partners=codes, actor=account.username,
+                            actor_ward=account.ward_code if account.role == "ward" else None, **values)
+    except PermissionDenied as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except RegistryError as exc:
+        draft = {"id": None, "version": 0, "title": title, "field": field, "fiscal_year": fiscal_year,
+                 "start_date": start_date, "end_date": end_date, "summary": summary, "source_url": source_url,
+                 "wards": [{"code": w} for w in wards or []], "partners": [], "partners_text": partners}
+        return render(request, "web/admin/project_form.html", status_code=422,
+                      **_form_context(request, p=draft, errors=[str(exc)]))
+    return RedirectResponse(f"/admin/projects/{p.id}?saved=1", status_code=303)
+
+
+@router.get("/admin/projects/{project_id}", response_class=HTMLResponse)
+def edit_project_form(request: Request, project_id: int, saved: int = 0) -> Response:
+    account = require(request)
+    try:
+        p = _reg(request).project(project_id)
+    except RegistryError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    editable = account.can_edit_project({w for w, _ in p.wards})
+    return render(request, "web/admin/project_form.html",
+                  **_form_context(request, p=p.as_dict(), errors=[], saved=bool(saved), editable=editable))
+
+
+@router.post("/admin/projects/{project_id}", response_class=HTMLResponse)
+def update_project(request: Request, project_id: int, csrf_token: str = Form(""), version: int = Form(...),
+                   title: str = Form(""), field: str = Form(""), fiscal_year: str = Form(""),
+                   start_date: str = Form(""), end_date: str = Form(""), summary: str = Form(""),
+                   source_url: str = Form(""), wards: list[str] | None = Form(None),
+                   partners: str = Form("")) -> Response:
+    account, reg = _editor(request, csrf_token)
+    try:
+        codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
+                                   source_url)
+        changes = {**values, "wards": wards or [], "partners": codes}
+        reg.update_project(project_id, version, changes, actor=account.username,
+                           actor_ward=account.ward_code if account.role == "ward" else None)
+    except PermissionDenied as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except ConflictError as exc:
+        yours = {"title": title, "field": field, "fiscal_year": fiscal_year, "start_date": start_date,
+                 "end_date": end_date, "summary": summary, "source_url": source_url, "partners": partners,
+                 "wards": "、".join(reg.directory[w].name for w in wards or [] if reg.directory.get(w))}
+        return render(request, "web/admin/conflict.html", status_code=409, yours=yours, theirs=exc.theirs,
+                      project_id=project_id)
+    except RegistryError as exc:
+        if "no project" in str(exc):
+            raise HTTPException(404, str(exc)) from exc
+        p = reg.project(project_id).as_dict()
+        p.update(title=title, summary=summary, source_url=source_url, partners_text=partners, version=version)
+        return render(request, "web/admin/project_form.html", status_code=422,
+                      **_form_context(request, p=p, errors=[str(exc)], editable=True))
+    return RedirectResponse(f"/admin/projects/{project_id}?saved=1", status_code=303)
+
+
+@router.get("/admin/review", response_class=HTMLResponse)
+def review_queue(request: Request) -> Response:
+    require(request)
+    return render(request, "web/admin/review.html", items=list(enumerate(_reg(request).review_queue(), 1)))
+
+
+@router.post("/admin/review", response_class=HTMLResponse)
+def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(...), written: str = Form(...),
+           action: str = Form(...), code: str = Form("")) -> Response:
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    if action not in ("accept", "choose", "manual", "reject"):
+        raise HTTPException(422, "unknown action")
+    try:
+        _reg(request).decide(pref_code, written, code=code.strip() or None, action=action, actor=account.username)
+    except RegistryError as exc:
+        return render(request, "web/admin/review.html", status_code=422,
+                      items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc))
+    return RedirectResponse("/admin/review?done=1", status_code=303)
+
+
+@router.get("/admin/upload", response_class=HTMLResponse)
+def upload_form(request: Request) -> Response:
+    require(request, "admin", "ward")
+    return render(request, "web/admin/upload.html", error=None)
+
+
+@router.post("/admin/upload", response_class=HTMLResponse)
+async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile = File(...)) -> Response:
+    account = require(request, "admin", "ward")
+    check_csrf(request, csrf_token)
+    data = await file.read(MAX_UPLOAD + 1)
+    name = (file.filename or "upload").replace("/", "_").replace("\\", "_")[-200:]
+    if len(data) > MAX_UPLOAD:
+        return render(request, "web/admin/upload.html", status_code=413,
+                      error=f"{name}: 20 MB を超えるファイルは扱えません")
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_preview, request, account, name, data)
+
+
+def _preview(request: Request, account: Account, name: str, data: bytes) -> Response:
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import delete
+
+    from ..documents import DocumentError
+    from ..documents.projects import read_projects, sniff_projects
+    from ..registry.schema import PendingUpload
+    from ..registry.store import now
+    from ..validate import check
+
+    reg = _reg(request)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            is_projects = sniff_projects(path)
+            if account.role == "ward":
+                if not is_projects:
+                    raise HTTPException(403, "区の担当者がアップロードできるのは連携事業テンプレートだけです")
+                from ..aggregate import resolve_wards
+
+                for record in read_projects(path):
+                    if account.ward_code not in {w.code for w in resolve_wards(record, reg.resolver, name)}:
+                        raise HTTPException(403, f"{name} {record.row}行目: 自区以外の事業は登録できません")
+            from ..cli import read_any
+
+            report = check(read_any(str(path), None, None, None), reg.resolver)
+        except DocumentError as exc:
+            return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    token = secrets.token_urlsafe(24)
+    with reg.Session.begin() as s:
+        s.execute(delete(PendingUpload).where(PendingUpload.user_id == account.id))
+        s.add(PendingUpload(token=token, user_id=account.id, filename=name, data=data, created_at=now()))
+    return render(request, "web/admin/upload_report.html", report=report, d=report.document, token=token,
+                  filename=name, totals=report.totals, is_projects=is_projects)
+
+
+@router.post("/admin/upload/{token}", response_class=HTMLResponse)
+def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), decision: str = Form(...),
+                   note: str = Form("")) -> Response:
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import delete
+
+    from ..documents import DocumentError
+    from ..registry.schema import PendingUpload
+
+    account = require(request, "admin", "ward")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    with reg.Session() as s:
+        pending = s.get(PendingUpload, token)
+        if pending is None or pending.user_id != account.id:
+            raise HTTPException(404, "このアップロードは見つかりません（取り消し済みか期限切れ）")
+        name, data = pending.filename, pending.data
+    with reg.Session.begin() as s:
+        s.execute(delete(PendingUpload).where(PendingUpload.token == token))
+    if decision != "import":
+        return RedirectResponse("/admin/upload?cancelled=1", status_code=303)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            result = reg.import_file(path, note=note, imported_by=account.username)
+        except (DocumentError, RegistryError) as exc:
+            return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    return render(request, "web/admin/imported.html", result=result)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit(request: Request, offset: int = 0) -> Response:
+    require(request, "admin")
+    offset = max(0, offset)
+    return render(request, "web/admin/audit.html", rows=_reg(request).audit_log(limit=100, offset=offset),
+                  offset=offset)

@@ -1,0 +1,307 @@
+"""Public pages (Japanese, server-rendered): top, prefecture, local government, ward, search, downloads, diff, about."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..publish import FILE_NAMES, FORMATS, MAP_FORMATS, file_name, maps, official, opendata
+from ..publish import render as publish_render
+from ..registry import Registry, RegistryError, SnapshotInfo
+from . import urls
+from .app import Site, render_text
+
+router = APIRouter(include_in_schema=False)
+KIND_ORDER = ("prefecture", "designated_city", "city", "special_ward", "town", "village")
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site
+
+
+def pick_snapshot(reg: Registry, snapshot: int | None) -> tuple[SnapshotInfo, int | None]:
+    """The requested snapshot (404 if unknown) and the value to keep in links (None for the latest)."""
+    try:
+        snap = reg.snapshot(snapshot)
+    except RegistryError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    latest = reg.snapshot()
+    return snap, (None if snap.id == latest.id else snap.id)
+
+
+def _html(request: Request, template: str, **context: object) -> tuple[bytes, str]:
+    return render_text(request, template, **context).encode("utf-8"), "text/html; charset=utf-8"
+
+
+@router.get("/", response_class=HTMLResponse)
+def top(request: Request, snapshot: int | None = None) -> Response:
+    site = _site(request)
+    reg = site.registry
+
+    def make() -> tuple[bytes, str]:
+        snap, keep = pick_snapshot(reg, snapshot)
+        data = opendata.build(reg, snap.id)
+        svg = maps.prefecture_links(maps.prefecture_map(data, "count"), lambda c: urls.prefecture(c, keep))
+        snaps = reg.snapshots()
+        earlier = [s for s in snaps if s.id != snap.id and (s.as_of or "") <= (snap.as_of or "")]
+        change = reg.diff(earlier[-1].id, snap.id) if earlier else None
+        kinds: dict[str, int] = defaultdict(int)
+        for p in data.partners:
+            kinds[p.kind] += 1
+        return _html(request, "web/top.html", snap=snap, keep=keep, snaps=snaps, data=data, map_svg=svg,
+                     change=change, kinds=kinds, prefectures=[c for c in data.coverage if c[2]])
+
+    return site.cached(request, make)
+
+
+@router.get("/pref/{code}/", response_class=HTMLResponse)
+def prefecture(request: Request, code: str, snapshot: int | None = None) -> Response:
+    site = _site(request)
+    reg = site.registry
+    pref = reg.directory.get(code)
+    if pref is None or not pref.is_prefecture:
+        raise HTTPException(404, "都道府県が見つかりません")
+
+    def make() -> tuple[bytes, str]:
+        snap, keep = pick_snapshot(reg, snapshot)
+        partners = reg.partners(snap.id, pref.name)
+        total = len(reg.directory.local_governments(pref.name))
+        table = official.build(reg, snap.id)
+        block = next((b for b in table.blocks if b.pref_code == code), None)
+        svg = maps.region_map(code, {p.code for p in partners}, href=lambda c: urls.government(c, keep))
+        declared = reg.declared(snap.id).get(code)
+        return _html(request, "web/prefecture.html", snap=snap, keep=keep, pref=pref, partners=partners,
+                     total=total, notes=block.notes if block else [], map_svg=svg, declared=declared,
+                     in_source=code in reg.declared(snap.id))
+
+    return site.cached(request, make)
+
+
+@router.get("/gov/{code}/", response_class=HTMLResponse)
+def government(request: Request, code: str, snapshot: int | None = None) -> Response:
+    site = _site(request)
+    reg = site.registry
+    e = reg.directory.get(code)
+    if e is None:
+        raise HTTPException(404, "自治体が見つかりません")
+
+    def make() -> tuple[bytes, str]:
+        snap, keep = pick_snapshot(reg, snapshot)
+        found = reg.show(code)
+        by_year: dict[object, list] = defaultdict(list)
+        for p in found["projects"]:  # type: ignore[union-attr]
+            by_year[p["fiscal_year"] or "年度不明"].append(p)
+        years = sorted(by_year, key=lambda y: (isinstance(y, str), y), reverse=True)
+        svg = maps.region_map(e.pref_code, {code} if not e.is_prefecture else set(),
+                              href=lambda c: urls.government(c, keep)) if not e.is_prefecture else ""
+        listed = any(s["snapshot"] == snap.id for s in found["snapshots"])  # type: ignore[union-attr]
+        formerly = sorted((h for h in reg.directory.history if code in h.successors), key=lambda h: h.valid_to,
+                          reverse=True)
+        return _html(request, "web/government.html", snap=snap, keep=keep, e=e, found=found, by_year=by_year,
+                     years=years, map_svg=svg, listed=listed, formerly=formerly)
+
+    return site.cached(request, make)
+
+
+@router.get("/ward/{code}/", response_class=HTMLResponse)
+def ward(request: Request, code: str) -> Response:
+    site = _site(request)
+    reg = site.registry
+    e = reg.directory.get(code)
+    if e is None or e.kind != "special_ward":
+        raise HTTPException(404, "特別区が見つかりません")
+
+    def make() -> tuple[bytes, str]:
+        projects = reg.projects(ward=code, limit=5000)
+        partners: dict[str, object] = {}
+        for p in projects:
+            for c, _, _ in p.partners:
+                if c and c not in partners:
+                    partners[c] = reg.directory[c]
+        ordered = [partners[c] for c in sorted(partners)]
+        snap = reg.snapshot()
+        points = [(x.code, x.name, x.lon, x.lat) for x in ordered if x.lat is not None]  # type: ignore[attr-defined]
+        svg = maps.ward_map(e.name, (e.lon, e.lat), points, snap.as_of)
+        return _html(request, "web/ward.html", e=e, projects=projects, partners=ordered, map_svg=svg)
+
+    return site.cached(request, make)
+
+
+@router.get("/ward/", response_class=HTMLResponse)
+def wards(request: Request) -> Response:
+    site = _site(request)
+
+    def make() -> tuple[bytes, str]:
+        d = site.registry.directory
+        return _html(request, "web/wards.html", wards=[e for e in d.entities if e.kind == "special_ward"])
+
+    return site.cached(request, make)
+
+
+def search_results(reg: Registry, q: str, limit: int = 10) -> list[dict[str, object]]:
+    """Matches for a query through the resolver: kana, variant kanji and typos all find their government."""
+    from ..normalize import clean, fold, is_kana, to_katakana
+
+    q = clean(q)
+    if not q:
+        return []
+    d = reg.directory
+    out: dict[str, dict[str, object]] = {}
+
+    def add(code: str, how: str, score: float) -> None:
+        if code not in out and d.get(code) is not None:
+            e = d[code]
+            out[code] = {"code": code, "name": e.name, "kana": e.kana, "prefecture": e.prefecture,
+                         "kind": e.kind_label, "how": how, "score": round(score, 3),
+                         "url": urls.prefecture(code) if e.is_prefecture else urls.government(code)}
+
+    pref = reg.resolver.prefecture_name(q)
+    if pref:
+        add(d.prefecture(pref).code, "都道府県", 1.0)  # type: ignore[union-attr]
+    r = reg.resolver.resolve_cached(q)
+    if r.code:
+        add(r.code, r.reason or "一致", 1.0)
+    for c in r.candidates:
+        add(c.code, "候補", c.score)
+    if len(out) < limit:
+        kana = to_katakana(q) if is_kana(q) else None
+        for e in d.entities:
+            if len(out) >= limit:
+                break
+            if e.name.startswith(q) or (kana and e.kana.startswith(kana)):
+                add(e.code, "前方一致", 0.5)
+    if len(out) < limit and len(q) >= 2:
+        for c in reg.resolver.rank(fold(q), None, limit=limit):
+            add(c.code, "候補", c.score)
+    return list(out.values())[:limit]
+
+
+@router.get("/search/", response_class=HTMLResponse)
+def search(request: Request, q: str = Query("", max_length=100)) -> Response:
+    site = _site(request)
+
+    def make() -> tuple[bytes, str]:
+        results = search_results(site.registry, q) if q.strip() else []
+        resolution = site.registry.resolver.resolve_cached(q) if q.strip() else None
+        return _html(request, "web/search.html", q=q, results=results, resolution=resolution)
+
+    return site.cached(request, make)
+
+
+@router.get("/search/suggest", response_class=HTMLResponse)
+def suggest(request: Request, q: str = Query("", max_length=100)) -> Response:
+    site = _site(request)
+
+    def make() -> tuple[bytes, str]:
+        results = search_results(site.registry, q, limit=8) if q.strip() else []
+        return _html(request, "web/suggest.html", results=results)
+
+    return site.cached(request, make, max_age=300)
+
+
+@router.get("/downloads/", response_class=HTMLResponse)
+def downloads(request: Request) -> Response:
+    site = _site(request)
+
+    def make() -> tuple[bytes, str]:
+        snaps = site.registry.snapshots()
+        files = {s.id: [(f, file_name(f, s.as_of, s.id)) for f in FORMATS if f != "datapackage"] +
+                 [(f + "-png", file_name(f, s.as_of, s.id).removesuffix(".svg") + ".png") for f in MAP_FORMATS]
+                 for s in snaps}
+        return _html(request, "web/downloads.html", snaps=list(reversed(snaps)), files=files)
+
+    return site.cached(request, make)
+
+
+MEDIA = {"tsv": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
+         "html": "text/html; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "pdf": "application/pdf", "json": "application/json", "geojson": "application/geo+json",
+         "svg": "image/svg+xml", "png": "image/png", "sqlite3": "application/vnd.sqlite3"}
+
+
+@router.get("/downloads/renkei.sqlite3")
+def sqlite_file(request: Request) -> Response:
+    """The whole public registry as one SQLite file (no accounts, no audit log)."""
+    from ..registry.backup import export_sqlite
+
+    site = _site(request)
+
+    def make() -> tuple[bytes, str]:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "renkei.sqlite3"
+            export_sqlite(site.registry, str(path), public=True)
+            return path.read_bytes(), MEDIA["sqlite3"]
+
+    return site.cached(request, make, max_age=300,
+                       headers={"Content-Disposition": 'attachment; filename="renkei.sqlite3"'})
+
+
+@router.get("/downloads/{snapshot_id}/{filename}")
+def download(request: Request, snapshot_id: int, filename: str) -> Response:
+    site = _site(request)
+    reg = site.registry
+    snap, _ = pick_snapshot(reg, snapshot_id)
+    names = {file_name(f, snap.as_of, snap.id): f for f in FILE_NAMES if f != "datapackage"}
+    png = filename.endswith(".png")
+    fmt = names.get(filename.removesuffix(".png") + ".svg" if png else filename)
+    if fmt is None or (png and fmt not in MAP_FORMATS):
+        raise HTTPException(404, "ファイルが見つかりません")
+
+    def make() -> tuple[bytes, str]:
+        raw = publish_render(reg, fmt, snap.id)
+        if png:
+            raw = maps.svg_to_png(raw.decode("utf-8"))
+        return raw, MEDIA[filename.rsplit(".", 1)[-1]]
+
+    from urllib.parse import quote
+
+    return site.cached(request, make, max_age=3600,
+                       headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@router.get("/diff/", response_class=HTMLResponse)
+def diff(request: Request, a: int | None = None, b: int | None = None) -> Response:
+    site = _site(request)
+    reg = site.registry
+
+    def make() -> tuple[bytes, str]:
+        snaps = reg.snapshots()
+        result, error = None, None
+        if len(snaps) >= 2 or (a and b):
+            try:
+                result = reg.diff(a if a is not None else "previous", b if b is not None else "latest")
+            except RegistryError as exc:
+                error = str(exc)
+        else:
+            error = "スナップショットが1つしかないため、比較できません"
+        return _html(request, "web/diff.html", snaps=snaps, d=result, error=error, a=a, b=b)
+
+    return site.cached(request, make)
+
+
+@router.get("/about/", response_class=HTMLResponse)
+def about(request: Request) -> Response:
+    site = _site(request)
+    return site.cached(request, lambda: _html(request, "web/about.html", directory_as_of=site.registry.directory.as_of))
+
+
+def install_error_pages(app: FastAPI) -> None:
+    from fastapi.exception_handlers import http_exception_handler
+
+    @app.exception_handler(StarletteHTTPException)
+    async def pages(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or exc.status_code in (304,):
+            return await http_exception_handler(request, exc)
+        if exc.status_code in (302, 303) and exc.headers:
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        messages = {403: "この操作は許可されていません", 404: "ページが見つかりません",
+                    429: "しばらくしてから再度お試しください"}
+        text = render_text(request, "web/error.html", status=exc.status_code,
+                           message=messages.get(exc.status_code, "エラーが発生しました"), detail=str(exc.detail or ""))
+        return HTMLResponse(text, status_code=exc.status_code, headers=exc.headers)

@@ -1,0 +1,114 @@
+"""``renkei build-site OUT/``: the whole public site as static files (pages, JSON, CSV, maps, downloads).
+
+The pages are produced by the running application itself, requested in-process, so the
+static site and the dynamic one cannot drift apart. What needs a server becomes a file:
+the API's resources get ``.json``/``.csv`` names, and search runs in the browser over
+``search/index.json`` (kana, variant kanji and small typos; the server's resolver does more).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from ..publish import FORMATS, MAP_FORMATS, file_name
+from ..registry import Registry
+from . import urls
+
+Progress = Callable[[int, int], None]
+
+
+def site_urls(reg: Registry) -> list[tuple[str, str]]:
+    """(URL to request, file to write) for every public resource of the latest snapshot, and every download."""
+    d = reg.directory
+    snaps = reg.snapshots()
+    wards = [e.code for e in d.entities if e.kind == "special_ward"]
+    listed = {p.code for s in snaps for p in reg.partners(s.id)}
+    with_projects = {c for p in reg.projects(limit=10**9) for c, _, _ in p.partners if c}
+    governments = sorted((listed | with_projects) - {p.code for p in d.prefectures})
+    out = [(u, _page(u)) for u in ("/", "/ward/", "/downloads/", "/diff/", "/about/")]
+    out += [(urls.prefecture(p.code), _page(urls.prefecture(p.code))) for p in d.prefectures]
+    out += [(urls.government(c), _page(urls.government(c))) for c in governments]
+    out += [(urls.ward(c), _page(urls.ward(c))) for c in wards]
+    out += [("/api/v1/snapshots", "api/v1/snapshots.json"), ("/api/v1/prefectures", "api/v1/prefectures.json"),
+            ("/api/v1/prefectures?format=csv", "api/v1/prefectures.csv"), ("/api/v1/wards", "api/v1/wards.json"),
+            ("/api/v1/openapi.json", "api/v1/openapi.json")]
+    for p in d.prefectures:
+        out += [(urls.api(f"prefectures/{p.code}", ext), f"api/v1/prefectures/{p.code}.{ext}")
+                for ext in ("json", "csv")]
+    out += [(urls.api(f"governments/{c}", "json"), f"api/v1/governments/{c}.json") for c in governments]
+    out += [(urls.api(f"wards/{c}", "json"), f"api/v1/wards/{c}.json") for c in wards]
+    if len(snaps) > 1:
+        out.append(("/api/v1/diff", "api/v1/diff.json"))
+    for s in snaps:
+        for fmt in FORMATS:
+            if fmt == "datapackage":
+                continue
+            name = file_name(fmt, s.as_of, s.id)
+            out.append((urls.download(s.id, name), f"downloads/{s.id}/{name}"))
+            if fmt in MAP_FORMATS:
+                png = name.removesuffix(".svg") + ".png"
+                out.append((urls.download(s.id, png), f"downloads/{s.id}/{png}"))
+    out.append((urls.sqlite_download(), "downloads/renkei.sqlite3"))
+    return out
+
+
+def _page(url: str) -> str:
+    return url.strip("/") + "/index.html" if url != "/" else "index.html"
+
+
+def search_index(reg: Registry, pages: set[str]) -> list[dict[str, str]]:
+    """Every local government, with the page to open (its own, else its prefecture's)."""
+    from ..normalize import fold
+
+    out = []
+    for e in reg.directory.entities:
+        own = urls.prefecture(e.code) if e.is_prefecture else urls.government(e.code)
+        url = own if _page(own) in pages else urls.prefecture(e.pref_code)
+        out.append({"code": e.code, "name": e.name, "kana": e.kana, "prefecture": e.prefecture,
+                    "folded": fold(e.name), "url": url})
+    return out
+
+
+def build_site(reg: Registry, out: str | Path, progress: Progress | None = None) -> list[Path]:
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # starlette's note about httpx
+    from fastapi.testclient import TestClient
+
+    from .app import create_app, render_text
+
+    out = Path(out)
+    app = create_app(registry=reg)
+    from .admin import STATIC_HEADER
+
+    client = TestClient(app, headers={STATIC_HEADER: "1"})
+    targets = site_urls(reg)
+    written = []
+    for i, (url, target) in enumerate(targets, 1):
+        r = client.get(url)
+        if r.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {r.status_code}")
+        path = out / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(r.content)
+        written.append(path)
+        if progress:
+            progress(i, len(targets))
+    pages = {t for _, t in targets}
+    index = out / "search" / "index.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(json.dumps(search_index(reg, pages), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    from starlette.requests import Request
+
+    request = Request({"type": "http", "app": app, "path": "/search/", "query_string": b"", "headers": [],
+                       "state": {}})
+    request.state.account, request.state.csrf, request.state.static = None, "", True
+    (out / "search" / "index.html").write_text(render_text(request, "web/search_static.html"), encoding="utf-8")
+    static = Path(__file__).parent / "static"
+    for f in static.rglob("*"):
+        if f.is_file():
+            target = out / "static" / f.relative_to(static)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(f.read_bytes())
+    return [*written, index, out / "search" / "index.html"]

@@ -1,0 +1,194 @@
+"""Browser tests: Playwright driving Debian's /usr/bin/chromium against a real `renkei serve`.
+
+They skip on a laptop without Chromium (saying so), never in CI (CI=true), where .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import IN_CI
+
+CHROMIUM = os.environ.get("RENKEI_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+
+
+def _chromium_or_skip() -> None:
+    missing = not Path(CHROMIUM).exists()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI=true but Chromium ({CHROMIUM}) or playwright is missing: .ci/run installs both")
+        pytest.skip(f"browser tests skipped: {CHROMIUM} or the playwright package is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, make_fixtures):
+    """A real `renkei serve` on a free loopback port, with projects and accounts."""
+    _chromium_or_skip()
+    from renkei.registry import Registry, accounts
+
+    tmp = tmp_path_factory.mktemp("browser")
+    db = str(tmp / "browser.sqlite3")
+    reg = Registry.open(db)
+    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(60), tmp / "p.csv"))
+    accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
+    accounts.add_user(reg, "chuo", PASSWORD, "ward", "中央区")
+    reg.engine.dispose()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "renkei", "--db", db, "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/about/", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode()) from None
+            time.sleep(0.2)
+    yield base, Registry(db), tmp
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ja-JP")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def sign_in(page, base: str, user: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("ユーザー名").fill(user)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(f"{base}/admin/")
+
+
+def test_search_with_a_typo(server, page):
+    base, _, _ = server
+    page.goto(f"{base}/search/")
+    page.locator("#q").press_sequentially("亶理町", delay=30)
+    suggestion = page.locator("#suggestions a", has_text="亘理町")
+    suggestion.wait_for()
+    suggestion.click()
+    page.wait_for_url(f"{base}/gov/043613/")
+    assert page.locator("h1").inner_text().startswith("亘理町")
+
+
+def test_prefecture_page(server, page):
+    base, reg, _ = server
+    page.goto(f"{base}/pref/040002/?snapshot=1")
+    assert page.locator("h1").inner_text() == "宮城県の連携自治体"
+    rows = page.locator("main table tbody tr")
+    assert rows.count() == len(reg.partners(1, "宮城県"))
+    assert page.get_by_text("※原資料の記載4件が欠落").first.is_visible()
+
+
+def test_national_map_clicks_through_to_a_prefecture(server, page):
+    base, _, _ = server
+    page.goto(f"{base}/")
+    page.locator('a[aria-label="長野県"] path').click()
+    page.wait_for_url(f"{base}/pref/200000/")
+    assert "長野県" in page.locator("h1").inner_text()
+
+
+def test_keyboard_and_phone(server, browser):
+    base, _, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{base}/pref/040002/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "本文へ移動"  # the skip link comes first
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 380  # no sideways scrolling on a phone
+    context.close()
+
+
+def test_sign_in_and_edit_a_project(server, page):
+    base, reg, _ = server
+    p = reg.projects(ward="131024", limit=1)[0]
+    sign_in(page, base, "chuo")
+    assert "管理画面" in page.locator("h1").inner_text()
+    page.goto(f"{base}/admin/projects/{p.id}")
+    page.get_by_label("事業名").fill("ブラウザで編集した事業")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("保存しました。").wait_for()
+    assert reg.project(p.id).title == "ブラウザで編集した事業"
+
+
+def test_conflict(server, browser):
+    base, reg, _ = server
+    p = reg.projects(ward="131024", limit=2)[-1]
+    a_ctx, b_ctx = browser.new_context(), browser.new_context()
+    a, b = a_ctx.new_page(), b_ctx.new_page()
+    sign_in(a, base, "chuo")
+    sign_in(b, base, "jimu")
+    a.goto(f"{base}/admin/projects/{p.id}")
+    b.goto(f"{base}/admin/projects/{p.id}")
+    a.get_by_label("事業名").fill("Aさんの版")
+    a.get_by_role("button", name="保存").click()
+    a.get_by_text("保存しました。").wait_for()
+    b.get_by_label("事業名").fill("Bさんの版")
+    b.get_by_role("button", name="保存").click()
+    b.get_by_text("編集が競合しました").wait_for()
+    table = b.locator("table.conflict").inner_text()
+    assert "Aさんの版" in table and "Bさんの版" in table
+    assert reg.project(p.id).title == "Aさんの版"
+    a_ctx.close()
+    b_ctx.close()
+
+
+def test_review_queue(server, page):
+    base, _, _ = server
+    sign_in(page, base, "jimu")
+    page.goto(f"{base}/admin/review")
+    assert page.get_by_text("宮城県「亶理町」").is_visible()
+    page.get_by_role("button", name="「亘理町」で確定").click()
+    page.get_by_text("判断を記録しました。").wait_for()
+    assert page.get_by_text("宮城県「亶理町」").count() == 0
+
+
+def test_upload(server, page, make_fixtures):
+    base, reg, tmp = server
+    before = len(reg.snapshots())
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "女川町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    path = make_fixtures.write_xlsx(grid, tmp / "令和8年.xlsx", sheets=1)
+    sign_in(page, base, "jimu")
+    page.goto(f"{base}/admin/upload")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="検証する").click()
+    page.get_by_text("検証結果：令和8年.xlsx").wait_for()
+    page.get_by_role("button", name="取り込む").click()
+    page.get_by_text("取り込みました").first.wait_for()
+    assert len(reg.snapshots()) == before + 1

@@ -1,0 +1,69 @@
+"""`renkei build-site`: the public site as static files, with every internal link resolving to a file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, directory, resolver, make_fixtures):
+    from click.testing import CliRunner
+
+    from renkei.cli import cli
+    from renkei.registry import Registry
+
+    tmp = tmp_path_factory.mktemp("site")
+    db = tmp / "site.sqlite3"
+    reg = Registry.open(f"sqlite:///{db}", directory=directory, resolver=resolver, seed=False)
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "亶理町"]), ("福島県", ["飯舘村"])])
+    reg.import_file(make_fixtures.write_text(grid, tmp / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n"))
+    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(5, prefectures=7), tmp / "p.csv"))
+    out = tmp / "public"
+    result = CliRunner().invoke(cli, ["--db", str(db), "build-site", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, reg
+
+
+def _target(out: Path, href: str) -> Path:
+    path = href.split("?")[0].split("#")[0]
+    return out / (path.lstrip("/") + "index.html" if path.endswith("/") else path.lstrip("/"))
+
+
+def test_every_internal_link_resolves(built):
+    out, _ = built
+    pages = list(out.rglob("*.html"))
+    assert (out / "index.html").exists() and len(pages) > 80
+    missing = set()
+    for page in pages:
+        for href in re.findall(r'(?:href|src)="(/[^"]*)"', page.read_text(encoding="utf-8")):
+            if not _target(out, href).exists():
+                missing.add(href)
+    assert not missing, sorted(missing)[:20]
+
+
+def test_static_pages_have_no_server_only_parts(built):
+    out, _ = built
+    top = (out / "index.html").read_text(encoding="utf-8")
+    assert "snapshot-picker" not in top and 'href="/login"' not in top
+    assert 'hx-get' not in (out / "search" / "index.html").read_text(encoding="utf-8")
+
+
+def test_json_csv_and_search_index(built):
+    out, reg = built
+    prefs = json.loads((out / "api/v1/prefectures.json").read_text(encoding="utf-8"))
+    assert len(prefs) == 47
+    miyagi = json.loads((out / "api/v1/prefectures/040002.json").read_text(encoding="utf-8"))
+    assert [p["code"] for p in miyagi["partners_list"]] == [p.code for p in reg.partners(None, "宮城県")]
+    assert miyagi["snapshot"] == reg.snapshot().id  # the static site shows the latest snapshot
+    assert (out / "api/v1/prefectures/040002.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    index = json.loads((out / "search/index.json").read_text(encoding="utf-8"))
+    assert len(index) == len(reg.directory.entities)
+    watari = next(e for e in index if e["code"] == "043613")
+    assert watari["url"] == "/gov/043613/" and watari["kana"] == "ワタリチョウ"
+    assert (out / "downloads" / "1" / "特別区連携自治体数一覧_2025-08-01.xlsx").read_bytes().startswith(b"PK")
+    assert (out / "downloads/renkei.sqlite3").read_bytes().startswith(b"SQLite format 3")
+    assert (out / "static/vendor/htmx.min.js").exists() and (out / "static/site-search.js").exists()

@@ -1,0 +1,476 @@
+"""The web site, JSON API and signed-in area, in-process (FastAPI's TestClient). Browser tests: test_browser.py."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+warnings.filterwarnings("ignore", category=DeprecationWarning, module="fastapi.testclient")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from renkei.registry import Registry, accounts  # noqa: E402
+from renkei.web import create_app  # noqa: E402
+
+PASSWORD = "correct horse battery"
+MINATO, CHUO = "131032", "131024"
+
+
+def make_registry(url, directory, resolver, make_fixtures, tmp_path):
+    reg = Registry.open(url, directory=directory, resolver=resolver)
+    path = make_fixtures.write_projects(make_fixtures.project_grid(80), tmp_path / "projects.csv")
+    reg.import_file(path, imported_by="fixture")
+    accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
+    accounts.add_user(reg, "minato", PASSWORD, "ward", "港区")
+    accounts.add_user(reg, "chuo", PASSWORD, "ward", "中央区")
+    accounts.add_user(reg, "viewer", PASSWORD, "viewer")
+    return reg
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, directory, resolver, make_fixtures):
+    """A read-mostly site shared by the public-page tests."""
+    tmp = tmp_path_factory.mktemp("web")
+    reg = make_registry(f"sqlite:///{tmp / 'web.sqlite3'}", directory, resolver, make_fixtures, tmp)
+    yield TestClient(create_app(registry=reg)), reg
+    reg.engine.dispose()
+
+
+@pytest.fixture
+def fresh(tmp_path, directory, resolver, make_fixtures):
+    """A site of its own, for tests that change things."""
+    reg = make_registry(f"sqlite:///{tmp_path / 'web.sqlite3'}", directory, resolver, make_fixtures, tmp_path)
+    app = create_app(registry=reg)
+    yield app, reg
+    reg.engine.dispose()
+
+
+def sign_in(app, username: str) -> TestClient:
+    client = TestClient(app)
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/admin/"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/admin/"
+    return client
+
+
+def csrf_of(client: TestClient, path: str = "/admin/") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def project_of(reg, ward: str):
+    return reg.projects(ward=ward, limit=1)[0]
+
+
+def form_of(p, **changes):
+    data = {"version": str(p.version), "title": p.title, "field": p.field or "",
+            "fiscal_year": str(p.fiscal_year or ""),
+            "start_date": p.start_date or "", "end_date": p.end_date or "", "summary": p.summary,
+            "source_url": p.source_url, "wards": [w for w, _ in p.wards],
+            "partners": "、".join(c for c, _, _ in p.partners if c)}
+    data.update(changes)
+    return data
+
+
+# -- public pages --------------------------------------------------------------------------------------------
+
+def test_top_page(site):
+    client, _ = site
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert '<html lang="ja">' in html and "特別区と全国の自治体の連携" in html
+    links = re.findall(r'<a href="/pref/(\d{6})/" aria-label="([^"]+)"><path class="pref"', html)
+    assert len(links) == 47  # the whole national map is clickable
+    assert ("040002", "宮城県") in links
+    assert "令和7年8月1日現在" in html or "令和8年" in html
+    assert 'option value="1"' in html and 'option value="2"' in html  # the snapshot picker
+    assert "前回からの変更" in html and "追加" in html
+    old = client.get("/?snapshot=1").text
+    assert "令和7年8月1日現在の集計" in old and "この時点より前のスナップショットはありません" in old
+    assert client.get("/?snapshot=99").status_code == 404
+
+
+def test_prefecture_page(site):
+    client, reg = site
+    html = client.get("/pref/040002/?snapshot=1").text
+    codes = re.findall(r"<tr><td><code>(\d{6})</code></td>", html)
+    assert codes == [p.code for p in reg.partners(1, "宮城県")] and codes == sorted(codes)
+    assert "※原資料の「亶理町」を「亘理町」と訂正" in html and "※原資料の記載4件が欠落" in html
+    assert "亶理町（誤記訂正）" in html and '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert client.get("/pref/999999/").status_code == 404
+    assert client.get("/pref/043613/").status_code == 404  # a town is not a prefecture
+
+
+def test_government_page(site):
+    client, _ = site
+    html = client.get("/gov/043613/").text
+    assert "亘理町<span class=\"kana\">（ワタリチョウ）</span>" in html and "<code>043613</code>" in html
+    assert "<td>亶理町</td><td>誤記訂正</td><td>L17</td>" in html  # its history across snapshots
+    assert "https://www.town.watari.miyagi.jp/" in html
+    assert client.get("/gov/000000/").status_code == 404
+
+
+def test_ward_page(site):
+    client, reg = site
+    html = client.get(f"/ward/{MINATO}/").text
+    projects = reg.projects(ward=MINATO, limit=1000)
+    assert "港区の連携先と連携事業" in html and f"連携事業 {len(projects)}" in html
+    assert html.count('class="link"') >= 1  # the map of lines out from the ward
+    assert client.get("/ward/043613/").status_code == 404
+    assert client.get("/ward/").text.count('href="/ward/13') == 23
+
+
+@pytest.mark.parametrize(("query", "code"), [("亶理町", "043613"), ("いいたてむら", "075647"), ("木曾町", "204323"),
+                                             ("ワタリチョウ", "043613"), ("千代田区", "131016"), ("宮城", "040002")])
+def test_search_tolerates_kana_variants_and_typos(site, query, code):
+    client, _ = site
+    html = client.get("/search/", params={"q": query}).text
+    first = re.search(r'<ol class="results"><li><a href="/(?:gov|pref)/(\d{6})/">', html)
+    assert first and first.group(1) == code, html[html.find("results"):][:400]
+
+
+def test_search_suggestions_and_shareable_urls(site):
+    client, _ = site
+    part = client.get("/search/suggest", params={"q": "わたり"}).text
+    assert part.startswith('<ul class="suggest"') and "/gov/043613/" in part
+    assert client.get("/search/suggest", params={"q": ""}).text.strip() == ""
+    page = client.get("/search/?q=%E4%BA%B6%E7%90%86%E7%94%BA")  # the URL is the search: it can be shared
+    assert "「亶理町」は「亘理町」として判定しました" in page.text
+    assert 'hx-get="/search/suggest"' in page.text and '<script src="/static/vendor/htmx.min.js"' in page.text
+    assert client.get("/static/vendor/htmx.min.js").status_code == 200
+
+
+def test_downloads(site):
+    client, _ = site
+    html = client.get("/downloads/").text
+    links = re.findall(r'href="(/downloads/\d+/[^"]+)"', html)
+    assert len(links) == 2 * 15
+    for path in [link for link in links if link.startswith("/downloads/1/")]:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        if path.endswith(".xlsx"):
+            assert r.content.startswith(b"PK")
+        if path.endswith(".pdf"):
+            assert r.content.startswith(b"%PDF")
+        if path.endswith(".png"):
+            assert r.content.startswith(b"\x89PNG")
+    db = client.get("/downloads/renkei.sqlite3")
+    assert db.status_code == 200 and db.content.startswith(b"SQLite format 3")
+    assert client.get("/downloads/1/nothing.csv").status_code == 404
+
+
+def test_public_sqlite_has_no_accounts(site, tmp_path):
+    client, _ = site
+    path = tmp_path / "public.sqlite3"
+    path.write_bytes(client.get("/downloads/renkei.sqlite3").content)
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM partners").fetchone()[0] > 500
+
+
+def test_diff_and_about(site):
+    client, _ = site
+    html = client.get("/diff/?a=1&b=2").text
+    assert "#1 2025-08-01" in html and "<ins>" in html
+    about = client.get("/about/").text
+    for line in ("出典：アドレス・ベース・レジストリ（デジタル庁）を加工して作成",
+                 "国土数値情報（行政区域データ）（国土交通省）を加工して作成", "CC BY 4.0"):
+        assert line in about
+
+
+def test_pages_are_cached_with_etags(site):
+    client, _ = site
+    r = client.get("/pref/040002/")
+    assert r.headers["cache-control"].startswith("public") and r.headers["etag"]
+    again = client.get("/pref/040002/", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+# -- API -----------------------------------------------------------------------------------------------------
+
+def test_api_prefectures(site):
+    client, reg = site
+    data = client.get("/api/v1/prefectures?snapshot=1").json()
+    assert len(data) == 47 and data[3]["code"] == "040002" and data[3]["partners"] == 20
+    assert data[3]["coverage_percent"] == 55.6 and data[3]["declared"] == 24
+    one = client.get("/api/v1/prefectures/040002?snapshot=1").json()
+    assert [p["code"] for p in one["partners_list"]] == [p.code for p in reg.partners(1, "宮城県")]
+    csv_r = client.get("/api/v1/prefectures/040002.csv?snapshot=1")
+    assert csv_r.headers["content-type"].startswith("text/csv") and csv_r.content.startswith(b"\xef\xbb\xbf")
+    lines = csv_r.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "code,name,kana,kind,lat,lon,written,status" and len(lines) == 21
+    assert client.get("/api/v1/prefectures/999999").status_code == 404
+
+
+def test_api_pagination_and_filters(site):
+    client, reg = site
+    page = client.get("/api/v1/partners?snapshot=1&limit=10&offset=5").json()
+    got = (page["total"], page["limit"], page["offset"], page["next_offset"], len(page["items"]))
+    assert got == (520, 10, 5, 15, 10)
+    assert [p["code"] for p in page["items"]] == [p.code for p in reg.partners(1)][5:15]
+    miyagi = client.get("/api/v1/partners", params={"snapshot": 1, "prefecture": "宮城県", "limit": 100}).json()
+    assert miyagi["total"] == 20 and miyagi["next_offset"] is None
+    projects = client.get("/api/v1/projects", params={"ward": "港区", "limit": 5}).json()
+    assert projects["total"] == reg.count_projects(ward=MINATO) and len(projects["items"]) <= 5
+    assert all(MINATO in [w["code"] for w in p["wards"]] for p in projects["items"])
+    field = client.get("/api/v1/projects", params={"field": "観光", "year": 2025}).json()
+    assert all(p["field"] == "観光" and p["fiscal_year"] == 2025 for p in field["items"])
+    assert field["total"] == reg.count_projects(field="観光", year=2025)
+    assert client.get("/api/v1/projects", params={"prefecture": "ほげ県"}).status_code == 422
+    assert client.get("/api/v1/projects", params={"field": "グルメ"}).status_code == 422
+    assert client.get("/api/v1/projects", params={"limit": 0}).status_code == 422
+    csv_text = client.get("/api/v1/projects?format=csv&limit=3").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("id,version,title,field,fiscal_year")
+
+
+def test_api_etag_and_cache_control(site):
+    client, _ = site
+    r = client.get("/api/v1/prefectures/040002")
+    assert "max-age" in r.headers["cache-control"] and r.headers["etag"].startswith('"')
+    assert client.get("/api/v1/prefectures/040002", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+
+
+def test_api_government_ward_search_diff(site):
+    client, _ = site
+    gov = client.get("/api/v1/governments/043613").json()
+    assert gov["name"] == "亘理町" and gov["snapshots"][0]["written"] == "亶理町"
+    ward = client.get(f"/api/v1/wards/{MINATO}.json").json()
+    assert ward["name"] == "港区" and ward["projects"]
+    assert len(client.get("/api/v1/wards").json()) == 23
+    found = client.get("/api/v1/search", params={"q": "亶理町"}).json()
+    assert found[0]["code"] == "043613"
+    d = client.get("/api/v1/diff?a=1&b=2").json()
+    assert d["a"]["id"] == 1 and d["b"]["id"] == 2
+    assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "renkei API"
+
+
+# -- signed-in area and security -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/projects", "/admin/projects/1", "/admin/review", "/admin/upload",
+                                  "/admin/audit"])
+def test_signed_in_pages_redirect_anonymous_users(site, path):
+    client, _ = site
+    r = TestClient(client.app).get(path, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+
+
+def test_session_cookie_flags_and_open_redirect(fresh):
+    app, _ = fresh
+    client = TestClient(app)
+    page = client.get("/login")
+    assert "httponly" in page.headers["set-cookie"].lower() and "samesite=strict" in page.headers["set-cookie"].lower()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", data={"username": "jimu", "password": PASSWORD, "csrf_token": token,
+                                    "next": "//evil.example/"}, follow_redirects=False)
+    assert r.headers["location"] == "/admin/"  # never an open redirect
+    cookie = r.headers["set-cookie"].lower()
+    assert "renkei_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert r.headers["x-frame-options"] == "DENY" and "default-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_login_needs_csrf_and_is_rate_limited(fresh):
+    app, _ = fresh
+    client = TestClient(app)
+    r = client.post("/login", data={"username": "jimu", "password": PASSWORD, "csrf_token": "forged"})
+    assert r.status_code == 403
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    for _ in range(5):
+        bad = client.post("/login", data={"username": "jimu", "password": "wrong password!", "csrf_token": token})
+        assert bad.status_code == 401 and "ユーザー名またはパスワードが違います" in bad.text
+    locked = client.post("/login", data={"username": "jimu", "password": PASSWORD, "csrf_token": token})
+    assert locked.status_code == 429 and "しばらくログインできません" in locked.text  # even the right password
+
+
+def test_ward_editor_cannot_change_another_wards_project(fresh):
+    app, reg = fresh
+    chuo_project = next(p for p in reg.projects(ward=CHUO, limit=100) if MINATO not in {w for w, _ in p.wards})
+    minato = sign_in(app, "minato")
+    token = csrf_of(minato)
+    r = minato.post(f"/admin/projects/{chuo_project.id}", data={**form_of(chuo_project, title="乗っ取り"),
+                                                                 "csrf_token": token})
+    assert r.status_code == 403
+    assert reg.project(chuo_project.id).title == chuo_project.title
+    assert "閲覧のみ" in minato.get(f"/admin/projects/{chuo_project.id}").text
+    viewer = sign_in(app, "viewer")
+    r = viewer.post(f"/admin/projects/{chuo_project.id}", data={**form_of(chuo_project), "csrf_token": csrf_of(viewer)})
+    assert r.status_code == 403
+
+
+def test_forms_without_csrf_are_refused(fresh):
+    app, reg = fresh
+    admin = sign_in(app, "jimu")
+    p = project_of(reg, CHUO)
+    r = admin.post(f"/admin/projects/{p.id}", data=form_of(p, title="CSRFなし"))
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = admin.post(f"/admin/projects/{p.id}", data={**form_of(p, title="偽トークン"), "csrf_token": "x" * 43})
+    assert r.status_code == 403
+    assert reg.project(p.id).title == p.title
+
+
+def test_script_in_a_title_comes_back_escaped(fresh):
+    app, reg = fresh
+    chuo = sign_in(app, "chuo")
+    p = project_of(reg, CHUO)
+    evil = '<script>alert("x")</script>'
+    r = chuo.post(f"/admin/projects/{p.id}", data={**form_of(p, title=evil), "csrf_token": csrf_of(chuo)},
+                  follow_redirects=True)
+    assert r.status_code == 200 and "保存しました" in r.text
+    pages = {"saved": r.text, "ward": TestClient(app).get(f"/ward/{CHUO}/").text,
+             "list": chuo.get("/admin/projects").text, "audit": sign_in(app, "jimu").get("/admin/audit").text}
+    for name, page in pages.items():
+        assert evil not in page, name
+        assert "&lt;script&gt;" in page or "\\u003cscript\\u003e" in page, name
+
+
+def test_edit_and_conflict(fresh):
+    app, reg = fresh
+    p = project_of(reg, CHUO)
+    a, b = sign_in(app, "chuo"), sign_in(app, "jimu")
+    form_a, form_b = a.get(f"/admin/projects/{p.id}").text, b.get(f"/admin/projects/{p.id}").text
+    assert f'name="version" value="{p.version}"' in form_a and f'name="version" value="{p.version}"' in form_b
+    first = a.post(f"/admin/projects/{p.id}", data={**form_of(p, title="Aの変更"), "csrf_token": csrf_of(a)})
+    assert first.status_code == 200 and "保存しました" in first.text
+    second = b.post(f"/admin/projects/{p.id}", data={**form_of(p, title="Bの変更"), "csrf_token": csrf_of(b)})
+    assert second.status_code == 409
+    assert "編集が競合しました" in second.text and "Aの変更" in second.text and "Bの変更" in second.text
+    assert reg.project(p.id).title == "Aの変更" and reg.project(p.id).version == p.version + 1
+    log = sign_in(app, "jimu").get("/admin/audit").text
+    assert "Aの変更" in log and "chuo" in log
+
+
+def test_create_project(fresh):
+    app, reg = fresh
+    minato = sign_in(app, "minato")
+    data = {"csrf_token": csrf_of(minato), "title": "新しい事業", "field": "観光", "fiscal_year": "2026",
+            "start_date": "", "end_date": "", "summary": "", "source_url": "", "wards": [MINATO],
+            "partners": "亘理町、075647"}
+    r = minato.post("/admin/projects/new", data=data, follow_redirects=False)
+    assert r.status_code == 303
+    p = reg.project(int(r.headers["location"].split("/")[3].split("?")[0]))
+    assert p.title == "新しい事業" and [c for c, _, _ in p.partners] == ["043613", "075647"]
+    bad = minato.post("/admin/projects/new", data={**data, "wards": [CHUO]})
+    assert bad.status_code == 403  # only its own ward's projects
+    unknown = minato.post("/admin/projects/new", data={**data, "partners": "ほげほげ村"})
+    assert unknown.status_code == 422 and "「ほげほげ村」を特定できません" in unknown.text
+
+
+def test_review_queue(fresh):
+    app, reg = fresh
+    admin = sign_in(app, "jimu")
+    page = admin.get("/admin/review").text
+    assert "宮城県「亶理町」" in page and "「亘理町」で確定" in page
+    token = csrf_of(admin)
+    r = admin.post("/admin/review", data={"csrf_token": token, "pref_code": "040002", "written": "亶理町",
+                                          "action": "accept", "code": "043613"}, follow_redirects=True)
+    assert r.status_code == 200 and "宮城県「亶理町」" not in r.text
+    r = admin.post("/admin/review", data={"csrf_token": token, "pref_code": "010006", "written": "美幌市",
+                                          "action": "manual", "code": "015431"}, follow_redirects=True)
+    assert "北海道「美幌市」" not in r.text
+    assert reg.decisions()[-1]["decided_by"] == "jimu"
+    ward = sign_in(app, "minato")
+    assert ward.post("/admin/review", data={"csrf_token": csrf_of(ward), "pref_code": "040002", "written": "x",
+                                            "action": "accept", "code": "043613"}).status_code == 403
+
+
+def test_upload_confirm_and_cancel(fresh, tmp_path, make_fixtures):
+    app, reg = fresh
+    admin = sign_in(app, "jimu")
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "亶理町", "女川町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    path = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="cp932", newline="\r\n")
+    before = len(reg.snapshots())
+    r = admin.post("/admin/upload", data={"csrf_token": csrf_of(admin)},
+                   files={"file": ("r8.csv", path.read_bytes(), "text/csv")})
+    assert r.status_code == 200 and "検証結果：r8.csv" in r.text and "要確認 <strong>1</strong>" in r.text
+    assert "<td>亶理町</td><td>誤記訂正</td><td>亘理町</td>" in r.text
+    token = re.search(r'action="/admin/upload/([^"]+)"', r.text).group(1)
+    assert len(reg.snapshots()) == before  # nothing written yet
+    done = admin.post(f"/admin/upload/{token}", data={"csrf_token": csrf_of(admin), "decision": "import"})
+    assert "取り込みました" in done.text and len(reg.snapshots()) == before + 1
+    r = admin.post("/admin/upload", data={"csrf_token": csrf_of(admin)},
+                   files={"file": ("again.csv", path.read_bytes(), "text/csv")})
+    token = re.search(r'action="/admin/upload/([^"]+)"', r.text).group(1)
+    cancelled = admin.post(f"/admin/upload/{token}", data={"csrf_token": csrf_of(admin), "decision": "cancel"})
+    assert "取り込みを取り消しました" in cancelled.text and len(reg.snapshots()) == before + 1
+    broken = admin.post("/admin/upload", data={"csrf_token": csrf_of(admin)},
+                        files={"file": ("broken.xlsx", b"PK\x03\x04broken", "application/octet-stream")})
+    assert broken.status_code == 422 and "broken.xlsx" in broken.text and "damaged or truncated" in broken.text
+
+
+def test_ward_uploads_only_its_own_projects(fresh, tmp_path, make_fixtures):
+    app, _ = fresh
+    minato = sign_in(app, "minato")
+    grid = make_fixtures.project_grid(10)
+    path = make_fixtures.write_projects(grid, tmp_path / "p.csv")
+    r = minato.post("/admin/upload", data={"csrf_token": csrf_of(minato)},
+                    files={"file": ("p.csv", path.read_bytes(), "text/csv")})
+    assert r.status_code == 403 and "自区以外の事業は登録できません" in r.text
+    own = [grid[0]] + [[("港区" if i == 0 else c) for i, c in enumerate(row)] for row in grid[1:]]
+    path = make_fixtures.write_projects(own, tmp_path / "own.csv")
+    r = minato.post("/admin/upload", data={"csrf_token": csrf_of(minato)},
+                    files={"file": ("own.csv", path.read_bytes(), "text/csv")})
+    assert r.status_code == 200 and "連携事業テンプレート" in r.text
+    lists = make_fixtures.write_text(make_fixtures.published_grid([("宮城県", ["仙台市"])]), tmp_path / "l.tsv",
+                                     delimiter="\t", encoding="utf-8", newline="\n")
+    r = minato.post("/admin/upload", data={"csrf_token": csrf_of(minato)},
+                    files={"file": ("l.tsv", lists.read_bytes(), "text/plain")})
+    assert r.status_code == 403
+
+
+def test_audit_log_is_for_admins(fresh):
+    app, _ = fresh
+    assert sign_in(app, "minato").get("/admin/audit").status_code == 403
+    page = sign_in(app, "jimu").get("/admin/audit").text
+    assert "変更履歴" in page and "import" in page and "users" in page
+
+
+def test_user_add_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from renkei.cli import cli
+
+    db = str(tmp_path / "u.sqlite3")
+    r = CliRunner().invoke(cli, ["--db", db, "user", "add", "minato1", "--role", "ward", "--ward", "港区"],
+                           env={"RENKEI_PASSWORD": PASSWORD})
+    assert r.exit_code == 0 and "created minato1 (ward, 131032)" in r.output
+    bad = CliRunner().invoke(cli, ["--db", db, "user", "add", "x", "--role", "ward"], env={"RENKEI_PASSWORD": PASSWORD})
+    assert bad.exit_code == 1 and "needs --ward" in bad.output
+    reg = Registry(db)
+    from sqlalchemy import select
+
+    from renkei.registry.schema import User
+
+    with reg.Session() as s:
+        assert s.scalar(select(User.password_hash)).startswith("$argon2id$")
+    assert "minato1" in CliRunner().invoke(cli, ["--db", db, "user", "list"]).output
+
+
+def test_cache_front(fresh):
+    """`renkei serve` runs the app behind CacheFront: repeated public GETs come from memory, changes show at once."""
+    from renkei.web.app import CacheFront
+
+    app, reg = fresh
+    front = TestClient(CacheFront(app, app.state.site))
+    first = front.get(f"/ward/{CHUO}/")
+    calls = []
+    original = app.state.site.cached
+    app.state.site.cached = lambda *a, **k: calls.append(1) or original(*a, **k)
+    again = front.get(f"/ward/{CHUO}/")
+    assert again.content == first.content and not calls  # served without entering FastAPI
+    assert again.headers["etag"] == first.headers["etag"] and again.headers["x-frame-options"] == "DENY"
+    assert front.get(f"/ward/{CHUO}/", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    download = front.get("/downloads/1/renkei_coverage_2025-08-01.csv")
+    cached = front.get("/downloads/1/renkei_coverage_2025-08-01.csv")
+    assert cached.headers["content-disposition"] == download.headers["content-disposition"]
+    app.state.site.cached = original
+    editor = sign_in(app, "chuo")
+    p = project_of(reg, CHUO)
+    form = {**form_of(p, title="すぐに反映される題名"), "csrf_token": csrf_of(editor)}
+    assert editor.post(f"/admin/projects/{p.id}", data=form).status_code == 200
+    assert "すぐに反映される題名" in front.get(f"/ward/{CHUO}/").text
