@@ -358,3 +358,9 @@ def test_diff_html_and_xlsx(tmp_path, make_fixtures, directory, resolver):
     summary = {r[0]: r for r in wb["概要"].iter_rows(min_row=4, values_only=True) if r[0]}
     assert summary["宮城県"][1:5] == (24, 3, 20, 3)
     assert wb["概要"]["F4"].fill.fgColor.rgb.endswith("E2EFDA") or wb["概要"]["G4"].fill.fgColor.rgb.endswith("FCE4E4")
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf", "map-prefectures"])
+def test_outputs_are_reproducible(seeded, fmt):
+    """The same snapshot gives the same bytes, so the hashes in datapackage.json stay true."""
+    assert render(seeded, fmt) == render(seeded, fmt)

@@ -147,7 +147,13 @@ def test_downloads(site):
     client, _ = site
     html = client.get("/downloads/").text
     links = re.findall(r'href="(/downloads/\d+/[^"]+)"', html)
-    assert len(links) == 2 * 15
+    assert len(links) == 2 * 16
+    package = client.get("/downloads/1/datapackage.json").json()
+    import hashlib
+
+    for res in package["resources"]:  # every resource is a download next to it, with the right hash
+        raw = client.get(f"/downloads/1/{res['path']}").content
+        assert res["hash"] == "sha256:" + hashlib.sha256(raw).hexdigest()
     for path in [link for link in links if link.startswith("/downloads/1/")]:
         r = client.get(path)
         assert r.status_code == 200, path

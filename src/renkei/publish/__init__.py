@@ -119,7 +119,7 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
             paths.append(out / png_name)
     if "datapackage" in chosen:
         data = opendata.build(reg, snap.id)
-        resources = {_resource_name(k): v for k, v in written.items()}
+        resources = {resource_name(k): v for k, v in written.items()}
         text = opendata.datapackage(data, resources, ENCODINGS[encoding.lower()])
         path = out / file_name("datapackage", snap.as_of, snap.id)
         path.write_text(text, encoding="utf-8")
@@ -127,7 +127,7 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
     return paths
 
 
-def _resource_name(fmt: str) -> str:
+def resource_name(fmt: str) -> str:
     """Frictionless resource names: lower-case, URL-safe."""
     return {"opendata": "partners-csv", "coverage": "coverage-csv", "json": "partners-json",
             "geojson": "partners-geojson"}.get(fmt, f"table-{fmt}" if fmt in TABLE_FORMATS else fmt)

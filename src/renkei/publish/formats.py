@@ -13,6 +13,13 @@ PDF_FONT = "IPAexGothic"
 XLSX_FONT = "ＭＳ Ｐゴシック"  # present on every Japanese Windows (LGWAN terminals included)
 
 
+def _stamp(as_of: str | None):  # type: ignore[no-untyped-def]
+    """A fixed creation time (the as-of date), so the same snapshot always gives the same bytes."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(as_of) if as_of else datetime(2000, 1, 1)
+
+
 def tsv(table: OfficialTable) -> str:
     return _delimited(table, "\t", "\n")
 
@@ -44,6 +51,7 @@ def xlsx(table: OfficialTable) -> bytes:
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.set_properties({"title": table.title, "author": "renkei", "created": _stamp(table.as_of)})  # reproducible
     base = {"font_name": XLSX_FONT, "font_size": 9, "border": 1, "valign": "vcenter"}
     title_fmt = wb.add_format({"font_name": XLSX_FONT, "font_size": 14, "bold": True})
     head = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
@@ -122,7 +130,7 @@ def pdf(table: OfficialTable) -> bytes:
     grid = Table(rows, colWidths=widths, repeatRows=1)
     grid.setStyle(TableStyle(style))
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), invariant=True, leftMargin=10 * mm, rightMargin=10 * mm,
                             topMargin=10 * mm, bottomMargin=12 * mm, title=table.title, author="renkei")
     title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=13, leading=18)
     small = ParagraphStyle("small", fontName=PDF_FONT, fontSize=6.5, leading=9)

@@ -213,6 +213,8 @@ def downloads(request: Request) -> Response:
         files = {s.id: [(f, file_name(f, s.as_of, s.id)) for f in FORMATS if f != "datapackage"] +
                  [(f + "-png", file_name(f, s.as_of, s.id).removesuffix(".svg") + ".png") for f in MAP_FORMATS]
                  for s in snaps}
+        for s in snaps:
+            files[s.id].append(("datapackage", "datapackage.json"))
         return _html(request, "web/downloads.html", snaps=list(reversed(snaps)), files=files)
 
     return site.cached(request, make)
@@ -247,6 +249,8 @@ def download(request: Request, snapshot_id: int, filename: str) -> Response:
     site = _site(request)
     reg = site.registry
     snap, _ = pick_snapshot(reg, snapshot_id)
+    if filename == "datapackage.json":
+        return site.cached(request, lambda: (datapackage_for(reg, snap.id), MEDIA["json"]), max_age=3600)
     names = {file_name(f, snap.as_of, snap.id): f for f in FILE_NAMES if f != "datapackage"}
     png = filename.endswith(".png")
     fmt = names.get(filename.removesuffix(".png") + ".svg" if png else filename)
@@ -263,6 +267,20 @@ def download(request: Request, snapshot_id: int, filename: str) -> Response:
 
     return site.cached(request, make, max_age=3600,
                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+def datapackage_for(reg: Registry, snapshot_id: int) -> bytes:
+    """The Frictionless descriptor of a snapshot's downloads, with their sizes and hashes (as `renkei publish`)."""
+    from ..publish import ENCODINGS, resource_name
+
+    snap = reg.snapshot(snapshot_id)
+    files: dict[str, tuple[str, bytes]] = {}
+    for fmt in FORMATS:
+        if fmt == "datapackage":
+            continue
+        raw = publish_render(reg, fmt, snap.id)
+        files[resource_name(fmt)] = (file_name(fmt, snap.as_of, snap.id), raw)
+    return opendata.datapackage(opendata.build(reg, snap.id), files, ENCODINGS["utf-8"]).encode("utf-8")
 
 
 @router.get("/diff/", response_class=HTMLResponse)

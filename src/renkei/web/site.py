@@ -43,6 +43,7 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
     if len(snaps) > 1:
         out.append(("/api/v1/diff", "api/v1/diff.json"))
     for s in snaps:
+        out.append((urls.download(s.id, "datapackage.json"), f"downloads/{s.id}/datapackage.json"))
         for fmt in FORMATS:
             if fmt == "datapackage":
                 continue
