@@ -480,3 +480,13 @@ def test_cache_front(fresh):
     form = {**form_of(p, title="すぐに反映される題名"), "csrf_token": csrf_of(editor)}
     assert editor.post(f"/admin/projects/{p.id}", data=form).status_code == 200
     assert "すぐに反映される題名" in front.get(f"/ward/{CHUO}/").text
+
+
+def test_the_japanese_font_is_served_for_machines_without_one(site):
+    """Offline LGWAN terminals may have no Japanese font: the stylesheet falls back to the bundled one."""
+    client, _ = site
+    css = client.get("/static/site.css").text
+    assert 'url("/static/fonts/ipaexg.ttf")' in css and '"renkei IPAex", sans-serif' in css
+    font = client.get("/static/fonts/ipaexg.ttf")
+    assert font.status_code == 200 and font.content[:4] == b"\x00\x01\x00\x00"
+    assert client.get("/static/fonts/IPA_Font_License_Agreement_v1.0.txt").status_code == 200

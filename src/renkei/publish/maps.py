@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parent.parent / "data"
 FONT = DATA / "fonts" / "ipaexg.ttf"
 ATTRIBUTION = "国土数値情報（行政区域データ）（国土交通省）を加工して作成"
-FONT_FAMILY = "IPAexGothic, 'Hiragino Sans', 'Yu Gothic', Meiryo, sans-serif"
+FONT_FAMILY = "IPAexGothic, 'Hiragino Sans', 'Yu Gothic', Meiryo, 'Noto Sans CJK JP', 'renkei IPAex', sans-serif"
 WIDTH, HEIGHT = 1000, 1060
 KX = math.cos(math.radians(37.5))
 SCALE = 50.0  # pixels per degree of latitude

@@ -31,6 +31,7 @@ from .security import SECURITY_HEADERS
 SECURITY_HEADER_BYTES = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 
 STATIC = Path(__file__).parent / "static"
+FONTS = Path(__file__).parent.parent / "data" / "fonts"  # IPAex Gothic and its licence
 BOUNDARY_ATTRIBUTION = "国土数値情報（行政区域データ）（国土交通省）を加工して作成"
 CACHE_SIZE = 2000
 GENERATION_TTL = 1.0  # seconds a generation read is trusted
@@ -150,6 +151,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None) -> F
                   description="特別区全国連携プロジェクトの連携先レジストリ。"
                               "Stable keys: 6-digit 全国地方公共団体コード.")
     app.state.site = Site(reg)
+    app.mount("/static/fonts", StaticFiles(directory=FONTS), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(admin.session_middleware)
     app.include_router(public.router)

@@ -106,10 +106,12 @@ def build_site(reg: Registry, out: str | Path, progress: Progress | None = None)
                        "state": {}})
     request.state.account, request.state.csrf, request.state.static = None, "", True
     (out / "search" / "index.html").write_text(render_text(request, "web/search_static.html"), encoding="utf-8")
-    static = Path(__file__).parent / "static"
-    for f in static.rglob("*"):
-        if f.is_file():
-            target = out / "static" / f.relative_to(static)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(f.read_bytes())
+    from .app import FONTS, STATIC
+
+    for source, into in ((STATIC, out / "static"), (FONTS, out / "static" / "fonts")):
+        for f in source.rglob("*"):
+            if f.is_file():
+                target = into / f.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(f.read_bytes())
     return [*written, index, out / "search" / "index.html"]
