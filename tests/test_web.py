@@ -490,3 +490,25 @@ def test_the_japanese_font_is_served_for_machines_without_one(site):
     font = client.get("/static/fonts/ipaexg.ttf")
     assert font.status_code == 200 and font.content[:4] == b"\x00\x01\x00\x00"
     assert client.get("/static/fonts/IPA_Font_License_Agreement_v1.0.txt").status_code == 200
+
+
+def test_the_site_on_both_backends(db_url, directory, resolver, make_fixtures, tmp_path):
+    """The shared deployment runs on PostgreSQL: pages, API, sign-in, an edit, a conflict and a review there too."""
+    reg = make_registry(db_url, directory, resolver, make_fixtures, tmp_path)
+    try:
+        app = create_app(registry=reg)
+        client = TestClient(app)
+        assert "宮城県の連携自治体" in client.get("/pref/040002/?snapshot=1").text
+        assert client.get("/api/v1/partners?snapshot=1&prefecture=040002").json()["total"] == 20
+        p = project_of(reg, CHUO)
+        a, b = sign_in(app, "chuo"), sign_in(app, "jimu")
+        assert a.post(f"/admin/projects/{p.id}", data={**form_of(p, title="一番目"), "csrf_token": csrf_of(a)}
+                      ).status_code == 200
+        assert b.post(f"/admin/projects/{p.id}", data={**form_of(p, title="二番目"), "csrf_token": csrf_of(b)}
+                      ).status_code == 409
+        r = b.post("/admin/review", data={"csrf_token": csrf_of(b), "pref_code": "040002", "written": "亶理町",
+                                          "action": "accept", "code": "043613"}, follow_redirects=True)
+        assert "宮城県「亶理町」" not in r.text
+        assert reg.project(p.id).title == "一番目"
+    finally:
+        reg.engine.dispose()
