@@ -16,8 +16,6 @@ from .documents.model import Block, Cell, DocumentError, PublishedList
 from .documents.projects import ProjectRecord
 from .resolve import Resolution, Resolver, default_resolver
 
-TOKYO = "東京都"
-
 
 @dataclass(frozen=True, slots=True)
 class WardRef:
@@ -31,9 +29,8 @@ def resolve_wards(record: ProjectRecord, resolver: Resolver, file: str = "") -> 
     out = []
     cell = record.ward_cell
     for written in record.wards:
-        r = resolver.resolve_cached(written, TOKYO)
-        entity = resolver.directory.get(r.code) if r.code else None
-        if entity is None or entity.kind != "special_ward":
+        entity = resolver.resolve_ward(written)
+        if entity is None:
             raise DocumentError(f"区: 「{written}」 is not one of the 23 special wards", file=file,
                                 sheet=record.sheet, row=record.row, col=cell.col if cell else None)
         out.append(WardRef(entity.code, entity.name, written))

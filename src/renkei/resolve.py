@@ -375,6 +375,15 @@ class Resolver:
             hit = memo[key] = self.resolve(name, prefecture)
         return hit
 
+    def resolve_ward(self, text: str) -> Entity | None:
+        """One of the 23 special wards, from its code or its name as written (港区, 港, ミナトク); else None."""
+        text = text.strip()
+        e = self.directory.get(text) if text.isdigit() else None
+        if e is None and text:
+            r = self.resolve_cached(text, "東京都")
+            e = self.directory.get(r.code) if r.code else None
+        return e if e is not None and e.kind == "special_ward" else None
+
     # -- the levels ----------------------------------------------------------------------------
 
     def _resolve(self, name: str, pref: str | None, notes: list[str], on: str | None) -> Resolution:

@@ -178,6 +178,11 @@ class Directory:
             return [e for e in items if e.is_municipality]
         return list(items)
 
+    @cached_property
+    def special_wards(self) -> tuple[Entity, ...]:
+        """The 23 特別区, in code order."""
+        return tuple(e for e in self.entities if e.kind == "special_ward")
+
     def municipalities(self) -> list[Entity]:
         """The 1,741 市区町村 (北方領土 and designated-city wards left out)."""
         return [e for e in self.entities if e.is_municipality]

@@ -140,9 +140,8 @@ def ward_map(reg: Registry, ward: str, out: str | Path | None = None, *, png: bo
     from .maps import ward_map as draw
 
     d = reg.directory
-    r = reg.resolver.resolve(ward, "東京都")
-    entity = d.get(r.code) if r.code else None
-    if entity is None or entity.kind != "special_ward" or entity.lat is None or entity.lon is None:
+    entity = reg.resolver.resolve_ward(ward)
+    if entity is None or entity.lat is None or entity.lon is None:
         raise RegistryError(f"「{ward}」 is not one of the 23 special wards")
     partners: dict[str, tuple[str, str, float, float]] = {}
     offset = 0

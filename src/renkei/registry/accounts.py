@@ -73,9 +73,8 @@ def add_user(reg: Registry, username: str, password: str, role: str, ward: str |
     if role == "ward":
         if not ward:
             raise RegistryError("a ward account needs --ward (e.g. 港区)")
-        r = reg.resolver.resolve(ward, "東京都")
-        e = reg.directory.get(r.code) if r.code else None
-        if e is None or e.kind != "special_ward":
+        e = reg.resolver.resolve_ward(ward)
+        if e is None:
             raise RegistryError(f"「{ward}」 is not one of the 23 special wards")
         ward_code = e.code
     with reg.Session.begin() as s:

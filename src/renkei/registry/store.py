@@ -237,8 +237,7 @@ class Registry:
             if new:
                 s.execute(insert(Government.__table__), new)
             known_wards = set(s.scalars(select(Ward.code)))
-            wards = [{"code": e.code, "name": e.name} for e in d.entities
-                     if e.kind == "special_ward" and e.code not in known_wards]
+            wards = [{"code": e.code, "name": e.name} for e in d.special_wards if e.code not in known_wards]
             if wards:
                 s.execute(insert(Ward.__table__), wards)
             s.add(DirectoryVersion(as_of=as_of, entities=len(rows), loaded_at=now()))
@@ -725,8 +724,7 @@ class Registry:
 
     def _check_codes(self, wards: list[str], partners: list[str]) -> None:
         for w in wards:
-            e = self.directory.get(w)
-            if e is None or e.kind != "special_ward":
+            if self.directory.get(w) not in self.directory.special_wards:
                 raise RegistryError(f"{w!r} is not one of the 23 special wards")
         for c in partners:
             if self.directory.get(c) is None:

@@ -164,7 +164,7 @@ def project_list(request: Request, offset: int = 0) -> Response:
 
 
 def _wards(reg: Registry) -> list[Any]:
-    return [e for e in reg.directory.entities if e.kind == "special_ward"]
+    return list(reg.directory.special_wards)
 
 
 def _form_context(request: Request, **extra: object) -> dict[str, object]:

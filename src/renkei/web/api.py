@@ -36,7 +36,7 @@ def _enum_values() -> tuple[list[str], list[str]]:
 
     d = load()
     prefs = [v for p in d.prefectures for v in (p.code, p.name)]
-    wards = [v for e in d.entities if e.kind == "special_ward" for v in (e.code, e.name)]
+    wards = [v for e in d.special_wards for v in (e.code, e.name)]
     return prefs, wards
 
 
@@ -101,12 +101,8 @@ def _pref_code(request: Request, prefecture: str | None) -> str | None:
 def _ward_code(request: Request, ward: str | None) -> str | None:
     if not ward:
         return None
-    reg = _site(request).registry
-    e = reg.directory.get(ward) if ward.isdigit() else None
+    e = _site(request).registry.resolver.resolve_ward(ward)
     if e is None:
-        r = reg.resolver.resolve_cached(ward, "東京都")
-        e = reg.directory.get(r.code) if r.code else None
-    if e is None or e.kind != "special_ward":
         raise HTTPException(422, f"{ward!r} is not one of the 23 special wards")
     return e.code
 
@@ -198,7 +194,7 @@ def wards(request: Request, format: Format | None = None) -> Response:
 
     def make() -> list[dict[str, Any]]:
         return [{"code": e.code, "name": e.name, "kana": e.kana, "projects": reg.count_projects(ward=e.code)}
-                for e in reg.directory.entities if e.kind == "special_ward"]
+                for e in reg.directory.special_wards]
 
     return _respond(request, format, make)
 
@@ -207,8 +203,8 @@ def wards(request: Request, format: Format | None = None) -> Response:
 def ward(request: Request, code: str, format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
-    e = reg.directory.get(code) if code.isdigit() else None
-    if e is None or e.kind != "special_ward":
+    e = reg.directory.get(code) if code.isdigit() else None  # a path: codes only, anything else is 404
+    if e is None or e not in reg.directory.special_wards:
         raise HTTPException(404, f"no special ward {code!r}")
     ward_code = e.code
 

@@ -113,7 +113,7 @@ def ward(request: Request, code: str) -> Response:
     site = _site(request)
     reg = site.registry
     e = reg.directory.get(code)
-    if e is None or e.kind != "special_ward":
+    if e is None or e not in reg.directory.special_wards:
         raise HTTPException(404, "特別区が見つかりません")
 
     def make() -> tuple[bytes, str]:
@@ -138,7 +138,7 @@ def wards(request: Request) -> Response:
 
     def make() -> tuple[bytes, str]:
         d = site.registry.directory
-        return _html(request, "web/wards.html", wards=[e for e in d.entities if e.kind == "special_ward"])
+        return _html(request, "web/wards.html", wards=d.special_wards)
 
     return site.cached(request, make)
 

@@ -24,7 +24,7 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
     """(URL to request, file to write) for every public resource of the latest snapshot, and every download."""
     d = reg.directory
     snaps = reg.snapshots()
-    wards = [e.code for e in d.entities if e.kind == "special_ward"]
+    wards = [e.code for e in d.special_wards]
     listed = {p.code for s in snaps for p in reg.partners(s.id)}
     with_projects = {c for p in reg.projects(limit=10**9) for c, _, _ in p.partners if c}
     governments = sorted((listed | with_projects) - {p.code for p in d.prefectures})
