@@ -346,19 +346,11 @@ class Registry:
                     reused += 1
                 rows.append(row)
             if rows:
-                ids = s.scalars(insert(Entry.__table__).returning(Entry.__table__.c.id, sort_by_parameter_order=True),
-                                rows).all()
-                seen = set(s.scalars(select(Partner.code).where(Partner.snapshot_id == snap.id)))
-                partners = []
-                for entry_id, row in zip(ids, rows, strict=True):
-                    if row["code"] and row["code"] not in seen:
-                        seen.add(row["code"])
-                        partners.append({"snapshot_id": snap.id, "code": row["code"], "entry_id": entry_id})
-                if partners:
-                    s.execute(insert(Partner.__table__), partners)
+                s.execute(insert(Entry.__table__), rows)
             done += len(rows)
             if progress:
                 progress(done)
+        _rebuild_partners(s, snap.id)  # the first entry of each code, as after a review
         return reused
 
     def _insert_projects(self, s: Session, snapshot_id: int, records: Iterable[ProjectRecord], actor: str,
@@ -420,27 +412,36 @@ class Registry:
 
     def snapshot(self, ref: int | str | None = None) -> SnapshotInfo:
         """A snapshot by id (7 or #7), as-of date (2025-08-01), or 'latest' / 'previous' / None (latest)."""
-        snaps = self.snapshots()
+        with self.Session() as s:
+            snap = s.get(Snapshot, self._snapshot_id(s, ref))
+            return self._info(s, snap)  # type: ignore[arg-type]
+
+    def _snapshot_id(self, s: Session, ref: int | str | None) -> int:
+        """Which snapshot ``ref`` means, from ids and dates only (no counting: every read method asks this)."""
+        snaps = s.execute(select(Snapshot.id, Snapshot.as_of).order_by(Snapshot.as_of.nulls_first(),
+                                                                        Snapshot.id)).all()
         if not snaps:
             raise RegistryError("the registry has no snapshots yet")
         if ref is None or ref == "latest":
-            return snaps[-1]
+            return snaps[-1].id
         if ref == "previous":
             if len(snaps) < 2:
                 raise RegistryError("there is only one snapshot")
-            return snaps[-2]
+            return snaps[-2].id
         text = str(ref).lstrip("#")
-        if text.isdigit():
-            for snap in snaps:
-                if snap.id == int(text):
-                    return snap
+        if text.isdigit() and any(snap.id == int(text) for snap in snaps):
+            return int(text)
         from ..documents.wareki import parse
 
         iso = parse(text) or text
-        hits = [snap for snap in snaps if snap.as_of == iso]
+        hits = [snap.id for snap in snaps if snap.as_of and snap.as_of.isoformat() == iso]
         if hits:
             return hits[-1]
         raise RegistryError(f"no snapshot {ref!r}; `renkei snapshots` lists them")
+
+    def snapshot_id(self, ref: int | str | None = None) -> int:
+        with self.Session() as s:
+            return self._snapshot_id(s, ref)
 
     def _info(self, s: Session, snap: Snapshot) -> SnapshotInfo:
         declared = s.scalar(select(func.coalesce(func.sum(SnapshotBlock.declared), 0))
@@ -455,9 +456,8 @@ class Registry:
 
     def partners(self, snapshot: int | str | None = None, prefecture: str | None = None) -> list[PartnerRow]:
         """The distinct partners of a snapshot in code order (each prefectural government first)."""
-        snap = self.snapshot(snapshot)
         q = (select(Government, Entry.written, Entry.status).join(Partner, Partner.code == Government.code)
-             .join(Entry, Entry.id == Partner.entry_id).where(Partner.snapshot_id == snap.id))
+             .join(Entry, Entry.id == Partner.entry_id).where(Partner.snapshot_id == self.snapshot_id(snapshot)))
         if prefecture:
             pref = self.directory.prefecture(self.resolver.prefecture_name(prefecture) or prefecture)
             if pref is None:
@@ -469,10 +469,9 @@ class Registry:
                 for g, w, st in rows]
 
     def declared(self, snapshot: int | str | None = None) -> dict[str, int | None]:
-        snap = self.snapshot(snapshot)
         with self.Session() as s:
             rows = s.execute(select(SnapshotBlock.pref_code, SnapshotBlock.declared)
-                             .where(SnapshotBlock.snapshot_id == snap.id)).all()
+                             .where(SnapshotBlock.snapshot_id == self._snapshot_id(s, snapshot))).all()
         out: dict[str, int | None] = {}
         for pc, n in rows:
             if pc:
@@ -480,11 +479,11 @@ class Registry:
         return out
 
     def entries(self, snapshot: int | str | None = None, *, needs_review: bool = False) -> list[EntryRow]:
-        snap = self.snapshot(snapshot)
-        q = select(Entry).where(Entry.snapshot_id == snap.id).order_by(Entry.block_id, Entry.position)
-        if needs_review:
-            q = q.where(Entry.status.in_(REVIEW_STATUSES))
         with self.Session() as s:
+            q = (select(Entry).where(Entry.snapshot_id == self._snapshot_id(s, snapshot))
+                 .order_by(Entry.block_id, Entry.position))
+            if needs_review:
+                q = q.where(Entry.status.in_(REVIEW_STATUSES))
             return [self._entry_row(e) for e in s.scalars(q)]
 
     def _entry_row(self, e: Entry) -> EntryRow:

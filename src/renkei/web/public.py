@@ -74,10 +74,10 @@ def prefecture(request: Request, code: str, snapshot: int | None = None) -> Resp
         table = official.build(reg, snap.id)
         block = next((b for b in table.blocks if b.pref_code == code), None)
         svg = maps.region_map(code, {p.code for p in partners}, href=lambda c: urls.government(c, keep))
-        declared = reg.declared(snap.id).get(code)
+        declared = reg.declared(snap.id)
         return _html(request, "web/prefecture.html", snap=snap, keep=keep, pref=pref, partners=partners,
-                     total=total, notes=block.notes if block else [], map_svg=svg, declared=declared,
-                     in_source=code in reg.declared(snap.id))
+                     total=total, notes=block.notes if block else [], map_svg=svg, declared=declared.get(code),
+                     in_source=code in declared)
 
     return site.cached(request, make)
 
