@@ -46,6 +46,23 @@ def partner_prefecture(record: ProjectRecord, cell: Cell, resolver: Resolver) ->
     return r.prefecture if r.resolved else None
 
 
+def read_list(path: str, fmt: str | None = None, encoding: str | None = None, as_of: str | None = None,
+              since: str | None = None, until: str | None = None, resolver: Resolver | None = None) -> PublishedList:
+    """A published list, or the list derived from a project template: either way a PublishedList."""
+    from pathlib import Path
+
+    from .documents import read
+    from .documents.projects import ProjectFile, read_projects, sniff_projects
+
+    if Path(path).is_file() and sniff_projects(path):
+        info = ProjectFile(path, "")
+        document = derive_list(read_projects(path, format=fmt, encoding=encoding, info=info), source=path,
+                               resolver=resolver, since=since, until=until, as_of=as_of or until, sha256=info.sha256)
+        document.format, document.encoding = f"projects/{info.format}", info.encoding
+        return document
+    return read(path, format=fmt, encoding=encoding, as_of=as_of)
+
+
 def derive_list(records: Iterable[ProjectRecord], *, source: str, resolver: Resolver | None = None,
                 since: str | None = None, until: str | None = None, as_of: str | None = None,
                 format: str = "projects", sha256: str = "") -> PublishedList:

@@ -12,6 +12,8 @@ from typing import NoReturn
 
 import click
 
+from .seed import default_list_path
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="renkei")
@@ -75,13 +77,6 @@ def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list
             click.echo(f"  {r.input}: candidates: {listed}")
 
 
-def default_list_path() -> str:
-    """The embedded 令和7年8月1日現在 list (北海道〜長野県), exactly as extracted."""
-    from pathlib import Path
-
-    return str(Path(__file__).parent / "data" / "seed" / "000_c5c746091caa1e08.txt")
-
-
 FORMAT_CHOICE = click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"])
 
 
@@ -100,25 +95,6 @@ def parse_as_of(value: str | None, hint: str = "--as-of") -> str | None:
     if not iso:
         raise click.BadParameter(f"not a date: {value}", param_hint=hint)
     return iso
-
-
-def read_any(path: str, fmt: str | None, encoding: str | None, as_of: str | None, since: str | None = None,
-             until: str | None = None):  # type: ignore[no-untyped-def]
-    """A published list, or the list derived from a project template: either way a PublishedList."""
-    from pathlib import Path
-
-    from .documents import read
-    from .documents.projects import ProjectFile, read_projects, sniff_projects
-
-    if Path(path).is_file() and sniff_projects(path):
-        from .aggregate import derive_list
-
-        info = ProjectFile(path, "")
-        document = derive_list(read_projects(path, format=fmt, encoding=encoding, info=info), source=path,
-                               since=since, until=until, as_of=as_of or until, sha256=info.sha256)
-        document.format, document.encoding = f"projects/{info.format}", info.encoding
-        return document
-    return read(path, format=fmt, encoding=encoding, as_of=as_of)
 
 
 @cli.command()
@@ -154,6 +130,7 @@ def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | 
     """
     from pathlib import Path
 
+    from .aggregate import read_list
     from .documents import DocumentError
     from .validate import check as run_check
 
@@ -161,7 +138,7 @@ def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | 
         raise click.UsageError("give a FILE, or --default for the embedded list")
     path = file or default_list_path()
     try:
-        document = read_any(path, fmt, encoding, parse_as_of(as_of), parse_as_of(since, "--since"),
+        document = read_list(path, fmt, encoding, parse_as_of(as_of), parse_as_of(since, "--since"),
                             parse_as_of(until, "--until"))
     except DocumentError as exc:
         fail(str(exc))

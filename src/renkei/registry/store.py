@@ -244,7 +244,7 @@ class Registry:
         return True
 
     def import_default(self) -> ImportResult:
-        from ..cli import default_list_path
+        from ..seed import default_list_path
 
         return self.import_file(default_list_path(), imported_by="renkei (embedded default)",
                                 note="令和7年8月1日現在の公表一覧（北海道〜長野県、抽出のまま）")

@@ -365,9 +365,9 @@ def _preview(request: Request, account: Account, name: str, data: bytes) -> Resp
                 for record in read_projects(path):
                     if account.ward_code not in {w.code for w in resolve_wards(record, reg.resolver, name)}:
                         raise HTTPException(403, f"{name} {record.row}行目: 自区以外の事業は登録できません")
-            from ..cli import read_any
+            from ..aggregate import read_list
 
-            report = check(read_any(str(path), None, None, None), reg.resolver)
+            report = check(read_list(str(path), resolver=reg.resolver), reg.resolver)
         except DocumentError as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
     token = secrets.token_urlsafe(24)
