@@ -213,10 +213,6 @@ class Registry:
             self._resolver = default_resolver() if self._directory is None else Resolver(self._directory)
         return self._resolver
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
     def ensure_schema(self) -> None:
         if database.current_revision(self.engine) != database.head_revision():
             database.upgrade(self.engine)

@@ -17,7 +17,6 @@ from . import urls
 from .app import Site, render_text
 
 router = APIRouter(include_in_schema=False)
-KIND_ORDER = ("prefecture", "designated_city", "city", "special_ward", "town", "village")
 
 
 def _site(request: Request) -> Site:
@@ -50,11 +49,8 @@ def top(request: Request, snapshot: int | None = None) -> Response:
         snaps = reg.snapshots()
         earlier = [s for s in snaps if s.id != snap.id and (s.as_of or "") <= (snap.as_of or "")]
         change = reg.diff(earlier[-1].id, snap.id) if earlier else None
-        kinds: dict[str, int] = defaultdict(int)
-        for p in data.partners:
-            kinds[p.kind] += 1
         return _html(request, "web/top.html", snap=snap, keep=keep, snaps=snaps, data=data, map_svg=svg,
-                     change=change, kinds=kinds, prefectures=[c for c in data.coverage if c[2]])
+                     change=change, prefectures=[c for c in data.coverage if c[2]])
 
     return site.cached(request, make)
 
