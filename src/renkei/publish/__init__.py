@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..directory import Entity
     from ..registry import Registry
 
 # format → file name ({as_of} is the snapshot's date, or its id when it has none)
@@ -133,30 +134,25 @@ def resource_name(fmt: str) -> str:
             "geojson": "partners-geojson"}.get(fmt, f"table-{fmt}" if fmt in TABLE_FORMATS else fmt)
 
 
-def ward_map(reg: Registry, ward: str, out: str | Path | None = None, *, png: bool = True) -> tuple[str, list[Path]]:
-    """The per-ward map: the ward's partners (from its projects) joined to the ward's office by lines."""
-    from ..registry import RegistryError
-    from .maps import svg_to_png
+def ward_svg(reg: Registry, ward: Entity) -> str:
+    """One ward's map: its partners (from its projects) joined to the ward's office by lines."""
     from .maps import ward_map as draw
 
     d = reg.directory
+    partners = [d[c] for c in reg.ward_partners(ward.code)]
+    points = [(e.code, e.name, e.lon, e.lat) for e in partners if e.lat is not None and e.lon is not None]
+    return draw(ward.name, (ward.lon, ward.lat), points, reg.snapshot().as_of, d.attribution)  # type: ignore[arg-type]
+
+
+def ward_map(reg: Registry, ward: str, out: str | Path | None = None, *, png: bool = True) -> tuple[str, list[Path]]:
+    """The per-ward map of a ward given by name or code, written as SVG (and PNG) into ``out``."""
+    from ..registry import RegistryError
+    from .maps import svg_to_png
+
     entity = reg.resolver.resolve_ward(ward)
     if entity is None or entity.lat is None or entity.lon is None:
         raise RegistryError(f"「{ward}」 is not one of the 23 special wards")
-    partners: dict[str, tuple[str, str, float, float]] = {}
-    offset = 0
-    while True:
-        page = reg.projects(ward=entity.code, limit=1000, offset=offset)
-        for p in page:
-            for code, _, _ in p.partners:
-                e = d.get(code) if code else None
-                if e is not None and e.lat is not None and e.lon is not None:
-                    partners[e.code] = (e.code, e.name, e.lon, e.lat)
-        if len(page) < 1000:
-            break
-        offset += 1000
-    snap = reg.snapshot()
-    svg = draw(entity.name, (entity.lon, entity.lat), sorted(partners.values()), snap.as_of, d.attribution)
+    svg = ward_svg(reg, entity)
     paths: list[Path] = []
     if out is not None:
         out = Path(out)

@@ -625,6 +625,14 @@ class Registry:
         with self.Session() as s:
             return [self._project_view(s, p) for p in s.scalars(q.order_by(Project.id).limit(limit).offset(offset))]
 
+    def ward_partners(self, ward: str) -> list[str]:
+        """The codes of every partner of a ward's projects, in code order."""
+        q = (select(ProjectPartner.code).join(ProjectWard, ProjectWard.project_id == ProjectPartner.project_id)
+             .where(ProjectWard.ward_code == ward, ProjectPartner.code.is_not(None)).distinct()
+             .order_by(ProjectPartner.code))
+        with self.Session() as s:
+            return list(s.scalars(q))
+
     def count_projects(self, *, ward: str | None = None, partner: str | None = None, prefecture: str | None = None,
                        field: str | None = None, year: int | None = None) -> int:
         q = self._project_query(ward, partner, prefecture, field, year)

@@ -210,10 +210,9 @@ def ward(request: Request, code: str, format: Format | None = None) -> Response:
 
     def make() -> dict[str, Any]:
         projects = [p.as_dict() for p in reg.projects(ward=ward_code, limit=10000)]
-        partner_codes = sorted({pp["code"] for p in projects for pp in p["partners"] if pp["code"]})
-        e = reg.directory[ward_code]  # type: ignore[index]
+        e = reg.directory[ward_code]
         return {"code": e.code, "name": e.name, "kana": e.kana,
-                "partners": [{"code": c, "name": reg.directory[c].name} for c in partner_codes],
+                "partners": [{"code": c, "name": reg.directory[c].name} for c in reg.ward_partners(ward_code)],
                 "projects": projects}
 
     return _respond(request, format or fmt, make, rows=lambda d: d["partners"])

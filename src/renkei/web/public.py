@@ -113,17 +113,11 @@ def ward(request: Request, code: str) -> Response:
         raise HTTPException(404, "特別区が見つかりません")
 
     def make() -> tuple[bytes, str]:
+        from ..publish import ward_svg
+
         projects = reg.projects(ward=code, limit=5000)
-        partners: dict[str, object] = {}
-        for p in projects:
-            for c, _, _ in p.partners:
-                if c and c not in partners:
-                    partners[c] = reg.directory[c]
-        ordered = [partners[c] for c in sorted(partners)]
-        snap = reg.snapshot()
-        points = [(x.code, x.name, x.lon, x.lat) for x in ordered if x.lat is not None]  # type: ignore[attr-defined]
-        svg = maps.ward_map(e.name, (e.lon, e.lat), points, snap.as_of)
-        return _html(request, "web/ward.html", e=e, projects=projects, partners=ordered, map_svg=svg)
+        partners = [reg.directory[c] for c in reg.ward_partners(code)]
+        return _html(request, "web/ward.html", e=e, projects=projects, partners=partners, map_svg=ward_svg(reg, e))
 
     return site.cached(request, make)
 
