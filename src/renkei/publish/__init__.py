@@ -10,12 +10,15 @@ download page and the static site all agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..directory import Entity
     from ..registry import Registry
+    from .official import OfficialTable
+    from .opendata import OpenData
 
 # format → file name ({as_of} is the snapshot's date, or its id when it has none)
 FILE_NAMES = {
@@ -44,15 +47,39 @@ def file_name(fmt: str, as_of: str | None, snapshot_id: int) -> str:
     return FILE_NAMES[fmt].format(as_of=as_of or f"snapshot{snapshot_id}")
 
 
-def render(reg: Registry, fmt: str, snapshot: int | str | None = None, *, encoding: str = "utf-8") -> bytes:
-    """One output as bytes. CSV/TSV text is encoded for Japanese Excel: UTF-8 with BOM, or CP932."""
-    from . import formats, maps, official, opendata
+class Sources:
+    """What the outputs of one snapshot are made from, built once however many formats are written."""
+
+    def __init__(self, reg: Registry, snapshot: int | str | None = None) -> None:
+        self.reg, self.snapshot_id = reg, reg.snapshot_id(snapshot)
+
+    @cached_property
+    def table(self) -> OfficialTable:
+        from . import official
+
+        return official.build(self.reg, self.snapshot_id)
+
+    @cached_property
+    def data(self) -> OpenData:
+        from . import opendata
+
+        return opendata.build(self.reg, self.snapshot_id)
+
+
+def render(reg: Registry, fmt: str, snapshot: int | str | None = None, *, encoding: str = "utf-8",
+           sources: Sources | None = None) -> bytes:
+    """One output as bytes. CSV/TSV text is encoded for Japanese Excel: UTF-8 with BOM, or CP932.
+
+    Pass the same ``sources`` to render several formats of one snapshot without rebuilding them.
+    """
+    from . import formats, maps, opendata
 
     enc = ENCODINGS.get(encoding.lower())
     if enc is None:
         raise ValueError(f"encoding {encoding!r}: use utf-8 (with BOM) or cp932")
+    sources = sources or Sources(reg, snapshot)
     if fmt in TABLE_FORMATS:
-        table = official.build(reg, snapshot)
+        table = sources.table
         if fmt == "xlsx":
             return formats.xlsx(table)
         if fmt == "pdf":
@@ -61,7 +88,7 @@ def render(reg: Registry, fmt: str, snapshot: int | str | None = None, *, encodi
             return formats.html(table).encode("utf-8")
         text = formats.tsv(table) if fmt == "tsv" else formats.csv_text(table)
         return _encode(text, enc)
-    data = opendata.build(reg, snapshot)
+    data = sources.data
     if fmt == "opendata":
         return _encode(opendata.csv_text(data), enc)
     if fmt == "coverage":
@@ -94,6 +121,7 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
     from . import opendata
 
     snap = reg.snapshot(snapshot)
+    sources = Sources(reg, snap.id)
     chosen = list(formats or FORMATS)
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown:
@@ -105,7 +133,7 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
     for fmt in chosen:
         if fmt == "datapackage":
             continue
-        raw = render(reg, fmt, snap.id, encoding=encoding)
+        raw = render(reg, fmt, snap.id, encoding=encoding, sources=sources)
         name = file_name(fmt, snap.as_of, snap.id)
         (out / name).write_bytes(raw)
         written[fmt] = (name, raw)
@@ -119,9 +147,8 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
             written[fmt + "-png"] = (png_name, png_raw)
             paths.append(out / png_name)
     if "datapackage" in chosen:
-        data = opendata.build(reg, snap.id)
         resources = {resource_name(k): v for k, v in written.items()}
-        text = opendata.datapackage(data, resources, ENCODINGS[encoding.lower()])
+        text = opendata.datapackage(sources.data, resources, ENCODINGS[encoding.lower()])
         path = out / file_name("datapackage", snap.as_of, snap.id)
         path.write_text(text, encoding="utf-8")
         paths.append(path)

@@ -261,16 +261,17 @@ def download(request: Request, snapshot_id: int, filename: str) -> Response:
 
 def datapackage_for(reg: Registry, snapshot_id: int) -> bytes:
     """The Frictionless descriptor of a snapshot's downloads, with their sizes and hashes (as `renkei publish`)."""
-    from ..publish import ENCODINGS, resource_name
+    from ..publish import ENCODINGS, Sources, resource_name
 
     snap = reg.snapshot(snapshot_id)
+    sources = Sources(reg, snap.id)
     files: dict[str, tuple[str, bytes]] = {}
     for fmt in FORMATS:
         if fmt == "datapackage":
             continue
-        raw = publish_render(reg, fmt, snap.id)
+        raw = publish_render(reg, fmt, snap.id, sources=sources)
         files[resource_name(fmt)] = (file_name(fmt, snap.as_of, snap.id), raw)
-    return opendata.datapackage(opendata.build(reg, snap.id), files, ENCODINGS["utf-8"]).encode("utf-8")
+    return opendata.datapackage(sources.data, files, ENCODINGS["utf-8"]).encode("utf-8")
 
 
 @router.get("/diff/", response_class=HTMLResponse)
