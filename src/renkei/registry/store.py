@@ -197,8 +197,11 @@ class Registry:
         """Open, migrating the schema and loading the directory if needed; on first use, import the seed."""
         reg = cls(url, **kwargs)  # type: ignore[arg-type]
         reg.ensure_schema()
-        if seed and not reg.snapshots():
-            reg.import_default()
+        if seed:
+            with reg.Session() as s:
+                empty = s.scalar(select(Snapshot.id).limit(1)) is None
+            if empty:
+                reg.import_default()
         return reg
 
     @property
