@@ -8,30 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import NoReturn
 
 import click
 
+from .cli_common import FORMAT_CHOICE, cli, fail, parse_as_of
 from .seed import default_list_path
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="renkei")
-@click.option("--db", envvar="RENKEI_DATABASE_URL", metavar="PATH|URL",
-              help="The registry: a SQLite path, or a sqlite:/// or postgresql+psycopg:// URL "
-                   "[env RENKEI_DATABASE_URL; default: renkei.sqlite3 in the user's data folder].")
-@click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
-    """renkei: the registry of partnerships between Tokyo's 23 special wards and
-    local governments across Japan (特別区全国連携プロジェクト).
-
-    \b
-    Examples:
-      renkei resolve 亶理町 --prefecture 宮城県
-      echo '{"name": "飯館村", "prefecture": "福島県"}' | renkei resolve --jsonl
-      renkei import 一覧.xlsx --note 令和8年版 && renkei diff
-    """
-    ctx.obj = {"db": db}
+__all__ = ["FORMAT_CHOICE", "cli", "default_list_path", "fail", "main", "parse_as_of"]
 
 
 @cli.command()
@@ -75,26 +58,6 @@ def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list
         if r.status in ("ambiguous", "unresolved") and r.candidates:
             listed = ", ".join(f"{c.prefecture}{c.name}({c.code}) {c.score:.2f}" for c in r.candidates)
             click.echo(f"  {r.input}: candidates: {listed}")
-
-
-FORMAT_CHOICE = click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"])
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One clear line on stderr and an exit status; tracebacks are for bugs only."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def parse_as_of(value: str | None, hint: str = "--as-of") -> str | None:
-    from .documents.wareki import parse as parse_date
-
-    if not value:
-        return None
-    iso = parse_date(value)
-    if not iso:
-        raise click.BadParameter(f"not a date: {value}", param_hint=hint)
-    return iso
 
 
 @cli.command()
@@ -202,7 +165,7 @@ def main() -> None:
     cli(prog_name="renkei")
 
 
-from . import cli_registry  # noqa: E402, F401  (registers the registry commands on `cli`)
+from . import cli_registry  # noqa: E402, F401  (registers the registry commands on `cli`; it imports cli_common only)
 
 if __name__ == "__main__":
     main()

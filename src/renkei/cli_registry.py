@@ -9,54 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from .cli import FORMAT_CHOICE, cli, fail, parse_as_of
-
-
-def open_registry(ctx: click.Context, *, seed: bool = True):  # type: ignore[no-untyped-def]
-    from .registry import Registry, RegistryError
-
-    try:
-        return Registry.open(ctx.obj.get("db") if ctx.obj else None, seed=seed)
-    except RegistryError as exc:
-        fail(str(exc), 1)
-    except Exception as exc:  # a database that cannot be reached: one line, not a traceback
-        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
-            fail(f"cannot open the registry: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-        raise
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    from .documents import DocumentError
-    from .registry import RegistryError
-
-    try:
-        yield
-    except DocumentError as exc:
-        fail(str(exc), 2)
-    except RegistryError as exc:
-        fail(str(exc), 1)
-
-
-@contextmanager
-def progress_bar(label: str, show: bool) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr for long imports (rows done; the total is not known up front)."""
-    if not show:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done: bar.update(task, completed=done)
+from .cli_common import FORMAT_CHOICE, cli, fail, open_registry, parse_as_of, progress_bar, refusals
 
 
 @cli.group()

@@ -7,7 +7,7 @@
 """
 
 from .database import database_url, default_path
-from .store import (
+from .store import (  # the facade; each concern has its own module (see store)
     ConflictError,
     EntryRow,
     ImportResult,

@@ -11,15 +11,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
+from . import audit
+from .base import Core, RegistryError, now
 from .schema import User, WebSession
-from .store import RegistryError, now
-
-if TYPE_CHECKING:
-    from .store import Registry
 
 ROLES = ("admin", "ward", "viewer")
 MAX_FAILURES = 5
@@ -63,7 +60,7 @@ def _aware(t: datetime | None) -> datetime | None:
     return t if t is None or t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def add_user(reg: Registry, username: str, password: str, role: str, ward: str | None = None,
+def add_user(reg: Core, username: str, password: str, role: str, ward: str | None = None,
              display_name: str = "", actor: str = "renkei user add") -> Account:
     if role not in ROLES:
         raise RegistryError(f"role must be one of {', '.join(ROLES)}")
@@ -84,17 +81,17 @@ def add_user(reg: Registry, username: str, password: str, role: str, ward: str |
                  display_name=display_name, created_at=now(), failed_logins=0)
         s.add(u)
         s.flush()
-        reg._audit(s, actor, "create", "users", str(u.id), None,
+        audit.record(s, actor, "create", "users", str(u.id), None,
                    {"username": username, "role": role, "ward_code": ward_code})
         return _account(u)
 
 
-def users(reg: Registry) -> list[Account]:
+def users(reg: Core) -> list[Account]:
     with reg.Session() as s:
         return [_account(u) for u in s.scalars(select(User).order_by(User.id))]
 
 
-def login(reg: Registry, username: str, password: str) -> tuple[Account, str, str]:
+def login(reg: Core, username: str, password: str) -> tuple[Account, str, str]:
     """Check the password; returns (account, session token for the cookie, CSRF token)."""
     from argon2.exceptions import VerificationError
 
@@ -128,7 +125,7 @@ def login(reg: Registry, username: str, password: str) -> tuple[Account, str, st
         return _account(u), token, csrf
 
 
-def session(reg: Registry, token: str | None) -> tuple[Account, str] | None:
+def session(reg: Core, token: str | None) -> tuple[Account, str] | None:
     """The signed-in account and its CSRF token, or None."""
     if not token:
         return None
@@ -140,7 +137,7 @@ def session(reg: Registry, token: str | None) -> tuple[Account, str] | None:
         return (_account(u), row.csrf_token) if u else None
 
 
-def logout(reg: Registry, token: str | None) -> None:
+def logout(reg: Core, token: str | None) -> None:
     if token:
         with reg.Session.begin() as s:
             s.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))

@@ -8,21 +8,18 @@ revision and refuses to mix a backup into a registry that already holds data, un
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, DateTime, delete, func, insert, select, text
 
 from . import database
+from .base import Core, RegistryError
 from .schema import TABLE_ORDER, Base
-
-if TYPE_CHECKING:
-    from .store import Registry
 
 FORMAT = "renkei-backup"
 VERSION = 1
 
 
-def dump(reg: Registry) -> dict[str, object]:
+def dump(reg: Core) -> dict[str, object]:
     tables: dict[str, list[dict[str, object]]] = {}
     with reg.engine.connect() as conn:
         for name in TABLE_ORDER:
@@ -34,9 +31,7 @@ def dump(reg: Registry) -> dict[str, object]:
             "directory_as_of": reg.directory.as_of, "tables": tables}
 
 
-def load(reg: Registry, data: dict[str, object], *, replace: bool = False) -> dict[str, int]:
-    from .store import RegistryError
-
+def load(reg: Core, data: dict[str, object], *, replace: bool = False) -> dict[str, int]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RegistryError("not a renkei backup (expected a JSON object with format 'renkei-backup')")
     if data.get("schema") != database.current_revision(reg.engine):
@@ -70,16 +65,14 @@ def load(reg: Registry, data: dict[str, object], *, replace: bool = False) -> di
 PRIVATE_TABLES = ("users", "audit_log")  # never in the public download
 
 
-def export_sqlite(reg: Registry, path: str, *, public: bool = False) -> dict[str, int]:
+def export_sqlite(reg: Core, path: str, *, public: bool = False) -> dict[str, int]:
     """Copy the registry into a new SQLite file; ``public`` leaves out accounts and the audit log."""
     from pathlib import Path
-
-    from .store import Registry as _Registry
 
     target = Path(path)
     if target.exists():
         target.unlink()
-    out = _Registry(f"sqlite:///{target}", directory=reg.directory, resolver=reg.resolver)
+    out = Core(f"sqlite:///{target}", directory=reg.directory, resolver=reg.resolver)
     database.upgrade(out.engine)
     data = dump(reg)
     if public:

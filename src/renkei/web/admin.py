@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..documents.projects import FIELDS
 from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts
 from ..registry.accounts import Account
-from .app import Site, render
+from .core import Site, render
 from .security import SECURITY_HEADERS
 
 router = APIRouter(include_in_schema=False)
@@ -347,8 +347,8 @@ def _preview(request: Request, account: Account, name: str, data: bytes) -> Resp
 
     from ..documents import DocumentError
     from ..documents.projects import read_projects, sniff_projects
+    from ..registry.base import now
     from ..registry.schema import PendingUpload
-    from ..registry.store import now
     from ..validate import check
 
     reg = _reg(request)

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from ..documents.projects import FIELDS
 from ..publish import opendata
 from ..registry import RegistryError
-from .app import Site
+from .core import Site
 from .public import pick_snapshot, search_results
 
 router = APIRouter(prefix="/api/v1", tags=["api"])

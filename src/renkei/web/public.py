@@ -14,7 +14,7 @@ from ..publish import FILE_NAMES, FORMATS, MAP_FORMATS, file_name, maps, officia
 from ..publish import render as publish_render
 from ..registry import Registry, RegistryError, SnapshotInfo
 from . import urls
-from .app import Site, render_text
+from .core import Site, render_text
 
 router = APIRouter(include_in_schema=False)
 

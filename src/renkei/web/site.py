@@ -77,7 +77,8 @@ def build_site(reg: Registry, out: str | Path, progress: Progress | None = None)
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # starlette's note about httpx
     from fastapi.testclient import TestClient
 
-    from .app import create_app, render_text
+    from .app import create_app
+    from .core import render_text
 
     out = Path(out)
     app = create_app(registry=reg)
@@ -106,7 +107,7 @@ def build_site(reg: Registry, out: str | Path, progress: Progress | None = None)
                        "state": {}})
     request.state.account, request.state.csrf, request.state.static = None, "", True
     (out / "search" / "index.html").write_text(render_text(request, "web/search_static.html"), encoding="utf-8")
-    from .app import FONTS, STATIC
+    from .core import FONTS, STATIC
 
     for source, into in ((STATIC, out / "static"), (FONTS, out / "static" / "fonts")):
         for f in source.rglob("*"):

@@ -1,0 +1,95 @@
+"""What every ``renkei`` command module shares: the click group, one-line failures, dates, opening the registry.
+
+The command modules (:mod:`renkei.cli`, :mod:`renkei.cli_registry`, ...) import this module
+and register their commands on :data:`cli`; :mod:`renkei.cli` imports them all. Nothing here
+imports a command module, so there is no import cycle.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="renkei")
+@click.option("--db", envvar="RENKEI_DATABASE_URL", metavar="PATH|URL",
+              help="The registry: a SQLite path, or a sqlite:/// or postgresql+psycopg:// URL "
+                   "[env RENKEI_DATABASE_URL; default: renkei.sqlite3 in the user's data folder].")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """renkei: the registry of partnerships between Tokyo's 23 special wards and
+    local governments across Japan (特別区全国連携プロジェクト).
+
+    \b
+    Examples:
+      renkei resolve 亶理町 --prefecture 宮城県
+      echo '{"name": "飯館村", "prefecture": "福島県"}' | renkei resolve --jsonl
+      renkei import 一覧.xlsx --note 令和8年版 && renkei diff
+    """
+    ctx.obj = {"db": db}
+
+
+FORMAT_CHOICE = click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"])
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr and an exit status; tracebacks are for bugs only."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def parse_as_of(value: str | None, hint: str = "--as-of") -> str | None:
+    from .documents.wareki import parse as parse_date
+
+    if not value:
+        return None
+    iso = parse_date(value)
+    if not iso:
+        raise click.BadParameter(f"not a date: {value}", param_hint=hint)
+    return iso
+
+
+def open_registry(ctx: click.Context, *, seed: bool = True):  # type: ignore[no-untyped-def]
+    from .registry import Registry, RegistryError
+
+    try:
+        return Registry.open(ctx.obj.get("db") if ctx.obj else None, seed=seed)
+    except RegistryError as exc:
+        fail(str(exc), 1)
+    except Exception as exc:  # a database that cannot be reached: one line, not a traceback
+        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+            fail(f"cannot open the registry: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        raise
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    from .documents import DocumentError
+    from .registry import RegistryError
+
+    try:
+        yield
+    except DocumentError as exc:
+        fail(str(exc), 2)
+    except RegistryError as exc:
+        fail(str(exc), 1)
+
+
+@contextmanager
+def progress_bar(label: str, show: bool) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr for long imports (rows done; the total is not known up front)."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done: bar.update(task, completed=done)

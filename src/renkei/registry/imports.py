@@ -1,0 +1,156 @@
+"""Imports: a published list or a ward project template becomes a new snapshot, in one transaction.
+
+The file is validated as ``renkei check`` does; earlier review decisions are applied to the
+new entries. Any error leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..documents.model import PublishedList
+from ..documents.projects import ProjectFile
+from ..resolve import Resolution
+from ..validate import Report
+from . import audit, projects
+from .base import Core, Progress, RegistryError, default_actor, now
+from .schema import Entry, ReviewDecision, Snapshot, SnapshotBlock
+from .snapshots import SnapshotInfo, rebuild_partners
+from .snapshots import get as get_snapshot
+
+DEFAULT_NOTE = "令和7年8月1日現在の公表一覧（北海道〜長野県、抽出のまま）"
+
+
+@dataclass(slots=True)
+class ImportResult:
+    snapshot: SnapshotInfo
+    report: Report
+    projects: int = 0
+    reused_decisions: int = 0
+
+
+def import_default(core: Core) -> ImportResult:
+    from ..seed import default_list_path
+
+    return import_file(core, default_list_path(), imported_by="renkei (embedded default)", note=DEFAULT_NOTE)
+
+
+def import_file(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
+                as_of: str | None = None, note: str = "", imported_by: str | None = None, since: str | None = None,
+                until: str | None = None, progress: Progress | None = None,
+                data: bytes | None = None) -> ImportResult:
+    """Read, validate and import a published list or a project template, in one transaction."""
+    from ..documents import read
+    from ..documents.projects import sniff_projects
+
+    if sniff_projects(path, data):  # reads only the head: project files are streamed
+        return import_projects(core, path, format=format, encoding=encoding, as_of=as_of, note=note,
+                               imported_by=imported_by, since=since, until=until, progress=progress, data=data)
+    document = read(path, format=format, encoding=encoding, as_of=as_of, data=data)
+    return import_list(core, document, note=note, imported_by=imported_by, progress=progress)
+
+
+def import_list(core: Core, document: PublishedList, *, note: str = "", imported_by: str | None = None,
+                progress: Progress | None = None) -> ImportResult:
+    """A list already read (from a file, or derived from projects) as a new snapshot."""
+    from ..validate import check
+
+    report = check(document, core.resolver)
+    with core.Session.begin() as s:
+        refuse_duplicate(s, document.sha256, document.as_of, "list")
+        snap = new_snapshot(core, s, document, "list", note, imported_by)
+        reused = write_report(s, snap, report, progress)
+        audit.record(s, imported_by, "import", "snapshots", str(snap.id), None,
+                     {"source": document.source, "sha256": document.sha256, "as_of": document.as_of})
+    return ImportResult(get_snapshot(core, snap.id), report, 0, reused)
+
+
+def import_projects(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
+                    as_of: str | None = None, note: str = "", imported_by: str | None = None,
+                    since: str | None = None, until: str | None = None, progress: Progress | None = None,
+                    data: bytes | None = None) -> ImportResult:
+    """Import a project template: the projects, and the summary list derived from them, as one snapshot."""
+    from ..aggregate import derive_list
+    from ..documents.projects import read_projects
+    from ..validate import check
+
+    info = ProjectFile(str(path), "")
+    actor = imported_by or default_actor()
+    with core.Session.begin() as s:
+        placeholder = PublishedList(str(path), "projects", None, None, as_of or until, [], [], "")
+        snap = new_snapshot(core, s, placeholder, "projects", note, actor)
+        records = read_projects(path, format=format, encoding=encoding, data=data, info=info)
+        counted = projects.insert_records(core, s, snap.id, records, actor, progress, str(path))
+        document = derive_list(counted, source=str(path), resolver=core.resolver, since=since, until=until,
+                               as_of=as_of or until or date.today().isoformat(), sha256=info.sha256)
+        document.format, document.encoding = f"projects/{info.format}", info.encoding
+        refuse_duplicate(s, info.sha256, document.as_of, "projects", exclude=snap.id)
+        snap.sha256, snap.format, snap.encoding, snap.title = info.sha256, info.format, info.encoding, \
+            document.title
+        snap.as_of = date.fromisoformat(document.as_of) if document.as_of else None
+        report = check(document, core.resolver)
+        reused = write_report(s, snap, report, None)
+        audit.record(s, actor, "import", "snapshots", str(snap.id), None,
+                     {"source": str(path), "sha256": info.sha256, "projects": info.rows})
+    return ImportResult(get_snapshot(core, snap.id), report, info.rows, reused)
+
+
+def refuse_duplicate(s: Session, sha256: str, as_of: str | None, kind: str, exclude: int = 0) -> None:
+    found = s.scalar(select(Snapshot.id).where(Snapshot.sha256 == sha256, Snapshot.kind == kind,
+                                               Snapshot.as_of == (date.fromisoformat(as_of) if as_of else None),
+                                               Snapshot.id != exclude))
+    if found:
+        raise RegistryError(f"this file (sha256 {sha256[:12]}…, as of {as_of}) is already snapshot #{found}")
+
+
+def new_snapshot(core: Core, s: Session, d: PublishedList, kind: str, note: str, actor: str | None) -> Snapshot:
+    snap = Snapshot(as_of=date.fromisoformat(d.as_of) if d.as_of else None, kind=kind, source=Path(d.source).name,
+                    sha256=d.sha256, format=d.format, encoding=d.encoding, title=d.title, imported_at=now(),
+                    imported_by=actor or default_actor(), note=note,
+                    directory_as_of=date.fromisoformat(core.directory.as_of), problems=[])
+    s.add(snap)
+    s.flush()
+    return snap
+
+
+def write_report(s: Session, snap: Snapshot, report: Report, progress: Progress | None) -> int:
+    """Blocks, entries (with earlier review decisions applied) and the distinct partners."""
+    decisions = {(d.pref_code, d.written): d for d in s.scalars(select(ReviewDecision))}
+    snap.problems = [p.as_dict() for p in report.all_problems]
+    reused = 0
+    done = 0
+    for position, p in enumerate(report.prefectures):
+        block = SnapshotBlock(snapshot_id=snap.id, position=position, written=p.written, pref_code=p.code,
+                              declared=p.declared, listed=p.listed)
+        s.add(block)
+        s.flush()
+        rows = []
+        for i, e in enumerate(p.entries):
+            r = e.resolution
+            row = _entry_row(snap.id, block.id, i, p.code or "", e.row, e.col, e.where, r)
+            decision = decisions.get((row["pref_code"], r.input)) if r.needs_review else None
+            if decision is not None:
+                row.update(status="reviewed" if decision.code else "rejected", code=decision.code,
+                           decision_id=decision.id)
+                reused += 1
+            rows.append(row)
+        if rows:
+            s.execute(insert(Entry.__table__), rows)
+        done += len(rows)
+        if progress:
+            progress(done)
+    rebuild_partners(s, snap.id)  # the first entry of each code, as after a review
+    return reused
+
+
+def _entry_row(snapshot_id: int, block_id: int, position: int, pref_code: str, row: int, col: int, cell: str,
+               r: Resolution) -> dict[str, object]:
+    return {"snapshot_id": snapshot_id, "block_id": block_id, "position": position, "pref_code": pref_code,
+            "written": r.input, "row": row, "col": col, "cell": cell, "auto_status": r.status, "auto_code": r.code,
+            "status": r.status, "code": r.code, "reason": r.reason or "",
+            "candidates": [c.as_dict() for c in r.candidates], "decision_id": None}

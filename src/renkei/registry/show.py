@@ -1,0 +1,65 @@
+"""``renkei show``: where a prefecture, a local government or a ward appears (snapshots, wards, projects)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..resolve import Resolution
+from . import projects, snapshots
+from .base import Core, RegistryError
+from .schema import Entry, Project, ProjectPartner, ProjectWard, Snapshot
+
+
+def show(core: Core, query: str) -> dict[str, object]:
+    """A prefecture, a local government (by name or code) or a ward: where it appears."""
+    pref_name = core.resolver.prefecture_name(query)
+    if (pref_name and not query.strip().isdigit()) or (query.strip().isdigit() and len(query.strip()) <= 2):
+        pref = core.directory.prefecture(pref_name or query)
+        if pref is not None:
+            return _prefecture(core, pref.code)
+    code = query.strip()
+    entity = core.directory.get(code) if code.isdigit() else None
+    resolution = None
+    if entity is None:
+        resolution = core.resolver.resolve(query)
+        entity = core.directory.get(resolution.code) if resolution.code else None
+    if entity is None:
+        cands = resolution.candidates if resolution else []
+        raise RegistryError(f"「{query}」 is not a prefecture or a local government"
+                            + (f"; did you mean {', '.join(c.prefecture + c.name for c in cands[:5])}?"
+                               if cands else ""))
+    return _government(core, entity.code, resolution)
+
+
+def _prefecture(core: Core, pref_code: str) -> dict[str, object]:
+    pref = core.directory[pref_code]
+    snaps = []
+    for snap in snapshots.all_snapshots(core):
+        found = snapshots.partners(core, snap.id, pref.name)
+        snaps.append({"snapshot": snap.id, "as_of": snap.as_of,
+                      "declared": snapshots.declared(core, snap.id).get(pref_code), "partners": len(found)})
+    latest = snapshots.partners(core, None, pref.name) if snaps else []
+    return {"type": "prefecture", "code": pref.code, "name": pref.name,
+            "local_governments": len(core.directory.local_governments(pref.name)),
+            "snapshots": snaps, "partners": [{"code": p.code, "name": p.name} for p in latest]}
+
+
+def _government(core: Core, code: str, resolution: Resolution | None) -> dict[str, object]:
+    e = core.directory[code]
+    with core.Session() as s:
+        listed = s.execute(select(Snapshot.id, Snapshot.as_of, Entry.written, Entry.status, Entry.cell)
+                           .join(Entry, Entry.snapshot_id == Snapshot.id).where(Entry.code == code)
+                           .order_by(Snapshot.as_of, Snapshot.id)).all()
+        pids = select(ProjectPartner.project_id).where(ProjectPartner.code == code)
+        if e.kind == "special_ward":
+            pids = select(ProjectWard.project_id).where(ProjectWard.ward_code == code)
+        found = [projects.view(core, s, p) for p in
+                 s.scalars(select(Project).where(Project.id.in_(pids)).order_by(Project.fiscal_year, Project.id))]
+    wards = sorted({w for p in found for w in p.wards}) if e.kind != "special_ward" else []
+    return {"type": "government", "code": e.code, "name": e.name, "kana": e.kana, "kind": e.kind_label,
+            "prefecture": e.prefecture, "url": e.url,
+            "resolved_from": resolution.as_dict() if resolution and resolution.status != "exact" else None,
+            "snapshots": [{"snapshot": sid, "as_of": a.isoformat() if a else None, "written": w, "status": st,
+                           "cell": cell} for sid, a, w, st, cell in listed],
+            "wards": [{"code": c, "name": n} for c, n in wards],
+            "projects": [p.as_dict() for p in found]}
