@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 DATA = ROOT / "src" / "renkei" / "directory" / "data"
 # Entities and history are separate files so that the history loads only when asked for.
-OUTPUTS = {"directory.json": ("entity_fields", "entities"), "history.json": ("history_fields", "history")}
+OUTPUTS = {"directory.json": ("entity_fields", "entities"), "history.json": ("history_fields", "history"),
+           "counties.json": ("county_fields", "counties")}
 sys.path.insert(0, str(ROOT / "src"))
 
 from renkei.codes import is_valid, to_code6  # noqa: E402
@@ -41,13 +42,15 @@ NORTHERN_TERRITORY_COUNTIES = {"色丹郡", "国後郡", "択捉郡", "紗那郡
 # Edge types in the jpcity graph after which the source name no longer exists. 分離 is the one
 # exception: the source keeps its name and code, and a new unit is split off it.
 SOURCE_SURVIVES = {"分離"}
+# Edge types after which the target unit is the one that was already there (it absorbed another).
+NODE_CONTINUES = {"編入合併", "郡の区域変更"}
 
 ENTITY_FIELDS = [
     "code", "name", "short_name", "kana", "romaji", "kind", "pref_code", "prefecture",
     "county", "county_kana", "parent_code", "lon", "lat", "valid_from", "valid_to",
     "northern_territory", "url",
 ]
-HISTORY_FIELDS = ["code", "name", "kana", "prefecture", "valid_to", "change", "successors", "note"]
+HISTORY_FIELDS = ["code", "name", "kana", "prefecture", "county", "valid_to", "change", "successors", "note"]
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -119,6 +122,54 @@ def build_entities() -> list[dict]:
     return entities
 
 
+def _estat_counties() -> dict[str, str]:
+    """The county (郡) of each 5-digit code in e-Stat's table of changes, where it had one."""
+    counties: dict[str, str] = {}
+    for r in _read(RAW / "estat" / "estat-haichi.csv"):
+        county = r["政令市・郡・支庁・振興局等"]
+        if county.endswith("郡") and r["市区町村"]:
+            counties.setdefault(r["標準地域コード"], county)
+    return counties
+
+
+def build_counties(entities: list[dict]) -> list[list[str]]:
+    """Every county (郡) that existed since 1920, with its prefecture: ABR, e-Stat and geoshape.
+
+    The resolver uses it to recognise a county written in front of a name, and a county
+    found in one prefecture only names that prefecture (北村山郡 → 山形県).
+    """
+    pairs = {(e["county"], e["prefecture"]) for e in entities if e["county"]}
+    pairs |= {(r["政令市・郡・支庁・振興局等"], r["都道府県"]) for r in _read(RAW / "estat" / "estat-haichi.csv")
+              if r["政令市・郡・支庁・振興局等"].endswith("郡")}
+    pairs |= {(r["countyname"], r["prefname"]) for r in _read(RAW / "geoshape" / "geoshape-city.csv")
+              if r["countyname"].endswith("郡")}
+    return sorted([c, p] for c, p in pairs)
+
+
+def name_dates(entities: list[dict]) -> dict[str, str]:
+    """When each current name came to be (さいたま市: 2001-05-01), for resolving as of a date.
+
+    From geoshape (1920–2020): the earliest ``valid_from`` of any unit of that name in that
+    prefecture, none when one was already there in 1920. Names newer than geoshape (浜松市's
+    2024 wards) take the date of the first change in the jpcity graph that created them.
+    """
+    started: dict[str, str | None] = {}
+    for r in _read(RAW / "geoshape" / "geoshape-city.csv"):
+        city = r["countyname"] if r["countyname"].endswith("市") else ""
+        key = r["prefname"] + city + r["body"] + r["suffix"]
+        date = r["valid_from"] or None
+        started[key] = None if key in started and (started[key] is None or date is None) else \
+            min(started.get(key) or date or "", date or "") or None
+    nodes = {r["node"]: r for r in _read(RAW / "jpcity" / "city_nodes.csv")}
+    for e in _read(RAW / "jpcity" / "city_edges.csv"):
+        r = nodes[e["to_node"]]
+        key = r["pref_name"] + r["city_desig_name"] + r["city_name"]
+        if e["type"] not in NODE_CONTINUES and key not in started:
+            started[key] = e["date"]
+    return {x["code"]: date for x in entities
+            if (date := started.get(x["prefecture"] + x["name"])) and x["kind"] != "prefecture"}
+
+
 def _estat_notes() -> dict[tuple[str, str], str]:
     """e-Stat's own wording of each change, keyed by (5-digit code, date)."""
     notes: dict[tuple[str, str], str] = {}
@@ -133,6 +184,7 @@ def build_history(current_codes: set[str]) -> list[dict]:
     nodes = {r["node"]: r for r in _read(RAW / "jpcity" / "city_nodes.csv")}
     edges = _read(RAW / "jpcity" / "city_edges.csv")
     notes = _estat_notes()
+    counties = _estat_counties()
     ending: dict[str, list[dict]] = defaultdict(list)
     for e in edges:
         if e["type"] not in SOURCE_SURVIVES:
@@ -161,6 +213,7 @@ def build_history(current_codes: set[str]) -> list[dict]:
             "name": name,
             "kana": n["city_desig_name_kana"] + n["city_name_kana"],
             "prefecture": n["pref_name"],
+            "county": counties.get(n["city_code5"], ""),
             "valid_to": first["date"],
             "change": first["type"],
             "successors": succ,
@@ -173,6 +226,9 @@ def build_history(current_codes: set[str]) -> list[dict]:
 
 def build() -> dict:
     entities = build_entities()
+    for code, started in name_dates(entities).items():
+        e = next(x for x in entities if x["code"] == code)
+        e["valid_from"] = max(e["valid_from"], started)
     history = build_history({e["code"] for e in entities})
     return {
         "as_of": AS_OF,
@@ -182,8 +238,10 @@ def build() -> dict:
             "jpcity (MIT, © 2023 jpcity authors)",
             "localgovjp (CC0, code4fukui)",
         ],
+        "counties": build_counties(entities),
         "entity_fields": ENTITY_FIELDS,
         "entities": [[e[f] for f in ENTITY_FIELDS] for e in entities],
+        "county_fields": ["county", "prefecture"],
         "history_fields": HISTORY_FIELDS,
         "history": [[h[f] for f in HISTORY_FIELDS] for h in history],
     }

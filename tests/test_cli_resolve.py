@@ -64,3 +64,27 @@ def test_no_names_is_a_usage_error():
     result = run(["resolve"])
     assert result.exit_code == 2
     assert "NAMES" in result.output
+
+
+def test_jsonl_multiple_and_as_of():
+    stdin = "\n".join([
+        json.dumps({"name": "城島町・三潴町"}, ensure_ascii=False),
+        json.dumps({"name": "浦和市", "as_of": "平成12年1月1日"}, ensure_ascii=False),
+        json.dumps({"name": "浦和市", "as_of": "いつか"}, ensure_ascii=False),
+    ])
+    result = run(["resolve", "--jsonl"], stdin)
+    assert result.exit_code == 0, result.output
+    multiple, dated, bad = (json.loads(line) for line in result.output.splitlines())
+    assert multiple["status"] == "multiple" and multiple["code"] is None
+    assert [p["code"] for p in multiple["parts"]] == ["402036", "402036"]
+    assert set(multiple["parts"][0]) == {"input", "prefecture", "status", "code", "name", "reason", "candidates"}
+    assert dated["code"] == "111007" and "2000-01-01" in dated["reason"]
+    assert bad["status"] == "unresolved" and "いつか" in bad["reason"]
+
+
+def test_as_of_option_and_parts_in_the_table():
+    result = run(["resolve", "浦和市", "城島町・三潴町", "--as-of", "2000-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "2000-01-01" in result.output and "multiple" in result.output
+    assert any(line.split()[:2] == ["城島町", "merged"] for line in result.output.splitlines())
+    assert run(["resolve", "浦和市", "--as-of", "someday"]).exit_code == 2

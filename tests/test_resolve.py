@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from renkei.misspell import KINDS, misspellings
+from renkei.normalize import split_names, split_notes
 from renkei.resolve import RESOLVED, STATUSES
 
 
@@ -187,3 +188,144 @@ def test_corrupted_names_never_resolve_wrong(resolver, directory, with_prefectur
 
 def test_statuses_constant():
     assert set(STATUSES) >= RESOLVED and len(KINDS) == 6
+
+
+# -- real-world forms (issue 12) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "pref", "code", "county"), [
+    ("幡豆郡一色町", None, "232131", "幡豆郡"),     # 西尾市: an abolished county in front of an old name
+    ("北埼玉郡騎西町", None, "112101", "北埼玉郡"),  # 加須市
+    ("北魚沼郡川口町", None, "152021", "北魚沼郡"),  # 長岡市
+    ("愛知県幡豆郡一色町", None, "232131", "幡豆郡"),
+    ("亘理郡亘理町", None, "043613", "亘理郡"),     # a current county names the prefecture too
+])
+def test_county_prefix_is_parsed_and_names_the_prefecture(resolver, written, pref, code, county):
+    r = resolver.resolve(written, pref)
+    assert r.code == code, r
+    assert county in r.reason and [x for x in r.reasons if x.key == "county_removed"]
+
+
+@pytest.mark.parametrize(("written", "pref", "code"), [
+    ("吾妻郡東村", None, "104299"),    # 東吾妻町, not みどり市 (勢多郡東村) or 伊勢崎市 (佐波郡東村)
+    ("佐波郡東村", "群馬県", "102041"),  # 伊勢崎市
+    ("勢多郡東村", None, "102121"),    # みどり市
+    ("神石郡三和町", None, "345458"),  # 神石高原町, not 三次市 (双三郡三和町)
+    ("双三郡三和町", None, "342092"),
+    ("桑名郡長島町", None, "242055"),  # 桑名市, not 紀北町 (北牟婁郡長島町)
+])
+def test_county_picks_the_successor_of_a_merged_name(resolver, written, pref, code):
+    alone = resolver.resolve(written.partition("郡")[2], pref)
+    assert alone.code is None or alone.code != code or alone.status == "ambiguous"  # without it: several
+    r = resolver.resolve(written, pref)
+    assert (r.status, r.code) == ("merged", code), r
+    assert any(x.key == "county_picks" for x in r.reasons)
+
+
+def test_county_of_another_prefecture_is_reported_never_moved(resolver):
+    alone = resolver.resolve("北村山郡高崎村")
+    assert alone.code != "102024" and alone.prefecture == "山形県"  # 北村山郡 exists only in 山形県
+    r = resolver.resolve("北村山郡高崎村", "群馬県")
+    assert r.status == "ambiguous" and r.code is None and "county_mismatch" in r.flags
+    assert "北村山郡" in r.reason and "山形県" in r.reason
+
+
+@pytest.mark.parametrize(("written", "pref", "code", "kind"), [
+    ("秩父市(旧荒川村)", None, "112071", "former"),
+    ("大崎市(姉妹都市)", "宮城県", "042153", "other"),
+    ("大和市(2016年9月)", None, "142131", "date"),
+    ("大和市（2016年9月）", None, "142131", "date"),
+    ("石垣市(2018年5月) ※協定締結", None, "472077", "remark"),
+    ("中野区 H28.4", None, "131148", "date"),
+    ("府中市【東京都】", None, "132063", "other"),  # a prefecture in the note is evidence
+    ("桑折(こおり)町", None, "073016", "reading"),
+])
+def test_notes_are_set_aside_and_kept_in_the_reason(resolver, written, pref, code, kind):
+    r = resolver.resolve(written, pref)
+    assert r.code == code, r
+    notes = [x for x in r.reasons if x.key == "note_removed"]
+    assert kind in {x.args["kind"] for x in notes}, r.reasons
+
+
+def test_a_reading_in_brackets_is_evidence(resolver):
+    # 府中町 (広島県) and 府中市 (東京都/広島県): ふちゅうちょう picks the town
+    r = resolver.resolve("府中(ふちゅうちょう)")
+    assert r.code == "343021" and any(x.key == "reading_used" for x in r.reasons), r
+
+
+def test_several_names_in_one_cell(resolver):
+    r = resolver.resolve("城島町・三潴町")
+    assert r.status == "multiple" and r.code is None and not r.resolved and r.needs_review
+    assert [(p.input, p.code) for p in r.parts] == [("城島町", "402036"), ("三潴町", "402036")]
+    d = r.as_dict()
+    assert d["status"] == "multiple" and [p["code"] for p in d["parts"]] == ["402036", "402036"]
+    assert "parts" not in resolver.resolve("亘理町").as_dict()  # other lines keep their shape
+    r = resolver.resolve("幡豆郡一色町、吉良町")  # the county written once serves both
+    assert [p.code for p in r.parts] == ["232131", "232131"]
+    assert [p.code for p in resolver.resolve("港区,渋谷区/新宿区", "東京都").parts] == ["131032", "131130", "131041"]
+    assert resolver.resolve("秩父市(旧荒川村・旧大滝村)").code == "112071"  # a separator inside a note
+    assert resolver.resolve("龍ヶ崎市").status == "normalized"
+
+
+def test_as_of_resolves_a_name_as_it_stood(resolver):
+    r = resolver.resolve("浦和市", as_of="2000-01-01")
+    assert (r.status, r.code) == ("merged", "111007") and "2000-01-01" in r.reason
+    assert resolver.resolve("浦和市", as_of="2002-01-01").code != "111007"  # it no longer existed then
+    r = resolver.resolve("さいたま市", as_of="2000-01-01")
+    assert r.code == "111007" and any(x.key == "not_yet" for x in r.reasons)
+    assert not any(x.key == "not_yet" for x in resolver.resolve("さいたま市", as_of="2010-01-01").reasons)
+
+
+def test_list_context_overrides_a_correction_that_breaks_code_order(resolver):
+    alone = resolver.resolve("美幌市", "北海道")
+    assert alone.code == "015431"  # alone, the look-alike town is closest
+    r = resolver.resolve_list(["稚内市", "美幌市", "江別市"], "北海道")[1]
+    assert (r.status, r.code, r.name) == ("corrected", "012157", "美唄市"), r
+    assert "コード順" in r.reason and "context" in r.flags
+    assert {x.key for x in r.reasons} >= {"code_order_breaks", "code_order_fits"}
+
+
+def test_list_context_never_keeps_a_silent_wrong_code(resolver):
+    # 亶理町 corrects to 亘理町 (043613), which cannot sit between 札幌市 and 函館市; no close name fits
+    r = resolver.resolve_list(["札幌市", "亶理町", "函館市"], None)[1]
+    assert r.status == "ambiguous" and r.code is None and any(x.key == "code_order_breaks" for x in r.reasons)
+
+
+def test_every_reason_has_a_key_and_params(resolver):
+    for written, pref in [("亶理町", "宮城県"), ("浦和市", None), ("幡豆郡一色町", None), ("城島町・三潴町", None),
+                          ("大和市(2016年9月)", None), ("府中市", None), ("ぬぬぬぬ", "東京都")]:
+        r = resolver.resolve(written, pref)
+        for x in (*r.reasons, *(y for p in r.parts for y in p.reasons)):
+            assert x.key and x.text and isinstance(x.args, dict)
+
+
+# -- property tests: note stripping and splitting --------------------------------------------------
+
+_NOTE_TEXT = st.text(alphabet=st.sampled_from(list("旧姉妹都市友好交流協定締結年月日0123456789こおりあいう")),
+                     min_size=1, max_size=8)
+_BRACKETS = st.sampled_from(["()", "（）", "[]", "【】", "〔〕"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_notes_never_change_the_name_property(directory, data):
+    e = data.draw(st.sampled_from(directory.entities))
+    assert split_notes(e.name) == (e.name, ())  # an official name has no notes
+    note = data.draw(_NOTE_TEXT)
+    left, right = data.draw(_BRACKETS)
+    core, notes = split_notes(f"{e.name}{left}{note}{right}")
+    assert core == e.name and notes and notes[-1].text == note.strip()
+    remark, _ = split_notes(f"{e.name} ※{note}")
+    assert remark == e.name
+    assert split_notes(core)[0] == core  # idempotent
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_splitting_gives_back_each_name_property(directory, data):
+    pool = [e for e in directory.entities if not e.northern_territory]
+    names = data.draw(st.lists(st.sampled_from(pool), min_size=2, max_size=4))
+    sep = data.draw(st.sampled_from(["・", "、", ",", "/", "，", "／", " / "]))
+    assert split_names(sep.join(e.name for e in names)) == [e.name for e in names]
+    for e in names:
+        assert split_names(e.name) == []  # no official name is split

@@ -24,7 +24,9 @@ __all__ = ["FORMAT_CHOICE", "cli", "default_list_path", "fail", "main", "parse_a
               help='Read {"name": ..., "prefecture": ...} per line on stdin; write one JSON object per line.')
 @click.option("--list", "as_list", is_flag=True,
               help="Treat NAMES as one block of a published list (code order is used as evidence).")
-def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list: bool) -> None:
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Resolve names as they stood on this date (ISO or 和暦), for old lists.")
+def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list: bool, as_of: str | None) -> None:
     """Map written names to official 全国地方公共団体コード, explaining each correction.
 
     \b
@@ -33,26 +35,34 @@ def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list
       renkei resolve 亶理町 飯館村 --prefecture 宮城県
       renkei resolve --list -p 福島県 塙町 鮎川村 石川町
       printf '{"name":"美幌市","prefecture":"北海道"}\\n' | renkei resolve --jsonl
+      renkei resolve 浦和市 --as-of 2000-04-01
+      renkei resolve 城島町・三潴町
 
     Output keys with --jsonl (a stable contract): input, prefecture, status, code,
-    name, reason, candidates [{code, name, prefecture, score}].
-    Statuses: exact, normalized, variant, corrected, merged, ambiguous, unresolved.
+    name, reason, candidates [{code, name, prefecture, score}]; a line may also carry
+    "as_of". A cell with several names gives status multiple and parts [one object
+    per name, with the same keys].
+    Statuses: exact, normalized, variant, corrected, merged, ambiguous, unresolved, multiple.
     """
     from .resolve import default_resolver
 
+    iso = parse_as_of(as_of)
     resolver = default_resolver()
     if jsonl:
-        _resolve_jsonl(resolver)
+        _resolve_jsonl(resolver, iso)
         return
     if not names:
         raise click.UsageError("give one or more NAMES, or --jsonl to read from stdin")
     if as_list:
-        results = resolver.resolve_list(list(names), prefecture)
+        results = resolver.resolve_list(list(names), prefecture, as_of=iso)
     else:
-        results = [resolver.resolve(n, prefecture) for n in names]
+        results = [resolver.resolve(n, prefecture, as_of=iso) for n in names]
     from .textfmt import table
 
-    rows = [(r.input, r.status, r.code, r.name, r.prefecture, r.reason or "-") for r in results]
+    rows = []
+    for r in results:
+        rows.append((r.input, r.status, r.code, r.name, r.prefecture, r.reason or "-"))
+        rows += [(f"  {p.input}", p.status, p.code, p.name, p.prefecture, p.reason or "-") for p in r.parts]
     click.echo(table(["input", "status", "code", "name", "prefecture", "reason"], rows))
     for r in results:
         if r.status in ("ambiguous", "unresolved") and r.candidates:
@@ -143,7 +153,7 @@ def template(out: str) -> None:
         click.echo(str(path))
 
 
-def _resolve_jsonl(resolver) -> None:  # type: ignore[no-untyped-def]
+def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-untyped-def]
     out = sys.stdout
     for lineno, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -157,7 +167,18 @@ def _resolve_jsonl(resolver) -> None:  # type: ignore[no-untyped-def]
                                   "name": None, "reason": f"stdin line {lineno}: bad JSON: {exc}",
                                   "candidates": []}, ensure_ascii=False) + "\n")
             continue
-        r = resolver.resolve(item["name"], item.get("prefecture"))
+        date = as_of
+        if item.get("as_of"):
+            from .documents.wareki import parse as parse_date
+
+            date = parse_date(str(item["as_of"]))
+            if not date:
+                out.write(json.dumps({"input": item["name"], "prefecture": item.get("prefecture"),
+                                      "status": "unresolved", "code": None, "name": None,
+                                      "reason": f"stdin line {lineno}: not a date: {item['as_of']}",
+                                      "candidates": []}, ensure_ascii=False) + "\n")
+                continue
+        r = resolver.resolve(item["name"], item.get("prefecture"), as_of=date)
         out.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -113,3 +114,117 @@ def to_katakana(text: str) -> str:
 def is_kana(text: str) -> bool:
     """True when ``text`` is written in kana only (a reading rather than a name)."""
     return bool(_KANA_ONLY.fullmatch(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and several names in one cell (real-world writing)
+
+_OPEN_CLOSE = {"(": ")", "[": "]", "{": "}", "【": "】", "〔": "〕", "《": "》", "〈": "〉", "<": ">"}
+_BRACKETED = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|\{([^{}]*)\}|【([^【】]*)】|〔([^〔〕]*)〕"
+                        r"|《([^《》]*)》|〈([^〈〉]*)〉|<([^<>]*)>")
+_UNCLOSED = re.compile(r"[(\[{【〔《〈<]([^)\]}】〕》〉>]*)$")
+_REMARK = re.compile(r"[※*†]")
+_ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHR])\s*(?:元|\d{1,2})"
+_DATE = re.compile(rf"(?:{_ERA}|\d{{4}})\s*(?:年度?|[./-])\s*(?:\d{{1,2}}\s*(?:月|[./-])?\s*(?:\d{{1,2}}\s*日?)?)?"
+                   r"\s*(?:から|より|~|〜|締結|提携|現在|時点)?")
+_TRAILING_DATE = re.compile(rf"\s*(?:{_DATE.pattern})$")
+_QUOTES = re.compile(r"^[「『\"'](.+)[」』\"']$")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A note written in the cell next to the name: (旧荒川村), (こおり), (2016年9月), ※…"""
+
+    kind: str  # reading, former, date, remark, other
+    text: str
+
+
+def _note_kind(text: str) -> str:
+    body = text.strip()
+    if body and is_kana(_SPACES_AND_SELECTORS.sub("", body)):
+        return "reading"
+    if body.startswith("旧"):
+        return "former"
+    if _DATE.fullmatch(body) or re.fullmatch(r"\d{4}", body):
+        return "date"
+    return "other"
+
+
+def split_notes(text: str) -> tuple[str, tuple[Note, ...]]:
+    """The name without its notes, and the notes in the order they were written.
+
+    Width is folded first (（…） and (…) are the same). Set aside: a remark from ※, * or †
+    to the end; every bracketed part, innermost first, and an unclosed one at the end; a
+    trailing date (2016年9月, H28.4); a leading 旧 (旧荒川村 → 荒川村, noted as former); quotes
+    around the whole name. A name with nothing of this comes back unchanged.
+    """
+    t = unicodedata.normalize("NFKC", text).strip()
+    notes: list[Note] = []
+    m = _REMARK.search(t)
+    if m and m.start() > 0:
+        notes.append(Note("remark", t[m.start():].strip()))
+        t = t[: m.start()].strip()
+    elif m:
+        t = t[1:].strip()
+    while True:
+        m = _BRACKETED.search(t)
+        if m is None:
+            break
+        inner = next(g for g in m.groups() if g is not None)
+        if inner.strip():
+            notes.append(Note(_note_kind(inner), inner.strip()))
+        t = (t[: m.start()] + t[m.end():]).strip()
+    m = _UNCLOSED.search(t)
+    if m and m.start() > 0:
+        if m.group(1).strip():
+            notes.append(Note(_note_kind(m.group(1)), m.group(1).strip()))
+        t = t[: m.start()].strip()
+    m = _TRAILING_DATE.search(t)
+    if m and m.start() > 0 and m.group().strip():
+        notes.append(Note("date", m.group().strip()))
+        t = t[: m.start()].strip()
+    m = _QUOTES.match(t)
+    if m:
+        t = m.group(1).strip()
+    if t.startswith("旧") and len(t) > 2:
+        notes.append(Note("former", "旧"))
+        t = t[1:]
+    return t, tuple(notes)
+
+
+def _depth(prefix: str) -> int:
+    """How many brackets are open at the end of ``prefix``."""
+    depth = 0
+    for ch in prefix:
+        if ch in _OPEN_CLOSE:
+            depth += 1
+        elif ch in _CLOSING and depth:
+            depth -= 1
+    return depth
+
+
+_CLOSING = frozenset(_OPEN_CLOSE.values())
+_SEPARATORS = re.compile(r"[、,/;]|・")
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]")
+
+
+def split_names(text: str) -> list[str]:
+    """Several names written in one cell (城島町・三潴町, 一色町、吉良町, A/B): the parts, else [].
+
+    Separators are 、 , / ; and ・ — except ・ between two katakana, which joins the words of
+    one katakana name (ア・イ). Empty parts are dropped; one part is not a split.
+    """
+    t = unicodedata.normalize("NFKC", text).strip()
+    parts: list[str] = []
+    start = 0
+    for m in _SEPARATORS.finditer(t):
+        i = m.start()
+        if m.group() == "・" and 0 < i < len(t) - 1 and _KATAKANA.match(t[i - 1]) and _KATAKANA.match(t[i + 1]):
+            continue
+        if _depth(t[:i]):
+            continue  # inside a note: 秩父市(旧荒川村・旧大滝村)
+        parts.append(t[start:i])
+        start = m.end()
+    parts.append(t[start:])
+    parts = [p.strip() for p in parts if p.strip()]
+    return parts if len(parts) > 1 else []

@@ -14,11 +14,20 @@ The resolver tries, in order, and stops at the first level that gives an answer:
                    clearly better than the runner-up; otherwise the answer is
                    ``ambiguous`` (or ``unresolved``) with ranked candidates.
 
+Before the levels, real-world writing is read: notes in brackets or after ※ are set
+aside (a reading in brackets is kept as evidence), a prefecture and a county (郡) in
+front of the name are taken off and used as evidence (a county found in one prefecture
+only names it; a county picks the right successor of a merged name), and a cell that
+holds several names (城島町・三潴町) gives status ``multiple`` with one resolution per
+part. ``as_of`` resolves a name as it stood on that date.
+
 A name that does not exist in the given prefecture but exists elsewhere is
 reported as ``ambiguous`` with the flag ``other_prefecture``; it is never moved
 silently. :func:`resolve_list` adds list context: published lists are in code
-order, so a tie between candidates is broken by the one whose code fits between
-its neighbours, and the reason says so.
+order, so a correction whose code breaks the order gives way to a close candidate
+that fits between its neighbours, or becomes ``ambiguous``; the reason says so.
+
+Every reason is built by one function of :mod:`renkei.reasons` (a key and its parameters).
 """
 
 from __future__ import annotations
@@ -29,12 +38,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
+from . import reasons as R
 from .directory import GOVERNMENT_OFFICE, Directory, Entity, HistoricalName
 from .directory import load as load_directory
-from .normalize import clean, data_lines, fold, is_kana, to_katakana, variant_members, variant_of
+from .normalize import (
+    clean,
+    data_lines,
+    fold,
+    is_kana,
+    split_names,
+    split_notes,
+    to_katakana,
+    variant_members,
+    variant_of,
+)
+from .reasons import Reason
 
-STATUSES = ("exact", "normalized", "variant", "corrected", "merged", "ambiguous", "unresolved")
+STATUSES = ("exact", "normalized", "variant", "corrected", "merged", "ambiguous", "unresolved", "multiple")
 RESOLVED = frozenset({"exact", "normalized", "variant", "corrected", "merged"})
+FIRM = frozenset({"exact", "normalized", "variant"})  # no judgement involved: these anchor a list's code order
 
 SUFFIX_SWAP_COST = 0.4  # 市 written for 町: a whole-character edit, but a common and meaningful one
 SUFFIX_MISSING_COST = 0.4  # 亘理 for 亘理町
@@ -43,7 +65,11 @@ CONNECTORS = frozenset("ケノの之ツッー・")
 MARGIN = 0.25  # how much cheaper the best correction must be than the next one
 NATIONAL_MARGIN = 0.35  # without a prefecture the pool is 10x larger, and so is the risk of a namesake
 WEAK_COST = 2.0  # beyond this a candidate is not even worth listing as ambiguous
+CONTEXT_COST = 1.0  # the most a candidate may cost for the code order alone to choose it
+COUNTY_BONUS = 0.15  # a candidate in the county that was written
+COUNTY_PENALTY = 0.3  # a town or village in another county than the one written
 MAX_CANDIDATES = 5
+MAX_PARTS = 20  # several names in one cell: bounded, the input is an outsider's
 
 _NOTATION = re.compile(r"^(?P<pref>.+?[都道府県])(?:\((?P<office>.+?)\)|(?P<bare>[都道府県]庁))$")
 
@@ -62,17 +88,26 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """The answer for one written name. ``code`` is set only for the resolved statuses."""
+    """The answer for one written name. ``code`` is set only for the resolved statuses.
+
+    ``multiple``: the cell held several names; ``parts`` has one resolution per name.
+    """
 
     input: str
     status: str
     code: str | None = None
     name: str | None = None
     prefecture: str | None = None  # the prefecture of the answer, else the one given
-    reason: str = ""
+    reasons: tuple[Reason, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     given_prefecture: str | None = None
-    flags: tuple[str, ...] = field(default_factory=tuple)  # other_prefecture, context, northern_territory, ...
+    flags: tuple[str, ...] = field(default_factory=tuple)  # other_prefecture, context, county_mismatch, ...
+    parts: tuple[Resolution, ...] = ()
+    query: str = ""  # the folded text that was looked up (list context ranks it again)
+
+    @property
+    def reason(self) -> str:
+        return R.render(self.reasons)
 
     @property
     def resolved(self) -> bool:
@@ -80,11 +115,11 @@ class Resolution:
 
     @property
     def needs_review(self) -> bool:
-        return self.status in ("corrected", "merged", "ambiguous", "unresolved")
+        return self.status in ("corrected", "merged", "ambiguous", "unresolved", "multiple")
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON contract of ``renkei resolve --jsonl``."""
-        return {
+        """The JSON contract of ``renkei resolve --jsonl``; ``parts`` only for status ``multiple``."""
+        out: dict[str, object] = {
             "input": self.input,
             "prefecture": self.prefecture,
             "status": self.status,
@@ -93,6 +128,9 @@ class Resolution:
             "reason": self.reason,
             "candidates": [c.as_dict() for c in self.candidates],
         }
+        if self.status == "multiple":
+            out["parts"] = [p.as_dict() for p in self.parts]
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,33 +256,14 @@ def _cost(written: str, official: str) -> float:
     return weighted_distance(written, official)[0]
 
 
-_EDIT_WORDS = {
-    "suffix": ("種別の誤り", "wrong type suffix"),
-    "variant": ("異体字", "kanji variant"),
-    "kana": ("仮名の誤り", "kana confusion"),
-    "glyph": ("字形類似", "look-alike kanji"),
-    "typo": ("誤字", "wrong character"),
-    "extra": ("余分な字", "extra character"),
-    "missing": ("脱字", "missing character"),
-}
-
-
-def explain_edits(edits: Sequence[Edit], written: str, official: str) -> str:
-    """Words for the edits, quoting the characters as written (not as folded)."""
-    parts = []
+def explain_edits(edits: Sequence[Edit], written: str, official: str) -> list[Reason]:
+    """A reason per edit, quoting the characters as written (not as folded)."""
+    out = []
     for kind, i, j in edits:
         a = written[i] if i >= 0 else ""
         b = official[j] if j >= 0 else ""
-        ja, en = _EDIT_WORDS[kind]
-        if kind == "extra":
-            parts.append(f"「{a}」{ja} / {en} '{a}'")
-        elif kind == "missing":
-            parts.append(f"「{b}」{ja} / {en} '{b}'")
-        elif kind == "glyph":
-            parts.append(f"{a}→{b} {ja} / {en} (similarity {glyph_similarity(a, b):.2f})")
-        else:
-            parts.append(f"{a}→{b} {ja} / {en}")
-    return "; ".join(parts)
+        out.append(R.edit(kind, a, b, glyph_similarity(a, b) if kind == "glyph" else 0.0))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,10 +272,13 @@ def explain_edits(edits: Sequence[Edit], written: str, official: str) -> str:
 
 @dataclass(slots=True)
 class _Query:
-    text: str  # cleaned, prefixes removed
+    text: str  # cleaned, notes and prefixes removed
     prefecture: str | None
-    notes: list[str]
+    notes: list[Reason]
     county: str | None = None
+    reading: str | None = None  # a reading written in brackets: 桑折(こおり)町
+    prefix: str = ""  # the prefecture and county as written in front of the name
+    flags: tuple[str, ...] = ()
 
 
 class Resolver:
@@ -331,6 +353,16 @@ class Resolver:
             self._history_cache = index
         return self._history_cache
 
+    @property
+    def _counties(self) -> dict[str, frozenset[str]]:
+        """Every county (郡) known, current or historical, cleaned → the prefectures it is in."""
+        if not hasattr(self, "_counties_cache"):
+            index: dict[str, set[str]] = defaultdict(set)
+            for county, prefecture in self.directory.counties_ever():
+                index[clean(county)].add(prefecture)
+            self._counties_cache = {k: frozenset(v) for k, v in index.items()}
+        return self._counties_cache
+
     # -- public --------------------------------------------------------------------------------
 
     def prefecture_name(self, text: str | None) -> str | None:
@@ -350,29 +382,40 @@ class Resolver:
         p = self.directory.prefecture(c) if c.isdigit() else None
         return p.name if p else None
 
-    def resolve(self, name: str, prefecture: str | None = None, *, on: str | None = None) -> Resolution:
-        """Resolve one written name, optionally within a prefecture. ``on``: date for old names."""
+    def resolve(self, name: str, prefecture: str | None = None, *, as_of: str | None = None,
+                on: str | None = None) -> Resolution:
+        """Resolve one written name, optionally within a prefecture.
+
+        ``as_of`` (ISO date; ``on`` is its older spelling): resolve the name as it stood on
+        that date, so an old list's names lead through the changes made since.
+        A cell holding several names comes back as status ``multiple`` with ``parts``.
+        """
+        as_of = as_of or on
         given = prefecture
         pref = self.prefecture_name(prefecture)
-        notes: list[str] = []
+        notes: list[Reason] = []
         if prefecture and pref is None:
-            notes.append(f"都道府県「{prefecture}」は不明のため全国で検索 / unknown prefecture, searched nationwide")
-        result = self._resolve(name, pref, notes, on)
+            notes.append(R.unknown_prefecture(prefecture))
+        result = self._resolve(name, pref, notes, as_of)
+        if result.status not in FIRM and result.status != "merged":
+            parts = split_names(name)
+            if 1 < len(parts) <= MAX_PARTS:
+                result = self._multiple(name, parts, pref, notes, as_of)
         return replace(result, input=name, given_prefecture=given,
                        prefecture=result.prefecture or pref or given)
 
-    def resolve_cached(self, name: str, prefecture: str | None = None) -> Resolution:
+    def resolve_cached(self, name: str, prefecture: str | None = None, *, as_of: str | None = None) -> Resolution:
         """:meth:`resolve`, remembered: project files repeat the same few hundred names thousands of times.
 
         Resolutions are immutable, so sharing them is safe; the memo is bounded.
         """
-        key = (name, prefecture)
+        key = (name, prefecture, as_of)
         memo = self.__dict__.setdefault("_memo", {})
         hit = memo.get(key)
         if hit is None:
             if len(memo) >= 100_000:
                 memo.clear()
-            hit = memo[key] = self.resolve(name, prefecture)
+            hit = memo[key] = self.resolve(name, prefecture, as_of=as_of)
         return hit
 
     def resolve_ward(self, text: str) -> Entity | None:
@@ -384,136 +427,229 @@ class Resolver:
             e = self.directory.get(r.code) if r.code else None
         return e if e is not None and e.kind == "special_ward" else None
 
+    # -- several names -------------------------------------------------------------------------
+
+    def _multiple(self, name: str, parts: list[str], pref: str | None, notes: list[Reason],
+                  as_of: str | None) -> Resolution:
+        """One resolution per name; later names inherit a prefecture or county written before the first."""
+        first = self._parse(parts[0], pref, [])
+        prefix = first.prefix if isinstance(first, _Query) else ""
+        out = []
+        for i, part in enumerate(parts):
+            text = part
+            if i and prefix and not self._has_prefix(part):
+                text = prefix + part
+            r = self._resolve(text, pref, list(notes), as_of)
+            out.append(replace(r, input=part, given_prefecture=pref, prefecture=r.prefecture or pref))
+        return Resolution(name, "multiple", prefecture=pref, reasons=(*notes, R.split(len(out))), parts=tuple(out))
+
+    def _has_prefix(self, text: str) -> bool:
+        c = clean(text)
+        return any(c[:size] in self._pref_names for size in (3, 4)) or "郡" in c[:-1]
+
     # -- the levels ----------------------------------------------------------------------------
 
-    def _resolve(self, name: str, pref: str | None, notes: list[str], on: str | None) -> Resolution:
+    def _resolve(self, name: str, pref: str | None, notes: list[Reason], as_of: str | None) -> Resolution:
         if not name or not clean(name):
-            return Resolution(name, "unresolved", reason="空欄 / empty name")
+            return Resolution(name, "unresolved", reasons=(R.empty(),))
         # 1. exact
         hits = self._in(self._exact.get(name, ()), pref)
         if hits:
-            return self._answer(name, "exact", hits, notes + self._exact_note(name, hits), pref)
+            dated = self._dated(name, fold(name), hits, pref, notes, as_of)
+            return dated or self._answer(name, "exact", hits, notes + self._exact_note(name, hits), pref)
 
         q = self._parse(name, pref, notes)
         if isinstance(q, Resolution):
             return q
         pref = q.prefecture
+        folded = fold(q.text)
+        result = self._levels(name, q, folded, pref, as_of)
+        if q.reading and (result.status in ("ambiguous", "unresolved") or not result.code):
+            result = self._by_reading(name, q, pref) or result
+        return replace(result, flags=tuple(dict.fromkeys((*result.flags, *q.flags))), query=folded)
+
+    def _levels(self, name: str, q: _Query, folded: str, pref: str | None, as_of: str | None) -> Resolution:
         # 2. normalized (clean spelling, reading, ward without its city)
         hits = self._in(self._clean.get(q.text, ()), pref, q.county)
         if hits:
-            return self._answer(name, "normalized", hits, q.notes + self._clean_note(name, q), pref)
-        folded = fold(q.text)
+            return self._dated(name, folded, hits, pref, q.notes, as_of, q.county) or \
+                self._answer(name, "normalized", hits, q.notes + self._clean_note(name, q), pref)
         hits = self._in(self._short.get(folded, ()), pref)
-        if hits and fold(q.text) == clean(q.text):
-            note = "政令市の区を市名なしで記載 / designated-city ward written without its city"
-            return self._answer(name, "normalized", hits, [*q.notes, note], pref)
+        if hits and folded == clean(q.text):
+            return self._answer(name, "normalized", hits, [*q.notes, R.ward_without_city()], pref)
         if is_kana(q.text):
             hits = self._in(self._readings.get(to_katakana(q.text), ()), pref)
             if hits:
-                return self._answer(name, "normalized", hits, [*q.notes, "読みで一致 / matched by reading"], pref)
+                return self._answer(name, "normalized", hits, [*q.notes, R.by_reading()], pref)
         elif is_kana(q.text[:-1]) and q.text[-1] in _suffixes():
             hits = self._in(self._readings.get(to_katakana(q.text[:-1]) + q.text[-1], ()), pref)
             if hits:
-                return self._answer(name, "normalized", hits, [*q.notes, "読みで一致 / matched by reading"], pref)
+                return self._answer(name, "normalized", hits, [*q.notes, R.by_reading()], pref)
         # 3. variant
         hits = self._in([*self._folded.get(folded, ()), *self._short.get(folded, ())], pref, q.county)
         if hits:
             changes = ", ".join(f"{a}→{b}" for a, b in zip(q.text, hits[0].name[-len(q.text):], strict=False)
                                 if a != b) if len(q.text) == len(hits[0].name) else ""
-            note = f"異体字 {changes} / kanji variant".replace("  ", " ")
-            return self._answer(name, "variant", hits, [*q.notes, note], pref)
+            return self._dated(name, folded, hits, pref, q.notes, as_of, q.county) or \
+                self._answer(name, "variant", hits, [*q.notes, R.variant(changes)], pref)
         # 4. merged, unless a current name is just as close (八尾町 is old, 八尾市 is current)
-        merged = self._merged(name, folded, pref, on, q.notes)
+        merged = self._merged(name, folded, pref, as_of, q.notes, q.county)
         if merged:
             successors = {m.code for m in merged.candidates}
             near = [c for c in self.rank(folded, pref, limit=MAX_CANDIDATES)
                     if c.cost <= SUFFIX_SWAP_COST and c.code not in successors
                     and self.directory[c.code].parent_code not in successors]  # 浦和区 is part of さいたま市
-            if not near:
+            if not near or q.county:  # a county written in front says the name is the old one
                 return merged
             return Resolution(name, "ambiguous", prefecture=pref, candidates=(*merged.candidates, *near),
-                              reason="; ".join([merged.reason, "現存の類似名あり / a current name is as close"]))
+                              reasons=(*merged.reasons, R.current_name_as_close()))
         # 5. corrected, or a report that the name lives in another prefecture
         return self._fuzzy(name, folded, pref, q)
 
-    def _parse(self, name: str, pref: str | None, notes: list[str]) -> _Query | Resolution:
-        """Clean the text; read 〇〇県(県庁) notations and strip prefecture and 郡 prefixes."""
-        text = clean(name)
+    def _dated(self, name: str, folded: str, hits: Sequence[Entity], pref: str | None, notes: list[Reason],
+               as_of: str | None, county: str | None = None) -> Resolution | None:
+        """With ``as_of``: a current name that did not exist yet yields to the old one of that date."""
+        if not as_of or any(e.valid_from <= as_of for e in hits):
+            return None
+        merged = self._merged(name, folded, pref, as_of, notes, county)
+        if merged and not {c.code for c in merged.candidates} <= {e.code for e in hits}:
+            return merged
+        e = hits[0]
+        return self._answer(name, "normalized", hits, [*notes, R.not_yet(e.name, e.valid_from, as_of)], pref)
+
+    def _by_reading(self, name: str, q: _Query, pref: str | None) -> Resolution | None:
+        """A reading written in brackets (桑折(こおり)町) picks the government whose kana it is."""
+        assert q.reading is not None
+        kana = to_katakana(q.reading)
+        keys = [kana, kana + q.text[-1]] if q.text[-1:] in _suffixes() else [kana]
+        hits = self._in([e for k in keys for e in self._readings.get(k, ())], pref, q.county)
+        if not hits:
+            return None
+        if len(hits) > 1:
+            kept = [e for e in hits if set(fold(e.name)) & set(fold(q.text))]
+            hits = kept or hits
+        return self._answer(name, "normalized", hits, [*q.notes, R.reading_used(q.reading, hits[0].name)], pref)
+
+    def _parse(self, name: str, pref: str | None, notes: list[Reason]) -> _Query | Resolution:
+        """Clean the text; set notes aside; read 〇〇県(県庁) notations; strip prefecture and 郡 prefixes."""
         notes = list(notes)
-        m = _NOTATION.match(text)
-        if m:
-            written = self.prefecture_name(m.group("pref"))
-            office = m.group("office") or m.group("bare")
-            if written and (office is None or office.endswith("庁")):
-                p = self.directory.prefecture(written)
-                assert p is not None
-                expected = GOVERNMENT_OFFICE[written[-1]]
-                if office != expected:
-                    notes.append(f"「{office}」→「{expected}」 / government office written differently")
-                if pref and written != pref:
-                    return self._other_prefecture(name, [p], pref, notes)
-                status = "normalized" if clean(m.group("pref")) == written else "variant"
-                if office is not None and office != expected:
-                    status = "corrected"
-                note = f"都道府県の記法 / prefectural government notation: {p.list_name}"
-                return self._answer(name, status, [p], [*notes, note], pref)
+        text = clean(name)
+        notation = self._notation(name, text, pref, notes)
+        if notation is not None:
+            return notation
+        core, written_notes = split_notes(name)
+        reading = None
+        flags: tuple[str, ...] = ()
+        if written_notes:
+            for n in written_notes:
+                notes.append(R.note_removed(n.kind, n.text))
+                if n.kind == "reading" and reading is None:
+                    reading = n.text
+                elif n.kind == "other" and (named := self.prefecture_name(n.text)):
+                    if pref is None:
+                        pref = named
+                    elif named != pref:
+                        notes.append(R.prefix_other_prefecture(named, pref))
+            text = clean(core)
+            if not text:
+                text = clean(name)
+            notation = self._notation(name, text, pref, notes)
+            if notation is not None:
+                return notation
+        prefix_len = 0
         # prefecture prefix: 宮城県亘理郡亘理町
         for size in (3, 4):  # prefecture names are 3 or 4 characters long
             p_clean = text[:size]
             p_name = self._pref_names.get(p_clean)
             if p_name and len(text) > size:
                 if pref and p_name != pref:
-                    notes.append(f"前置の都道府県「{p_name}」は指定の「{pref}」と異なる"
-                                 " / prefix names another prefecture")
+                    notes.append(R.prefix_other_prefecture(p_name, pref))
                 else:
-                    notes.append(f"都道府県名「{p_name}」を除去 / prefecture prefix removed")
+                    notes.append(R.prefix_removed(p_name))
                     pref = p_name
                 text = text[len(p_clean):]
+                prefix_len = size
                 break
         county = None
         if "郡" in text[:-1]:
             head, _, rest = text.partition("郡")
-            counties = {clean(c) for c in (self.directory.counties(pref) if pref else self._all_counties())}
-            if head + "郡" in counties and rest:
+            found = self._counties.get(head + "郡")
+            if found and rest:
                 county = head + "郡"
-                notes.append(f"郡名「{county}」を除去 / county prefix removed")
+                notes.append(R.county_removed(county))
                 text = rest
-        return _Query(text, pref, notes, county)
+                prefix_len += len(county)
+                if pref is None and len(found) == 1:
+                    pref = next(iter(found))
+                    notes.append(R.county_implies_prefecture(county, pref))
+                elif pref is not None and pref not in found:
+                    notes.append(R.county_contradicts(county, pref, sorted(found)))
+                    flags = ("county_mismatch",)
+        prefix = clean(core if written_notes else name)[:prefix_len] if prefix_len else ""
+        return _Query(text, pref, notes, county, reading, prefix, flags)
 
-    @cache  # noqa: B019 - one Resolver per directory lives for the whole process
-    def _all_counties(self) -> frozenset[str]:
-        return frozenset(e.county for e in self.directory.entities if e.county)
+    def _notation(self, name: str, text: str, pref: str | None, notes: list[Reason]) -> Resolution | None:
+        """北海道(道庁), 東京都（都庁）: the prefectural government as the published list writes it."""
+        m = _NOTATION.match(text)
+        if not m:
+            return None
+        written = self.prefecture_name(m.group("pref"))
+        office = m.group("office") or m.group("bare")
+        if not written or not (office is None or office.endswith("庁")):
+            return None
+        p = self.directory.prefecture(written)
+        assert p is not None
+        expected = GOVERNMENT_OFFICE[written[-1]]
+        notes = list(notes)
+        if office != expected:
+            notes.append(R.office_notation(office, expected))
+        if pref and written != pref:
+            return self._other_prefecture(name, [p], pref, notes)
+        status = "normalized" if clean(m.group("pref")) == written else "variant"
+        if office is not None and office != expected:
+            status = "corrected"
+        return self._answer(name, status, [p], [*notes, R.prefecture_notation(p.list_name)], pref)
 
-    def _merged(self, name: str, folded: str, pref: str | None, on: str | None, notes: list[str]) -> Resolution | None:
+    def _merged(self, name: str, folded: str, pref: str | None, on: str | None, notes: list[Reason],
+                county: str | None = None) -> Resolution | None:
         old = [h for h in self._history.get(folded, ())
                if (pref is None or h.prefecture == pref) and (on is None or on < h.valid_to)]
         if not old:
             return None
+        notes = list(notes)
+        if county:
+            in_county = [h for h in old if clean(h.county) == county]
+            if in_county and len(in_county) < len(old):
+                old = in_county
+                names = "・".join(dict.fromkeys(self.directory[c].name for h in old for c in h.successors))
+                notes.append(R.county_picks(county, names))
+            elif in_county:
+                old = in_county
         old.sort(key=lambda h: h.valid_to, reverse=True)
         codes = list(dict.fromkeys(c for h in old for c in h.successors))
         successors = [self.directory[c] for c in codes]
         h = old[0]
-        what = f"{h.prefecture}{h.name}は{h.valid_to}に{h.change}"
-        names = "・".join(e.name for e in successors)
-        reason = f"{what}、現在は{names} / {h.name} ended on {h.valid_to} ({h.change}); now {names}"
+        reasons = [*notes, R.merged(h.prefecture, h.name, h.valid_to, h.change, [e.name for e in successors])]
+        if on:
+            reasons.append(R.as_of_date(on))
         candidates = tuple(Candidate(e.code, e.name, e.prefecture, 1.0) for e in successors)
         flags = ("merged",)
         if len(successors) == 1:
             e = successors[0]
-            return Resolution(name, "merged", e.code, e.name, e.prefecture, "; ".join([*notes, reason]),
-                              candidates, flags=flags)
-        reason = "; ".join([*notes, reason, "後継が複数 / several successors"])
-        return Resolution(name, "merged", None, None, pref, reason, candidates, flags=flags)
+            return Resolution(name, "merged", e.code, e.name, e.prefecture, tuple(reasons), candidates, flags=flags)
+        return Resolution(name, "merged", None, None, pref, (*reasons, R.several_successors()), candidates,
+                          flags=flags)
 
     def _fuzzy(self, name: str, folded: str, pref: str | None, q: _Query) -> Resolution:
-        ranked = self.rank(folded, pref)
+        ranked = self._by_county(self.rank(folded, pref), q.county)
         best = ranked[0] if ranked else None
-        if best and self._acceptable(best, ranked, MARGIN if pref else NATIONAL_MARGIN):
+        if best and "county_mismatch" not in q.flags and \
+                self._acceptable(best, ranked, MARGIN if pref else NATIONAL_MARGIN):
             e = self.directory[best.code]
             target = e.name if len(folded) > len(e.short_name) else e.short_name
             _, edits = weighted_distance(folded, fold(target))
-            reason = explain_edits(edits, q.text, clean(target)) or "表記の揺れ / spelling variation"
-            return self._answer(name, "corrected", [e], [*q.notes, reason], pref,
+            why = explain_edits(edits, q.text, clean(target)) or [R.spelling_variation()]
+            return self._answer(name, "corrected", [e], [*q.notes, *why], pref,
                                 candidates=tuple(ranked[:MAX_CANDIDATES]))
         if pref:
             elsewhere = self._exact_elsewhere(q.text, folded, pref)
@@ -521,12 +657,25 @@ class Resolver:
                 return self._other_prefecture(name, elsewhere, pref, q.notes, ranked)
         listed = tuple(c for c in ranked if c.cost <= WEAK_COST)[:MAX_CANDIDATES]
         if listed:
-            why = "候補が拮抗 / close candidates" if len(listed) > 1 and listed[1].cost - listed[0].cost < MARGIN \
-                else "一致が弱い / weak match"
-            return Resolution(name, "ambiguous", prefecture=pref, reason="; ".join([*q.notes, why]), candidates=listed)
-        return Resolution(name, "unresolved", prefecture=pref,
-                          reason="; ".join([*q.notes, "該当なし / no matching local government"]),
+            why = R.close_candidates() if len(listed) > 1 and listed[1].cost - listed[0].cost < MARGIN \
+                else R.weak_match()
+            return Resolution(name, "ambiguous", prefecture=pref, reasons=(*q.notes, why), candidates=listed)
+        return Resolution(name, "unresolved", prefecture=pref, reasons=(*q.notes, R.no_match()),
                           candidates=tuple(ranked[:MAX_CANDIDATES]))
+
+    def _by_county(self, ranked: list[Candidate], county: str | None) -> list[Candidate]:
+        """Candidates re-ranked by the county written: in it is cheaper, a town elsewhere dearer."""
+        if not county or not ranked:
+            return ranked
+        out = []
+        for c in ranked:
+            e = self.directory[c.code]
+            if clean(e.county) == county:
+                c = replace(c, cost=max(0.0, round(c.cost - COUNTY_BONUS, 3)))
+            elif e.county:
+                c = replace(c, cost=round(c.cost + COUNTY_PENALTY, 3))
+            out.append(c)
+        return sorted(out, key=lambda c: (c.cost, c.code))
 
     def rank(self, folded: str, pref: str | None, limit: int = 20) -> list[Candidate]:
         """Fuzzy candidates for a folded name, cheapest first."""
@@ -566,13 +715,12 @@ class Resolver:
         hits = self._clean.get(text) or self._folded.get(folded) or []
         return [e for e in hits if e.prefecture != pref]
 
-    def _other_prefecture(self, name: str, found: Sequence[Entity], pref: str, notes: list[str],
+    def _other_prefecture(self, name: str, found: Sequence[Entity], pref: str, notes: list[Reason],
                           ranked: Sequence[Candidate] = ()) -> Resolution:
         where = "・".join(f"{e.prefecture}{e.name}({e.code})" for e in found)
-        reason = f"{pref}に該当なし、{where}にあり(都道府県の誤りか) / not in {pref}; exists in {where}"
         candidates = [Candidate(e.code, e.name, e.prefecture, 1.0) for e in found]
         candidates += [c for c in ranked if c.cost <= WEAK_COST][: MAX_CANDIDATES - len(candidates)]
-        return Resolution(name, "ambiguous", prefecture=pref, reason="; ".join([*notes, reason]),
+        return Resolution(name, "ambiguous", prefecture=pref, reasons=(*notes, R.other_prefecture(pref, where)),
                           candidates=tuple(candidates), flags=("other_prefecture",))
 
     # -- helpers -------------------------------------------------------------------------------
@@ -585,73 +733,103 @@ class Resolver:
         return list(dict.fromkeys(out))
 
     @staticmethod
-    def _exact_note(name: str, hits: Sequence[Entity]) -> list[str]:
+    def _exact_note(name: str, hits: Sequence[Entity]) -> list[Reason]:
         if hits[0].is_prefecture and name != hits[0].name:
-            return ["都道府県の記法 / prefectural government notation"]
+            return [R.prefecture_notation()]
         return []
 
     @staticmethod
-    def _clean_note(name: str, q: _Query) -> list[str]:
+    def _clean_note(name: str, q: _Query) -> list[Reason]:
         if clean(name) != name and not q.notes:
-            return ["表記の正規化(全角・半角、空白、ヶ/ケ など) / width, spacing or ヶ/ケ normalised"]
-        if clean(name) != name:
-            return ["表記の正規化 / normalised"]
+            return [R.normalised(True)]
+        if clean(name) != name and not any(n.key in ("note_removed", "prefix_removed", "county_removed")
+                                           for n in q.notes):
+            return [R.normalised(False)]
         return []
 
-    def _answer(self, name: str, status: str, hits: Sequence[Entity], notes: list[str], pref: str | None,
+    def _answer(self, name: str, status: str, hits: Sequence[Entity], notes: list[Reason], pref: str | None,
                 candidates: tuple[Candidate, ...] = ()) -> Resolution:
         hits = list(dict.fromkeys(hits))
         flags: tuple[str, ...] = ()
         if len(hits) > 1:
             active = [e for e in hits if not e.northern_territory]
             if len(active) == 1:
-                notes = [*notes, "北方領土の同名村を除外 / same-named 北方領土 village set aside"]
+                notes = [*notes, R.northern_territory_set_aside()]
                 hits, flags = active, ("northern_territory",)
         if len(hits) > 1:
             cands = tuple(Candidate(e.code, e.name, e.prefecture, 1.0) for e in hits)
             return Resolution(name, "ambiguous", prefecture=pref, candidates=cands,
-                              reason="; ".join([*notes, f"同名が{len(hits)}件 / {len(hits)} share this name"]))
+                              reasons=(*notes, R.same_name(len(hits))))
         e = hits[0]
         if not candidates:
             candidates = (Candidate(e.code, e.name, e.prefecture, 1.0),)
-        return Resolution(name, status, e.code, e.name, e.prefecture, "; ".join(notes), candidates, flags=flags)
+        return Resolution(name, status, e.code, e.name, e.prefecture, tuple(notes), candidates, flags=flags)
 
     # -- lists ---------------------------------------------------------------------------------
 
-    def resolve_list(self, names: Sequence[str], prefecture: str | None = None) -> list[Resolution]:
+    def resolve_list(self, names: Sequence[str], prefecture: str | None = None, *,
+                     as_of: str | None = None) -> list[Resolution]:
         """Resolve names from one block of a published list, using code order as evidence.
 
-        A tie (ambiguous, or a correction without a clear margin) is settled when exactly
-        one of the close candidates has a code between the nearest resolved neighbours.
+        Names that resolved without judgement (exact, normalized, variant) are anchors. Any
+        other answer is checked against the anchors around it: a correction or a guess whose
+        code does not fit between them gives way to the one close candidate that fits, or
+        becomes ``ambiguous``; a tie, or an old name with several successors, is settled
+        when exactly one close candidate fits. The reason names the code order either way.
         """
-        results = [self.resolve(n, prefecture) for n in names]
-        anchors = [r.code if r.status in ("exact", "normalized", "variant") else None for r in results]
+        results = [self.resolve(n, prefecture, as_of=as_of) for n in names]
+        anchors = [r.code if r.status in FIRM else None for r in results]
         out = []
         for i, r in enumerate(results):
-            if r.status != "ambiguous" or "other_prefecture" in r.flags or not r.candidates:
+            if r.status in FIRM or r.status == "multiple" or "other_prefecture" in r.flags:
                 out.append(r)
                 continue
             before = next((c for c in reversed(anchors[:i]) if c), None)
             after = next((c for c in anchors[i + 1:] if c), None)
-            out.append(self._by_context(r, before, after))
+            out.append(self._by_context(r, before, after, prefecture))
         return out
 
-    def _by_context(self, r: Resolution, before: str | None, after: str | None) -> Resolution:
+    def _by_context(self, r: Resolution, before: str | None, after: str | None, prefecture: str | None) -> Resolution:
         if before is None and after is None:
             return r
-        best = r.candidates[0].cost
-        close = [c for c in r.candidates if c.cost - best < MARGIN and c.cost <= 1.0]
-        fits = [c for c in close if (before is None or before < c.code) and (after is None or c.code < after)]
-        if len(fits) != 1 or (len(close) < 2 and r.candidates[0].cost > 1.0):
+
+        def fits(code: str) -> bool:
+            return (before is None or before < code) and (after is None or code < after)
+
+        if r.code and fits(r.code):
             return r
-        c = fits[0]
-        e = self.directory[c.code]
-        lo = self.directory[before].name if before else "先頭 / start"
-        hi = self.directory[after].name if after else "末尾 / end"
-        status = "corrected" if c.cost > 0 else "normalized"
-        reason = (f"{r.reason}; 記載順(コード順)で{lo}と{hi}の間に入るのは{e.name}のみ"
-                  f" / only {e.name} fits the code order between {lo} and {hi}")
-        return replace(r, status=status, code=e.code, name=e.name, prefecture=e.prefecture, reason=reason,
+        if r.status == "merged" and r.code:
+            return r  # an old name: its successor's place in the list is not evidence against it
+        pool: dict[str, Candidate] = {c.code: c for c in r.candidates}
+        if r.query and r.status in ("corrected", "ambiguous", "unresolved"):
+            for c in self.rank(r.query, self.prefecture_name(prefecture) or r.prefecture):
+                pool.setdefault(c.code, c)
+        limit = CONTEXT_COST if r.status != "merged" else 0.0
+        fitting = sorted((c for c in pool.values() if fits(c.code) and c.cost <= limit), key=lambda c: (c.cost, c.code))
+        lo = self.directory[before].name if before else ""
+        hi = self.directory[after].name if after else ""
+        chosen = None
+        if len(fitting) == 1 or (len(fitting) > 1 and fitting[1].cost - fitting[0].cost >= MARGIN):
+            chosen = fitting[0]
+        if chosen is None:
+            if not r.code:
+                return r
+            breaks = R.code_order_breaks(r.name or "", r.code, lo, hi)
+            return replace(r, status="ambiguous", code=None, name=None, reasons=(*r.reasons, breaks),
+                           flags=(*r.flags, "context"))
+        e = self.directory[chosen.code]
+        why = [R.code_order_breaks(r.name or "", r.code, lo, hi)] if r.code else []
+        why.append(R.code_order_fits(e.name, lo, hi))
+        if chosen.cost > 0 and r.query and r.status != "merged":
+            target = e.name if len(r.query) > len(e.short_name) else e.short_name
+            _, edits = weighted_distance(r.query, fold(target))
+            written = clean(split_notes(r.input)[0])[-len(r.query):] if r.query else ""
+            if len(written) == len(r.query):
+                why = [*explain_edits(edits, written, clean(target)), *why]
+        kept = tuple(x for x in r.reasons if not x.key.startswith("edit_") and x.key not in (
+            "close_candidates", "weak_match", "no_match", "several_successors"))
+        status = "merged" if r.status == "merged" else ("corrected" if chosen.cost > 0 else "normalized")
+        return replace(r, status=status, code=e.code, name=e.name, prefecture=e.prefecture, reasons=(*kept, *why),
                        flags=(*r.flags, "context"))
 
 
@@ -660,11 +838,12 @@ def default_resolver() -> Resolver:
     return Resolver()
 
 
-def resolve(name: str, prefecture: str | None = None, *, on: str | None = None) -> Resolution:
+def resolve(name: str, prefecture: str | None = None, *, as_of: str | None = None,
+            on: str | None = None) -> Resolution:
     """Resolve one written name against the packaged directory. See :class:`Resolver`."""
-    return default_resolver().resolve(name, prefecture, on=on)
+    return default_resolver().resolve(name, prefecture, as_of=as_of, on=on)
 
 
-def resolve_list(names: Sequence[str], prefecture: str | None = None) -> list[Resolution]:
+def resolve_list(names: Sequence[str], prefecture: str | None = None, *, as_of: str | None = None) -> list[Resolution]:
     """Resolve a block of names from a published list, with code order as evidence."""
-    return default_resolver().resolve_list(names, prefecture)
+    return default_resolver().resolve_list(names, prefecture, as_of=as_of)

@@ -80,6 +80,7 @@ class HistoricalName:
     name: str
     kana: str
     prefecture: str
+    county: str  # the 郡 it was in, where e-Stat records one
     valid_to: str  # the date of the change that ended it
     change: str  # 新設合併, 編入合併, 市制施行, 名称変更, 区の再編, ...
     successors: tuple[str, ...]  # current codes
@@ -213,6 +214,10 @@ class Directory:
     def counties(self, prefecture: str) -> set[str]:
         return {e.county for e in self._in_pref.get(prefecture, ()) if e.county}
 
+    def counties_ever(self) -> list[tuple[str, str]]:
+        """Every county (郡) since 1920 with its prefecture, current or abolished (loaded on first use)."""
+        return _load_counties()
+
 
 _DATA = Path(__file__).parent / "data"
 
@@ -230,7 +235,12 @@ def _check_fields(data: dict, key: str, cls: type) -> None:
 def _load_history() -> list[HistoricalName]:
     data = _read_json("history.json")
     _check_fields(data, "history_fields", HistoricalName)
-    return [HistoricalName(*row[:6], tuple(row[6]), row[7]) for row in data["history"]]
+    return [HistoricalName(*row[:7], tuple(row[7]), row[8]) for row in data["history"]]
+
+
+@cache
+def _load_counties() -> list[tuple[str, str]]:
+    return [(c, p) for c, p in _read_json("counties.json")["counties"]]
 
 
 @cache

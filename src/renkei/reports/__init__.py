@@ -11,6 +11,7 @@ STATUS_LABELS = {
     "merged": "合併・改称",
     "ambiguous": "要確認（候補複数）",
     "unresolved": "不明",
+    "multiple": "複数の名称",
     "reviewed": "確認済み",
 }
 SEVERITY_LABELS = {"error": "要確認", "warning": "注意"}

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -246,8 +247,10 @@ def projects(request: Request, ward: str | None = WardFilter, prefecture: str | 
 @router.get("/search", responses={**CSV_RESPONSE, **ERRORS},
             summary="Find local governments by name, kana, variant kanji or typo")
 def search(request: Request, q: str = Query(..., min_length=1, max_length=100),
+           as_of: date | None = Query(None, description="Resolve the name as it stood on this date (YYYY-MM-DD)"),
            format: Format | None = None) -> Response:
-    return _respond(request, format, lambda: search_results(_site(request).registry, q))
+    iso = as_of.isoformat() if as_of else None
+    return _respond(request, format, lambda: search_results(_site(request).registry, q, as_of=iso))
 
 
 @router.get("/diff", responses={**CSV_RESPONSE, **ERRORS}, summary="What changed between two snapshots")

@@ -133,8 +133,11 @@ def wards(request: Request) -> Response:
     return site.cached(request, make)
 
 
-def search_results(reg: Registry, q: str, limit: int = 10) -> list[dict[str, object]]:
-    """Matches for a query through the resolver: kana, variant kanji and typos all find their government."""
+def search_results(reg: Registry, q: str, limit: int = 10, as_of: str | None = None) -> list[dict[str, object]]:
+    """Matches for a query through the resolver: kana, variant kanji and typos all find their government.
+
+    ``as_of`` (ISO date): the query is a name as it stood on that date (old names lead to their successors).
+    """
     from ..normalize import clean, fold, is_kana, to_katakana
 
     q = clean(q)
@@ -153,7 +156,7 @@ def search_results(reg: Registry, q: str, limit: int = 10) -> list[dict[str, obj
     pref = reg.resolver.prefecture_name(q)
     if pref:
         add(d.prefecture(pref).code, "都道府県", 1.0)  # type: ignore[union-attr]
-    r = reg.resolver.resolve_cached(q)
+    r = reg.resolver.resolve_cached(q, as_of=as_of)
     if r.code:
         add(r.code, r.reason or "一致", 1.0)
     for c in r.candidates:
