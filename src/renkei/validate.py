@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from .documents.model import PublishedList
 from .resolve import Resolution, Resolver, default_resolver
+from .sinks import is_formula_like
 
 NAMES_PER_ROW = 10
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    kind: str  # count_mismatch, rows_lost, duplicate, wrong_prefecture, order, unknown_prefecture, ...
+    kind: str  # not_a_name, count_mismatch, rows_lost, duplicate, wrong_prefecture, order, unknown_prefecture, ...
     message: str
     severity: str = "error"  # or "warning"
 
@@ -175,6 +176,9 @@ def _entry_problems(entries: list[Entry]) -> list[Problem]:
     ordered: list[Entry] = []
     for e in entries:
         r = e.resolution
+        if is_formula_like(r.input):  # a spreadsheet would evaluate it: an injected formula, not a name
+            out.append(Problem("not_a_name", f"{e.where}: 「{r.input}」は自治体名ではありません"
+                               "（数式として扱われる値です。= + - @ で始まるセル）"))
         if "other_prefecture" in r.flags:
             out.append(Problem("wrong_prefecture", f"{e.where}: {r.input}: {r.reason}"))
         if not r.code:

@@ -300,19 +300,19 @@ def _text(value: object) -> str:
 
 def write_template(out: str | Path) -> list[Path]:
     """Write the blank template as 連携事業テンプレート.xlsx and .csv (UTF-8 with BOM) into ``out``."""
-    import xlsxwriter
+    from ..sinks import XLSX_FONT, csv_writer, workbook, write, write_row
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "連携事業テンプレート.csv"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerow(HEADERS)
+        csv_writer(fh, lineterminator="\r\n").writerow(HEADERS)
     xlsx_path = out / "連携事業テンプレート.xlsx"
-    wb = xlsxwriter.Workbook(str(xlsx_path))
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "IPAexGothic"})
-    body = wb.add_format({"font_name": "IPAexGothic"})
+    wb = workbook(str(xlsx_path))
+    head = wb.add_format({**XLSX_FONT, "bold": True, "bg_color": "#DDEBF7", "border": 1})
+    body = wb.add_format(XLSX_FONT)
     ws = wb.add_worksheet("連携事業")
-    ws.write_row(0, 0, HEADERS, head)
+    write_row(ws, 0, 0, HEADERS, head)
     widths = (12, 12, 18, 36, 14, 10, 12, 12, 40, 36)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w, body)
@@ -321,11 +321,11 @@ def write_template(out: str | Path) -> list[Path]:
     for i, (_, meaning, _) in enumerate(COLUMNS):
         ws.write_comment(0, i, meaning)
     guide = wb.add_worksheet("記入方法")
-    guide.write_row(0, 0, ("列", "内容", "記入例"), head)
+    write_row(guide, 0, 0, ("列", "内容", "記入例"), head)
     for r, row in enumerate(COLUMNS, 1):
-        guide.write_row(r, 0, row)
-    guide.write(len(COLUMNS) + 2, 0, "分野: " + "、".join(FIELDS))
-    guide.write(len(COLUMNS) + 3, 0, "複数の区・連携先は 、 または ・ で区切ってください。")
+        write_row(guide, r, 0, row)
+    write(guide, len(COLUMNS) + 2, 0, "分野: " + "、".join(FIELDS))
+    write(guide, len(COLUMNS) + 3, 0, "複数の区・連携先は 、 または ・ で区切ってください。")
     guide.set_column(0, 0, 16)
     guide.set_column(1, 2, 48)
     wb.close()

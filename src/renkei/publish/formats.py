@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
+from ..sinks import csv_writer, workbook, write, xml_text
 from .official import HEADER, PER_ROW, OfficialTable
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "data" / "fonts" / "ipaexg.ttf"
@@ -31,7 +31,7 @@ def csv_text(table: OfficialTable) -> str:
 
 def _delimited(table: OfficialTable, delimiter: str, newline: str) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
+    writer = csv_writer(buf, delimiter=delimiter, lineterminator=newline)
     writer.writerows(table.grid())
     writer.writerow([])  # a blank line, then the credits
     writer.writerows([line] for line in table.attribution)
@@ -47,10 +47,8 @@ def html(table: OfficialTable) -> str:
 
 def xlsx(table: OfficialTable) -> bytes:
     """A4 landscape, merged prefecture cells, borders, header repeated on each page, fitted to the width."""
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = workbook(buf, {"in_memory": True})
     wb.set_properties({"title": table.title, "author": "renkei", "created": _stamp(table.as_of)})  # reproducible
     base = {"font_name": XLSX_FONT, "font_size": 9, "border": 1, "valign": "vcenter"}
     title_fmt = wb.add_format({"font_name": XLSX_FONT, "font_size": 14, "bold": True})
@@ -70,9 +68,9 @@ def xlsx(table: OfficialTable) -> bytes:
     ws.set_column(0, 0, 11)
     ws.set_column(1, 1, 7)
     ws.set_column(2, 1 + PER_ROW, 11)
-    ws.write(0, 0, table.title, title_fmt)
-    ws.write(1, 0, HEADER[0], head)
-    ws.write(1, 1, HEADER[1], head)
+    write(ws, 0, 0, table.title, title_fmt)
+    write(ws, 1, 0, HEADER[0], head)
+    write(ws, 1, 1, HEADER[1], head)
     ws.merge_range(1, 2, 1, 1 + PER_ROW, HEADER[2], head)
     r = 2
     for b in table.blocks:
@@ -81,19 +79,19 @@ def xlsx(table: OfficialTable) -> bytes:
             ws.merge_range(r, 0, r + len(rows) - 1, 0, b.prefecture, pref)
             ws.merge_range(r, 1, r + len(rows) - 1, 1, b.count, num)
         else:
-            ws.write(r, 0, b.prefecture, pref)
-            ws.write_number(r, 1, b.count, num)
+            write(ws, r, 0, b.prefecture, pref)
+            write(ws, r, 1, b.count, num)
         for i, names in enumerate(rows):
             for j in range(PER_ROW):
-                ws.write(r + i, 2 + j, names[j] if j < len(names) else "", cell)
+                write(ws, r + i, 2 + j, names[j] if j < len(names) else "", cell)
         r += len(rows)
         for line in b.notes:
-            ws.write(r, 0, line, note)
+            write(ws, r, 0, line, note)
             r += 1
-    ws.write(r, 0, "合計", head)
-    ws.write_number(r, 1, table.total, num)
+    write(ws, r, 0, "合計", head)
+    write(ws, r, 1, table.total, num)
     for k, line in enumerate((f"出典: {table.source}（SHA-256 {table.sha256[:16]}…）", *table.attribution), r + 2):
-        ws.write(k, 0, line, small)
+        write(ws, k, 0, line, small)
     wb.close()
     return buf.getvalue()
 
@@ -131,7 +129,9 @@ def pdf(table: OfficialTable) -> bytes:
     grid.setStyle(TableStyle(style))
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), invariant=True, leftMargin=10 * mm, rightMargin=10 * mm,
-                            topMargin=10 * mm, bottomMargin=12 * mm, title=table.title, author="renkei")
+                            topMargin=10 * mm, bottomMargin=12 * mm, title=table.title, author="renkei",
+                            # pages start in IPAex Gothic, not ReportLab's Helvetica: no font is left unembedded
+                            initialFontName=PDF_FONT, initialFontSize=7.5, lang="ja")
     title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=13, leading=18)
     small = ParagraphStyle("small", fontName=PDF_FONT, fontSize=6.5, leading=9)
 
@@ -139,7 +139,8 @@ def pdf(table: OfficialTable) -> bytes:
         canvas.setFont(PDF_FONT, 7)
         canvas.drawCentredString(landscape(A4)[0] / 2, 6 * mm, f"{table.title}  {document.page}ページ")
 
-    story = [Paragraph(table.title, title), grid, Spacer(1, 4 * mm),
-             *[Paragraph(line, small) for line in (f"出典: {table.source}", *table.attribution)]]
+    # every value is escaped: a paragraph is markup, and a name or title may hold < & > (renkei.sinks)
+    story = [Paragraph(xml_text(table.title), title), grid, Spacer(1, 4 * mm),
+             *[Paragraph(xml_text(line), small) for line in (f"出典: {table.source}", *table.attribution)]]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

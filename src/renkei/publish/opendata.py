@@ -3,11 +3,12 @@ a coverage table, and a Frictionless ``datapackage.json`` with the licence, sour
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ..sinks import csv_writer
 
 if TYPE_CHECKING:
     from ..registry import PartnerRow, Registry, SnapshotInfo
@@ -63,7 +64,7 @@ def _kind(p: PartnerRow) -> str:
 def csv_text(data: OpenData) -> str:
     """One row per partner; encode with utf-8-sig (default) or cp932 for Japanese Excel."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = csv_writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for p in data.partners:
         w.writerow((p.code, p.prefecture, p.name, p.kana, _kind(p), "" if p.lat is None else p.lat,
@@ -73,7 +74,7 @@ def csv_text(data: OpenData) -> str:
 
 def coverage_csv(data: OpenData) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = csv_writer(buf, lineterminator="\r\n")
     w.writerow(COVERAGE_COLUMNS)
     w.writerows(data.coverage)
     return buf.getvalue()

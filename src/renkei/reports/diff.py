@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from ..diff import Diff
+from ..sinks import XLSX_FONT, csv_writer, print_setup, workbook, write, write_row
 from ..textfmt import table
 
 CSV_HEADER = ("change", "都道府県", "全国地方公共団体コード", "名称", "before", "after")
@@ -68,7 +68,7 @@ def rows(d: Diff) -> list[tuple[object, ...]]:
 
 def csv_text(d: Diff) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = csv_writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     w.writerows(("" if v is None else v for v in row) for row in rows(d))
     return buf.getvalue()
@@ -88,50 +88,45 @@ def html(d: Diff, attribution: tuple[str, ...] | list[str] = ()) -> str:
 
 def xlsx(d: Diff) -> bytes:
     """Sheets 概要 (per prefecture) and 変更一覧 (one row per change), highlighted, filterable."""
-    import xlsxwriter
-
     from ..directory import load
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    font = "ＭＳ Ｐゴシック"
-    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "font_name": font})
-    body = wb.add_format({"border": 1, "font_name": font, "text_wrap": True, "valign": "top"})
-    added = wb.add_format({"border": 1, "font_name": font, "bg_color": "#E2EFDA", "text_wrap": True})
-    removed = wb.add_format({"border": 1, "font_name": font, "bg_color": "#FCE4E4", "text_wrap": True})
-    changed = wb.add_format({"border": 1, "font_name": font, "bg_color": "#FFF2CC", "bold": True})
+    wb = workbook(buf, {"in_memory": True})
+    base = {**XLSX_FONT, "border": 1, "text_wrap": True, "valign": "top"}
+    head = wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2"})
+    body = wb.add_format(base)
+    added = wb.add_format({**base, "bg_color": "#E2EFDA"})
+    removed = wb.add_format({**base, "bg_color": "#FCE4E4"})
+    changed = wb.add_format({**base, "bg_color": "#FFF2CC", "bold": True})
     ws = wb.add_worksheet("概要")
-    ws.write(0, 0, f"差分: {d.a.label} → {d.b.label}", wb.add_format({"bold": True, "font_size": 13,
-                                                                       "font_name": font}))
+    write(ws, 0, 0, f"差分: {d.a.label} → {d.b.label}", wb.add_format({**XLSX_FONT, "bold": True, "font_size": 13}))
     headers = ("都道府県", "記載件数（前）", "記載件数（後）", "連携自治体（前）", "連携自治体（後）", "追加", "削除")
-    ws.write_row(2, 0, headers, head)
+    write_row(ws, 2, 0, headers, head)
     for r, p in enumerate(d.changed, 3):
         count_fmt = changed if p.declared_before != p.declared_after else body
-        ws.write(r, 0, p.prefecture, body)
-        ws.write(r, 1, p.declared_before, count_fmt)
-        ws.write(r, 2, p.declared_after, count_fmt)
+        write(ws, r, 0, p.prefecture, body)
+        write(ws, r, 1, p.declared_before, count_fmt)
+        write(ws, r, 2, p.declared_after, count_fmt)
         partner_fmt = changed if p.partners_before != p.partners_after else body
-        ws.write(r, 3, p.partners_before, partner_fmt)
-        ws.write(r, 4, p.partners_after, partner_fmt)
-        ws.write(r, 5, "、".join(x.name for x in p.added), added if p.added else body)
-        ws.write(r, 6, "、".join(x.name for x in p.removed), removed if p.removed else body)
+        write(ws, r, 3, p.partners_before, partner_fmt)
+        write(ws, r, 4, p.partners_after, partner_fmt)
+        write(ws, r, 5, "、".join(x.name for x in p.added), added if p.added else body)
+        write(ws, r, 6, "、".join(x.name for x in p.removed), removed if p.removed else body)
     ws.autofilter(2, 0, 2 + max(len(d.changed), 1), len(headers) - 1)
     ws.set_column(0, 0, 12)
     ws.set_column(1, 4, 14)
     ws.set_column(5, 6, 60)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(2)
+    print_setup(ws, header_row=2)
     for k, line in enumerate(load().attribution, 5 + len(d.changed)):
-        ws.write(k, 0, line)
+        write(ws, k, 0, line)
     ws2 = wb.add_worksheet("変更一覧")
-    ws2.write_row(0, 0, CSV_HEADER, head)
+    write_row(ws2, 0, 0, CSV_HEADER, head)
     for r, row in enumerate(rows(d), 1):
         fmt = added if row[0] == "added" else removed if row[0] == "removed" else changed
-        ws2.write_row(r, 0, ["" if v is None else v for v in row], fmt)
+        write_row(ws2, r, 0, ["" if v is None else v for v in row], fmt)
     ws2.autofilter(0, 0, max(len(rows(d)), 1), len(CSV_HEADER) - 1)
     ws2.freeze_panes(1, 0)
     ws2.set_column(0, 5, 16)
+    print_setup(ws2, header_row=0)
     wb.close()
     return buf.getvalue()

@@ -1,57 +1,64 @@
-"""The validation report as a workbook: 集計, 要確認の名称 and 問題点 sheets, filterable, Japanese font."""
+"""The validation report as a workbook: 集計, 要確認の名称 and 問題点 sheets, filterable, ready to print.
+
+Every sheet prints on A4 landscape, one page wide, with its header row repeated on each page; every
+cell wraps inside its column (nothing spills over a neighbour). The font is one Windows has
+(:data:`renkei.sinks.XLSX_FONT`), declared with the Japanese character set so that a machine without
+it falls back to its own Japanese Gothic. Text is written as text (no formulas, see :mod:`renkei.sinks`).
+"""
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
+from ..sinks import XLSX_FONT, print_setup, workbook, write, write_row, write_wrapped
 from ..validate import Report
 from . import SEVERITY_LABELS, STATUS_LABELS
 
-FONT = "IPAexGothic"
-
 
 def render(report: Report, attribution: list[str] | tuple[str, ...] = ()) -> bytes:
-    import xlsxwriter
-
     from ..directory import load
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    head = wb.add_format({"bold": True, "bg_color": "#E8EEF6", "border": 1, "font_name": FONT})
-    body = wb.add_format({"border": 1, "font_name": FONT, "valign": "top", "text_wrap": True})
-    warn = wb.add_format({"border": 1, "font_name": FONT, "bg_color": "#FFF4D6", "text_wrap": True})
-    bad = wb.add_format({"border": 1, "font_name": FONT, "bg_color": "#FDE2E2", "text_wrap": True})
-    pct = wb.add_format({"border": 1, "font_name": FONT, "num_format": "0.0%"})
+    wb = workbook(buf, {"in_memory": True})
+    base: dict[str, Any] = {**XLSX_FONT, "border": 1, "valign": "top", "text_wrap": True}
+    head = wb.add_format({**base, "bold": True, "bg_color": "#E8EEF6"})
+    body = wb.add_format(base)
+    warn = wb.add_format({**base, "bg_color": "#FFF4D6"})
+    bad = wb.add_format({**base, "bg_color": "#FDE2E2"})
+    pct = wb.add_format({**base, "num_format": "0.0%"})
+    plain = wb.add_format({**XLSX_FONT, "valign": "top", "text_wrap": True})
     d = report.document
 
     ws = wb.add_worksheet("集計")
+    widths = (14, 10, 10, 10, 10, 10, 10, 10)
+    for col, w in enumerate(widths):
+        ws.set_column(col, col, w)
     meta = [("ファイル", d.source), ("形式", f"{d.format} {d.encoding or ''}".strip()), ("表題", d.title or "-"),
             ("時点", d.as_of or "不明"), ("SHA-256", d.sha256)]
     for r, (k, v) in enumerate(meta):
-        ws.write(r, 0, k, head)
-        ws.write(r, 1, v, body)
+        write(ws, r, 0, k, head)
+        write_wrapped(ws, r, 1, len(widths) - 1, v, body, sum(widths[1:]))
     top = len(meta) + 1
     headers = ("都道府県", "コード", "記載件数", "掲載名", "特定", "カバー率", "要確認", "問題")
-    ws.write_row(top, 0, headers, head)
+    write_row(ws, top, 0, headers, head)
     for i, p in enumerate(report.prefectures, top + 1):
         fmt = warn if p.problems or p.needs_review else body
-        ws.write_row(i, 0, (p.prefecture or p.written, p.code or "", p.declared, p.listed, p.resolved), fmt)
-        ws.write(i, 5, p.coverage, pct)
-        ws.write_row(i, 6, (len(p.needs_review), len(p.problems)), fmt)
+        write_row(ws, i, 0, (p.prefecture or p.written, p.code or "", p.declared, p.listed, p.resolved), fmt)
+        write(ws, i, 5, p.coverage, pct)
+        write_row(ws, i, 6, (len(p.needs_review), len(p.problems)), fmt)
     t = report.totals
     end = top + len(report.prefectures) + 1
-    ws.write_row(end, 0, ("合計", "", t["declared"], t["listed"], t["resolved"], None, t["needs_review"],
-                          t["errors"] + t["warnings"]), head)
+    write_row(ws, end, 0, ("合計", "", t["declared"], t["listed"], t["resolved"], None, t["needs_review"],
+                           t["errors"] + t["warnings"]), head)
     ws.autofilter(top, 0, end - 1, len(headers) - 1)
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 7, 10)
     for k, line in enumerate(attribution or load().attribution, end + 2):
-        ws.write(k, 0, line)
+        write_wrapped(ws, k, 0, len(widths) - 1, line, plain, sum(widths))
+    print_setup(ws, header_row=top)
 
     ws = wb.add_worksheet("要確認の名称")
     headers2 = ("都道府県", "セル", "記載", "判定", "コード", "正式名称", "理由", "候補")
-    ws.write_row(0, 0, headers2, head)
+    write_row(ws, 0, 0, headers2, head)
     r = 1
     for p in report.prefectures:
         for e in p.entries:
@@ -61,20 +68,24 @@ def render(report: Report, attribution: list[str] | tuple[str, ...] = ()) -> byt
             fmt = bad if res.status in ("ambiguous", "unresolved") else warn if res.needs_review else body
             candidates = "、".join(f"{c.prefecture}{c.name}（{c.code}）" for c in res.candidates) if not res.code \
                 else ""
-            ws.write_row(r, 0, (p.prefecture or p.written, e.where, res.input, STATUS_LABELS.get(res.status),
-                                res.code or "", res.name or "", res.reason or "", candidates), fmt)
+            write_row(ws, r, 0, (p.prefecture or p.written, e.where, res.input, STATUS_LABELS.get(res.status),
+                                 res.code or "", res.name or "", res.reason or "", candidates), fmt)
             r += 1
     ws.autofilter(0, 0, max(r - 1, 1), len(headers2) - 1)
     ws.freeze_panes(1, 0)
-    for col, w in enumerate((10, 10, 14, 14, 9, 14, 50, 50)):
+    for col, w in enumerate((10, 9, 14, 14, 8, 14, 40, 40)):
         ws.set_column(col, col, w)
+    print_setup(ws, header_row=0)
 
     ws = wb.add_worksheet("問題点")
-    ws.write_row(0, 0, ("重要度", "種類", "内容"), head)
+    write_row(ws, 0, 0, ("重要度", "種類", "内容"), head)
     for r, q in enumerate(report.all_problems, 1):
-        ws.write_row(r, 0, (SEVERITY_LABELS.get(q.severity, q.severity), q.kind, q.message),
-                     bad if q.severity == "error" else body)
-    ws.set_column(0, 1, 14)
+        write_row(ws, r, 0, (SEVERITY_LABELS.get(q.severity, q.severity), q.kind, q.message),
+                  bad if q.severity == "error" else body)
+    ws.freeze_panes(1, 0)
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 100)
+    print_setup(ws, header_row=0)
     wb.close()
     return buf.getvalue()

@@ -7,7 +7,6 @@ a repeated request with If-None-Match gets 304.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from fastapi.responses import Response
 from ..documents.projects import FIELDS
 from ..publish import opendata
 from ..registry import RegistryError
+from ..sinks import csv_writer
 from .core import Site
 from .public import pick_snapshot, search_results
 
@@ -81,10 +81,11 @@ def _respond(request: Request, fmt: Format | None, make: Callable[[], Any],
 def _csv(rows: list[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n", extrasaction="ignore")
-        w.writeheader()
+        fields = list(rows[0])
+        w = csv_writer(buf, lineterminator="\r\n")  # neutralises formula-like text (renkei.sinks)
+        w.writerow(fields)
         for r in rows:
-            w.writerow({k: ("、".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()})
+            w.writerow("、".join(map(str, v)) if isinstance(v, list) else v for v in (r.get(k) for k in fields))
     return buf.getvalue().encode("utf-8-sig")
 
 
