@@ -87,7 +87,7 @@ def build(reg: Registry, snapshot: int | str | None = None) -> OfficialTable:
     for e in entries:
         if not e.pref_code:
             continue
-        if e.code is None and e.status in ("ambiguous", "unresolved"):
+        if e.code is None and e.status in ("ambiguous", "unresolved", "multiple"):  # printed as written
             b = block(e.pref_code)
             b.names.append(f"{e.written}※")
             b.notes.append(f"※「{e.written}」（原資料 {e.cell}）は自治体を特定できず、原資料の表記のまま掲載")
