@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo check test install data bench
+.PHONY: demo check test install data bench messages
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -24,6 +24,9 @@ check: install  # exit 1 from check means "needs review", which the embedded lis
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+messages: install  # after adding or changing a user-facing message: update both catalogues (docs/i18n.md)
+	$(BIN)/python scripts/messages.py
 
 data: install  # rebuild the packaged data from raw/
 	$(BIN)/python scripts/build_data.py

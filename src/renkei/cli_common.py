@@ -20,8 +20,10 @@ import click
 @click.option("--db", envvar="RENKEI_DATABASE_URL", metavar="PATH|URL",
               help="The registry: a SQLite path, or a sqlite:/// or postgresql+psycopg:// URL "
                    "[env RENKEI_DATABASE_URL; default: renkei.sqlite3 in the user's data folder].")
+@click.option("--lang", type=click.Choice(["ja", "en"], case_sensitive=False), envvar="RENKEI_LANG",
+              help="The language of reports, reasons and errors [env RENKEI_LANG; default: ja].")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
     """renkei: the registry of partnerships between Tokyo's 23 special wards and
     local governments across Japan (特別区全国連携プロジェクト).
 
@@ -31,6 +33,9 @@ def cli(ctx: click.Context, db: str | None) -> None:
       echo '{"name": "飯館村", "prefecture": "福島県"}' | renkei resolve --jsonl
       renkei import 一覧.xlsx --note 令和8年版 && renkei diff
     """
+    from .i18n import set_language
+
+    set_language(lang)
     ctx.obj = {"db": db}
 
 

@@ -1,14 +1,32 @@
 """One Jinja2 environment for every HTML the project writes: reports, published tables, the web site.
 
 Autoescaping is always on: names and titles come from documents and users.
+Every sentence in a template goes through the message catalogue (renkei.i18n, docs/i18n.md): ``{{ _("…") }}``,
+``{{ _("%(n)s件", n=count) }}`` or ``{% trans %}…{% endtrans %}``, rendered in the reader's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+def per_language(function: Callable[..., object]) -> Callable[..., object]:
+    """A filter whose result depends on the reader's language.
+
+    Jinja2 folds a filter applied to a constant at compile time, and templates are compiled once; a filter that
+    takes the context cannot be folded, so it runs at each render, in that render's language.
+    """
+    from jinja2 import pass_context
+
+    @pass_context
+    def filter_(_context: object, *args: object, **kwargs: object) -> object:
+        return function(*args, **kwargs)
+
+    return filter_
 
 
 @cache
@@ -16,17 +34,27 @@ def environment():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      extensions=["jinja2.ext.i18n"])
+    from . import i18n
+
+    # newstyle: _() autoescapes its %(name)s arguments and formats with keywords ("%" itself is written "%%")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
+                                  npgettext=i18n.npgettext)
+    env.globals["language"] = i18n.current_language
+    env.filters["date_ja"] = per_language(i18n.format_date)  # 令和7年8月1日 (2025-08-01)
+    env.filters["jst"] = per_language(i18n.format_datetime)  # a stored UTC time, shown in Japan time
     from .documents.wareki import format_wareki
     from .reports import SEVERITY_LABELS, STATUS_LABELS
 
-    env.filters["wareki"] = lambda iso: format_wareki(iso) if iso else "時点不明"
-    env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s)
-    env.filters["severity_label"] = lambda s: SEVERITY_LABELS.get(s, s)
+    env.filters["wareki"] = per_language(lambda iso: format_wareki(iso) if iso else i18n.gettext("時点不明"))
+    env.filters["status_label"] = per_language(lambda s: i18n.gettext(STATUS_LABELS[s]) if s in STATUS_LABELS else s)
+    env.filters["severity_label"] = per_language(
+        lambda s: i18n.gettext(SEVERITY_LABELS[s]) if s in SEVERITY_LABELS else s)
     env.filters["percent"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
     from .directory import KIND_LABELS
 
-    env.filters["kind_label"] = lambda k: KIND_LABELS.get(k, k)
+    env.filters["kind_label"] = per_language(lambda k: i18n.gettext(KIND_LABELS[k]) if k in KIND_LABELS else k)
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     return env
 

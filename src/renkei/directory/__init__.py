@@ -15,14 +15,16 @@ from functools import cache, cached_property
 from operator import attrgetter
 from pathlib import Path
 
-KIND_LABELS = {
-    "prefecture": "都道府県",
-    "designated_city": "政令指定都市",
-    "city": "市",
-    "special_ward": "特別区",
-    "town": "町",
-    "village": "村",
-    "city_ward": "政令市の区",
+from ..i18n import N_
+
+KIND_LABELS = {  # msgids: translate with i18n.gettext where a person reads them; open data keeps the Japanese
+    "prefecture": N_("都道府県"),
+    "designated_city": N_("政令指定都市"),
+    "city": N_("市"),
+    "special_ward": N_("特別区"),
+    "town": N_("町"),
+    "village": N_("村"),
+    "city_ward": N_("政令市の区"),
 }
 MUNICIPAL_KINDS = frozenset({"designated_city", "city", "special_ward", "town", "village"})
 # The government office written after a prefecture's name in the published list: 北海道(道庁).

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from datetime import date
 
+from ..i18n import wareki
+
 ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}
 _DATE = re.compile(r"(令和|平成|昭和|[RHS])\s*(元|\d{1,3})\s*[年.]\s*(\d{1,2})\s*[月.]\s*(\d{1,2})\s*日?")
 _SEIREKI = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})")
@@ -33,11 +35,5 @@ def _iso(y: int, m: int, d: int) -> str | None:
 
 
 def format_wareki(iso: str) -> str:
-    """2025-08-01 → 令和7年8月1日 (令和元年 for 2019)."""
-    d = date.fromisoformat(iso)
-    for era, start, base in (("令和", date(2019, 5, 1), 2018), ("平成", date(1989, 1, 8), 1988),
-                             ("昭和", date(1926, 12, 25), 1925)):
-        if d >= start:
-            n = d.year - base
-            return f"{era}{'元' if n == 1 else n}年{d.month}月{d.day}日"
-    return f"{d.year}年{d.month}月{d.day}日"
+    """2025-08-01 → 令和7年8月1日 (令和元年 for 2019): the one implementation lives with the other display dates."""
+    return wareki(iso)

@@ -3,15 +3,18 @@
 Each renderer takes the report and returns text or bytes; none of them decides anything.
 """
 
+from ..i18n import N_
+
+# msgids: shown through i18n.gettext (the templates' status_label/severity_label filters)
 STATUS_LABELS = {
-    "exact": "一致",
-    "normalized": "表記ゆれ",
-    "variant": "異体字",
-    "corrected": "誤記訂正",
-    "merged": "合併・改称",
-    "ambiguous": "要確認（候補複数）",
-    "unresolved": "不明",
-    "multiple": "複数の名称",
-    "reviewed": "確認済み",
+    "exact": N_("一致"),
+    "normalized": N_("表記ゆれ"),
+    "variant": N_("異体字"),
+    "corrected": N_("誤記訂正"),
+    "merged": N_("合併・改称"),
+    "ambiguous": N_("要確認（候補複数）"),
+    "unresolved": N_("不明"),
+    "multiple": N_("複数の名称"),
+    "reviewed": N_("確認済み"),
 }
-SEVERITY_LABELS = {"error": "要確認", "warning": "注意"}
+SEVERITY_LABELS = {"error": N_("要確認"), "warning": N_("注意")}
