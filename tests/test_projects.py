@@ -235,3 +235,13 @@ def test_fuzz_project_reader_bytes(tmp_path, data):
         list(read_projects(path))
     except DocumentError as exc:
         assert str(path) in str(exc)
+
+
+def test_a_cell_of_separators_names_no_ward(tmp_path):
+    """Found by the fuzz test: 「・」 in 区 passed the not-empty check and gave a project of no ward."""
+    path = tmp_path / "sep.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([list(HEADERS), ["・", "宮城県", "亘理町", "事業"]])
+    with pytest.raises(DocumentError) as err:
+        list(read_projects(path))
+    assert "A2" in str(err.value)

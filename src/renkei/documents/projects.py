@@ -165,6 +165,9 @@ def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: s
     for column in REQUIRED:
         if not values.get(column):
             raise fail(column, "this column must not be empty")
+    for column in ("区", "連携先"):  # a cell of separators only (「・」) names no one
+        if not split_names(values[column]):
+            raise fail(column, f"「{values[column]}」 names no {column}")
     field_value = values.get("分野") or None
     if field_value:
         field_value = _field(field_value)
