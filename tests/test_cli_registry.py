@@ -99,22 +99,40 @@ def test_show(run):
     assert result.exit_code == 1 and "error:" in result.output
 
 
-def test_export_load_round_trip(run, tmp_path):
+def test_backup_load_round_trip(run, tmp_path):
+    assert run("user", "add", "jimu", "--role", "admin", "--password", "correct horse battery").exit_code == 0
     backup = tmp_path / "backup.json"
-    assert run("export", "-o", str(backup)).exit_code == 0
+    result = run("backup", "-o", str(backup))
+    assert result.exit_code == 0 and "秘密" in result.output
+    assert backup.stat().st_mode & 0o777 == 0o600  # created secret, whatever the umask
+    assert "argon2" in backup.read_text(encoding="utf-8")  # accounts are in the backup
     other = str(tmp_path / "other.sqlite3")
     result = CliRunner().invoke(cli, ["--db", other, "load", str(backup)])
-    assert result.exit_code == 0 and "partners 520" in result.output
-    again = CliRunner().invoke(cli, ["--db", other, "export"])
-    assert json.loads(again.output) == json.loads(backup.read_text(encoding="utf-8"))
+    assert result.exit_code == 0 and "partners 520" in result.output and "users 1" in result.output
     sqlite_copy = tmp_path / "copy.sqlite3"
-    assert run("export", "--format", "sqlite", "-o", str(sqlite_copy)).exit_code == 0
+    assert run("backup", "--format", "sqlite", "-o", str(sqlite_copy)).exit_code == 0
+    assert sqlite_copy.stat().st_mode & 0o777 == 0o600
     third = str(tmp_path / "third.sqlite3")
     assert CliRunner().invoke(cli, ["--db", third, "load", str(sqlite_copy)]).exit_code == 0
-    assert json.loads(CliRunner().invoke(cli, ["--db", third, "export"]).output) == json.loads(backup.read_text())
+    again = tmp_path / "again.json"
+    assert CliRunner().invoke(cli, ["--db", third, "backup", "-o", str(again)]).exit_code == 0
+    assert json.loads(again.read_text(encoding="utf-8")) == json.loads(backup.read_text(encoding="utf-8"))
+
+
+def test_export_is_public_data(run, tmp_path):
+    assert run("user", "add", "jimu", "--role", "admin", "--password", "correct horse battery").exit_code == 0
+    data = json.loads(run("export").output)
+    assert "users" not in data["tables"] and "audit_log" not in data["tables"]
+    assert "argon2" not in json.dumps(data) and {s["imported_by"] for s in data["tables"]["snapshots"]} == {""}
+    public = tmp_path / "public.sqlite3"
+    assert run("export", "--format", "sqlite", "-o", str(public)).exit_code == 0
+    assert b"argon2" not in public.read_bytes()
+    other = str(tmp_path / "other.sqlite3")  # public data loads into an empty registry
+    result = CliRunner().invoke(cli, ["--db", other, "load", str(public)])
+    assert result.exit_code == 0 and "partners 520" in result.output and "users" not in result.output
     bad = tmp_path / "bad.json"
     bad.write_text("{nope", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--db", third, "load", str(bad), "--replace"])
+    result = CliRunner().invoke(cli, ["--db", other, "load", str(bad), "--replace"])
     assert result.exit_code == 2 and "not a JSON backup" in result.output
 
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from renkei.registry import ConflictError, PermissionDenied, Registry, RegistryError, database
+from renkei.registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts, database
 from renkei.registry.schema import Partner, Snapshot
 
 SEED_PARTNERS = 520
@@ -288,13 +288,37 @@ def test_backup_into_the_same_backend(registry):
     registry.add_project(title="after restore", wards=[chuo], partners=[])  # sequences continue (PostgreSQL)
 
 
-def test_export_sqlite(registry, tmp_path):
-    from renkei.registry.backup import export_sqlite
+def test_backup_sqlite_is_lossless_and_secret(registry, tmp_path):
+    from renkei.registry.backup import write_backup
 
-    counts = export_sqlite(registry, str(tmp_path / "out.sqlite3"))
-    assert counts["partners"] == SEED_PARTNERS
+    accounts.add_user(registry, "jimu", "correct horse battery", "admin")
+    counts = write_backup(registry, str(tmp_path / "out.sqlite3"), "sqlite")
+    assert counts["partners"] == SEED_PARTNERS and counts["users"] == 1
+    assert (tmp_path / "out.sqlite3").stat().st_mode & 0o777 == 0o600
     copy = Registry(str(tmp_path / "out.sqlite3"))
     assert copy.dump()["tables"] == registry.dump()["tables"]
     with copy.Session() as s:
         assert s.scalar(select(func.count()).select_from(Snapshot)) == 1
     copy.engine.dispose()
+
+
+def test_public_export_has_no_accounts_or_names(registry, tmp_path):
+    """`renkei export --format sqlite` is public data: no accounts, hashes, sessions, audit log or user names."""
+    import sqlite3
+
+    from renkei.registry.backup import export_sqlite, public_dump
+
+    accounts.add_user(registry, "jimu", "correct horse battery", "admin")
+    _, chuo = minato_chuo(registry)
+    registry.add_project(title="公開", wards=[chuo], partners=[], actor="secret-editor")
+    export_sqlite(registry, str(tmp_path / "public.sqlite3"))
+    raw = (tmp_path / "public.sqlite3").read_bytes()
+    assert b"argon2" not in raw and b"secret-editor" not in raw and b"jimu" not in raw
+    with sqlite3.connect(tmp_path / "public.sqlite3") as db:
+        for table in ("users", "audit_log", "web_sessions", "pending_uploads"):
+            assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert {r[0] for r in db.execute("SELECT DISTINCT imported_by FROM snapshots")} == {""}
+        assert db.execute("SELECT count(*) FROM partners").fetchone()[0] == SEED_PARTNERS
+    data = public_dump(registry)
+    assert "users" not in data["tables"] and "audit_log" not in data["tables"]
+    assert "secret-editor" not in str(data) and "argon2" not in str(data)

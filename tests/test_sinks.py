@@ -172,3 +172,62 @@ def test_pdf_embeds_every_font(evil_registry):
             desc = font.get("/FontDescriptor") or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             assert "/FontFile2" in desc.get_object(), font["/BaseFont"]
             assert "IPAexGothic" in font["/BaseFont"]
+
+
+MARKUP_NAME = "<a href=javascript:alert(1)>list<b>.tsv"
+
+
+@pytest.fixture(scope="module")
+def markup_registry(tmp_path_factory, make_fixtures, directory, resolver):
+    """A snapshot imported from a file whose name is markup."""
+    tmp = tmp_path_factory.mktemp("markup")
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "亶理町"])])
+    path = make_fixtures.write_text(grid, tmp / MARKUP_NAME, delimiter="\t", encoding="utf-8", newline="\n")
+    reg = Registry.open(f"sqlite:///{tmp / 'm.sqlite3'}", directory=directory, resolver=resolver, seed=False)
+    reg.import_file(path)
+    yield reg, tmp
+    reg.engine.dispose()
+
+
+def test_markup_file_name_publishes_safely(markup_registry):
+    import pypdf
+
+    from renkei.publish import publish
+
+    reg, tmp = markup_registry
+    paths = {p.name: p for p in publish(reg, tmp / "dist", png=False)}
+    pdf = pypdf.PdfReader(next(p for n, p in paths.items() if n.endswith(".pdf")))
+    assert not any("/Annots" in page for page in pdf.pages)  # no link was injected
+    json.loads(paths["datapackage.json"].read_text(encoding="utf-8"))
+
+
+def test_markup_file_name_builds_the_site(markup_registry):
+    from renkei.web.site import build_site
+
+    reg, tmp = markup_registry
+    written = build_site(reg, tmp / "site")
+    assert any(p.suffix == ".pdf" for p in written)
+
+
+@pytest.mark.parametrize("name", ["..", "."])
+def test_upload_refuses_dot_names(tmp_path, directory, resolver, name):
+    import re
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="fastapi.testclient")
+    from fastapi.testclient import TestClient
+
+    from renkei.registry import accounts
+    from renkei.web import create_app
+
+    reg = Registry.open(f"sqlite:///{tmp_path / 'u.sqlite3'}", directory=directory, resolver=resolver, seed=False)
+    accounts.add_user(reg, "jimu", "correct horse battery", "admin")
+    client = TestClient(create_app(registry=reg))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"username": "jimu", "password": "correct horse battery", "csrf_token": token,
+                                "next": "/admin/"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/upload").text).group(1)
+    try:
+        r = client.post("/admin/upload", data={"csrf_token": token}, files={"file": (name, b"x\ty\n", "text/plain")})
+        assert r.status_code == 422 and "ファイル名" in r.text and "使えません" in r.text
+    finally:
+        reg.engine.dispose()

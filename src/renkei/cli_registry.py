@@ -1,4 +1,4 @@
-"""Registry commands: db, import, snapshots, show, review, diff, export, load.
+"""Registry commands: db, import, snapshots, show, review, diff, export, backup, load.
 
 Thin: each opens the registry (migrating it and importing the embedded list on first
 use), calls one method, and prints. Refusals print one line and exit 1; unreadable
@@ -294,23 +294,24 @@ def diff(ctx: click.Context, a: str | None, b: str | None, fmt: str | None, html
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (JSON goes to stdout by default).")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: str | None) -> None:
-    """A lossless backup of the whole registry, as JSON or as a SQLite file.
+    """The registry's public data, as JSON or as a SQLite file: no accounts, password hashes, sessions,
+    audit log or people's names (who imported or edited what). For a full backup use `renkei backup`.
 
     \b
     Examples:
-      renkei export > backup.json
+      renkei export > renkei.json
       renkei export --format sqlite -o renkei.sqlite3
     """
+    from .registry.backup import export_sqlite, public_dump
+
     reg = open_registry(ctx)
     if fmt == "sqlite":
         if not output:
             raise click.UsageError("--format sqlite needs -o FILE")
-        from .registry.backup import export_sqlite
-
         counts = export_sqlite(reg, output)
         click.echo(f"{output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         return
-    text = json.dumps(reg.dump(), ensure_ascii=False, indent=1)
+    text = json.dumps(public_dump(reg), ensure_ascii=False, indent=1)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
@@ -318,11 +319,32 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
 
 
 @cli.command()
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The backup file.")
+@click.option("--format", "fmt", type=click.Choice(["json", "sqlite"]), default="json", show_default=True)
+@click.pass_context
+def backup(ctx: click.Context, output: str, fmt: str) -> None:
+    """A full backup, accounts and audit log included. SECRET: it holds password hashes and people's names;
+    the file is created readable by its owner only (mode 0600). Restore it with `renkei load`.
+
+    \b
+    Examples:
+      renkei backup -o renkei-backup.json
+      renkei backup --format sqlite -o renkei-backup.sqlite3
+    """
+    from .registry.backup import write_backup
+
+    reg = open_registry(ctx)
+    counts = write_backup(reg, output, fmt)
+    click.echo(f"{output}（秘密：アカウントを含む。所有者のみ読み取り可 0600）: "
+               + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+
+@cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--replace", is_flag=True, help="Replace everything already in the registry.")
 @click.pass_context
 def load(ctx: click.Context, file: str, replace: bool) -> None:
-    """Restore a backup made by `renkei export` (JSON or SQLite).
+    """Restore a backup made by `renkei backup` (or the public data of `renkei export`), JSON or SQLite.
 
     \b
     Examples:

@@ -1,4 +1,5 @@
-"""Lossless backup and restore: every table, every column, as JSON (or copied into a SQLite file).
+"""Lossless backup and restore: every table, every column, as JSON (or copied into a SQLite file);
+and the public export, which leaves out accounts, sessions, the audit log and people's names.
 
 The JSON is ``{"format": "renkei-backup", "version": 1, "schema": <alembic revision>, "tables": {...}}``
 with dates and times as ISO strings, tables in foreign-key order. Loading checks the schema
@@ -8,6 +9,7 @@ revision and refuses to mix a backup into a registry that already holds data, un
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import Date, DateTime, delete, func, insert, select, text
 
@@ -62,24 +64,66 @@ def load(reg: Core, data: dict[str, object], *, replace: bool = False) -> dict[s
     return counts
 
 
-PRIVATE_TABLES = ("users", "audit_log")  # never in the public download
+# What a public export may hold: the directory, the snapshots and their names, the projects. Everything
+# else (accounts, sessions, pending uploads, the audit log, and any table added later) stays out unless it
+# is named here, so a new private table cannot leak by being forgotten.
+PUBLIC_TABLES = ("directory_versions", "governments", "wards", "snapshots", "snapshot_blocks", "review_decisions",
+                 "entries", "partners", "projects", "project_wards", "project_partners")
 
 
-def export_sqlite(reg: Core, path: str, *, public: bool = False) -> dict[str, int]:
-    """Copy the registry into a new SQLite file; ``public`` leaves out accounts and the audit log."""
-    from pathlib import Path
+def public_dump(reg: Core) -> dict[str, object]:
+    """:func:`dump` without accounts, sessions or the audit log, and with no person's name in any ``*_by``
+    column (who imported, decided or edited): public data, safe to publish."""
+    data = dump(reg)
+    tables: dict[str, list[dict[str, object]]] = data["tables"]  # type: ignore[assignment]
+    out = {}
+    for name, rows in tables.items():
+        if name not in PUBLIC_TABLES:
+            continue
+        table = Base.metadata.tables[name]
+        actors = {c.name: (None if c.nullable else "") for c in table.c if c.name.endswith("_by")}
+        out[name] = [{**row, **actors} for row in rows]
+    return {**data, "public": True, "tables": out}
 
+
+def export_sqlite(reg: Core, path: str, *, public: bool = True) -> dict[str, int]:
+    """Copy the registry into a new SQLite file: public data (:func:`public_dump`) unless ``public`` is False,
+    which copies everything, accounts included (see :func:`write_backup`)."""
     target = Path(path)
     if target.exists():
         target.unlink()
+    if not public:
+        _create_secret(target)  # an empty file is an empty SQLite database: SQLite keeps its mode
     out = Core(f"sqlite:///{target}", directory=reg.directory, resolver=reg.resolver)
     database.upgrade(out.engine)
-    data = dump(reg)
-    if public:
-        data["tables"] = {k: ([] if k in PRIVATE_TABLES else v) for k, v in data["tables"].items()}
-    counts = load(out, data)
+    counts = load(out, public_dump(reg) if public else dump(reg))
     out.engine.dispose()
     return counts
+
+
+def write_backup(reg: Core, path: str, fmt: str = "json") -> dict[str, int]:
+    """The full backup, accounts, password hashes and audit log included, in a file only its owner can read
+    (mode 0600, set when the file is created, before anything is written)."""
+    import json
+
+    if fmt == "sqlite":
+        return export_sqlite(reg, path, public=False)
+    target = Path(path)
+    data = dump(reg)
+    if target.exists():
+        target.unlink()
+    with _create_secret(target).open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+    return {k: len(v) for k, v in data["tables"].items()}  # type: ignore[union-attr]
+
+
+def _create_secret(target: Path) -> Path:
+    import os
+
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)  # whatever the umask
+    os.close(fd)
+    return target
 
 
 def _out(v: object) -> object:

@@ -108,8 +108,18 @@ def refuse_duplicate(s: Session, sha256: str, as_of: str | None, kind: str, excl
         raise RegistryError(f"this file (sha256 {sha256[:12]}…, as of {as_of}) is already snapshot #{found}")
 
 
+def stored_name(path: str) -> str:
+    """The file name a snapshot keeps: no folders, no control characters (renkei.sinks.clean_filename)."""
+    from ..sinks import FileNameError, clean_filename
+
+    try:
+        return clean_filename(Path(path).name)
+    except FileNameError as exc:
+        raise RegistryError(str(exc)) from exc
+
+
 def new_snapshot(core: Core, s: Session, d: PublishedList, kind: str, note: str, actor: str | None) -> Snapshot:
-    snap = Snapshot(as_of=date.fromisoformat(d.as_of) if d.as_of else None, kind=kind, source=Path(d.source).name,
+    snap = Snapshot(as_of=date.fromisoformat(d.as_of) if d.as_of else None, kind=kind, source=stored_name(d.source),
                     sha256=d.sha256, format=d.format, encoding=d.encoding, title=d.title, imported_at=now(),
                     imported_by=actor or default_actor(), note=note,
                     directory_as_of=date.fromisoformat(core.directory.as_of), problems=[])

@@ -329,8 +329,13 @@ def upload_form(request: Request) -> Response:
 async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile = File(...)) -> Response:
     account = require(request, "admin", "ward")
     check_csrf(request, csrf_token)
+    from ..sinks import FileNameError, clean_filename
+
+    try:
+        name = clean_filename(file.filename or "upload")  # no folders or control characters; "." and ".." refused
+    except FileNameError as exc:
+        return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
     data = await file.read(MAX_UPLOAD + 1)
-    name = (file.filename or "upload").replace("/", "_").replace("\\", "_")[-200:]
     if len(data) > MAX_UPLOAD:
         return render(request, "web/admin/upload.html", status_code=413,
                       error=f"{name}: 20 MB を超えるファイルは扱えません")
