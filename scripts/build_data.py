@@ -21,13 +21,16 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 DATA = ROOT / "src" / "renkei" / "directory" / "data"
+VARIANTS = ROOT / "src" / "renkei" / "data" / "kanji_variants_derived.tsv"
 # Entities and history are separate files so that the history loads only when asked for.
 OUTPUTS = {"directory.json": ("entity_fields", "entities"), "history.json": ("history_fields", "history"),
            "counties.json": ("county_fields", "counties")}
@@ -170,6 +173,136 @@ def name_dates(entities: list[dict]) -> dict[str, str]:
             if (date := started.get(x["prefecture"] + x["name"])) and x["kind"] != "prefecture"}
 
 
+VARIANT_SOURCES = [  # in order of trust: a pair from an earlier source is tried first
+    ("cjkvi", "jp/old-style"), ("cjkvi", "jp/old-style/compat"), ("cjkvi", "jinmei1/variant"),
+    ("cjkvi", "jinmei2/variant"), ("cjkvi", "joyo/variant"), ("cjkvi", "hyogai/variant"),
+    ("cjkvi", "jisx0213/variant"), ("cjkvi", "jisx0212/variant"), ("unihan", "kZVariant"),
+    ("unihan", "kSemanticVariant"), ("unihan", "kSpecializedSemanticVariant"), ("unihan", "kTraditionalVariant"),
+    ("unihan", "kSimplifiedVariant"), ("cjkvi", "cjkvi/variant"), ("cjkvi", "cjkvi/traditional"),
+    ("cjkvi", "cjkvi/simplified"),
+]
+JAPANESE_SOURCES = {f"cjkvi:{t}" for t in ("jp/old-style", "jp/old-style/compat", "jinmei1/variant", "jinmei2/variant",
+                                             "joyo/variant", "hyogai/variant", "jisx0213/variant")}
+MAX_VARIANT_GROUP = 6  # beyond this a group links characters no reader would take for one another
+_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _jis(ch: str) -> bool:
+    """A character of JIS X 0213 (what Japanese text is written in); 龙 and 岛 are not."""
+    try:
+        ch.encode("euc_jis_2004")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _ideograph(ch: str) -> bool:
+    return len(ch) == 1 and unicodedata.name(ch, "").startswith("CJK ")
+
+
+def _variant_pairs() -> list[tuple[str, str, str]]:
+    """(a, b, source) from Unihan and cjkvi-variants, IVS stripped and width-folded, in trust order."""
+    order = {src: i for i, src in enumerate(VARIANT_SOURCES)}
+    pairs = []
+    with (RAW / "mojidata" / "variants.tsv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    for r in rows:
+        key = (r["source"], r["table"])
+        if key not in order:
+            continue
+        objects = [r["object"]]
+        if r["source"] == "unihan":
+            objects = [chr(int(tok.split("<")[0][2:], 16)) for tok in r["object"].split() if tok.startswith("U+")]
+        a = unicodedata.normalize("NFKC", _SELECTORS.sub("", r["subject"]))
+        for obj in objects:
+            b = unicodedata.normalize("NFKC", _SELECTORS.sub("", obj))
+            if a != b and _ideograph(a) and _ideograph(b):
+                pairs.append((order[key], a, b, f"{key[0]}:{key[1]}"))
+    pairs.sort()
+    return [(a, b, src) for _, a, b, src in pairs]
+
+
+def build_variants(entities: list[dict], history: list[dict], counties: list[list[str]]) -> list[str]:
+    """Variant groups (異体字) for place names, from Unihan and cjkvi-variants, checked against the directory.
+
+    Only pairs touching a character of some official name (current or old, or a county)
+    are kept. The hand-kept table (data/kanji_variants.tsv) is the starting point; a pair
+    joins two groups only if the group stays small and no two distinct current names or
+    counties would then fold to the same text, type suffix aside (a variant must never make
+    two governments one). Chinese simplifications and Unihan's semantic links may only add
+    characters outside JIS X 0213 (龙, 岛); two Japanese characters become one only on the
+    word of a Japanese table (旧字体, 人名用漢字, JIS X 0213 包摂).
+    """
+    hand = [line.split() for line in (ROOT / "src" / "renkei" / "data" / "kanji_variants.tsv")
+            .read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    # Compared without the type suffix, counties included: 神埼市 and 神崎町 (and 神埼郡, 神崎郡) must stay apart.
+    names = sorted({x[:-1] if x[-1] in "都道府県市区町村郡" else x for x in
+                    {e["name"] for e in entities} | {e["short_name"] for e in entities} | {c for c, _ in counties}})
+    name_chars = {ch for text in [*names, *(h["name"] for h in history), *(c for c, _ in counties)] for ch in text}
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while parent.setdefault(c, c) != c:
+            c = parent[c]
+        return c
+
+    def key(text: str) -> str:
+        return "".join(find(ch) for ch in text)
+
+    for group in hand:
+        chars = [unicodedata.normalize("NFKC", c) for c in group]
+        for c in chars[1:]:
+            parent[find(c)] = find(chars[0])
+    members: dict[str, set[str]] = defaultdict(set)
+    for c in list(parent):
+        members[find(c)].add(c)
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for n in names:
+        by_key[key(n)].add(n)
+    sources: dict[str, set[str]] = defaultdict(set)
+    for a, b, src in _variant_pairs():
+        if a not in name_chars and b not in name_chars:
+            continue
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        group = (members[ra] or {a}) | (members[rb] or {b})
+        if len(group) > MAX_VARIANT_GROUP:
+            continue
+        if src not in JAPANESE_SOURCES and any(map(_jis, members[ra] or {a})) and any(map(_jis, members[rb] or {b})):
+            continue  # two Japanese characters are one only if a Japanese table says so (裏 is not 里, 敦 not 竜)
+        affected = [n for n in names if any(ch in group for ch in n)]
+        before = {n: key(n) for n in affected}
+        parent[rb] = ra
+        after = {n: key(n) for n in affected}
+        clash = any(other != n for n in affected for other in by_key.get(after[n], ()) if other not in before) or \
+            len({after[n] for n in affected}) < len({before[n] for n in affected})
+        if clash:
+            parent[rb] = rb
+            continue
+        members[ra] = group
+        members.pop(rb, None)
+        sources[ra].add(src)
+        for n in affected:
+            by_key[before[n]].discard(n)
+            by_key[after[n]].add(n)
+    lines = []
+    for root, group in members.items():
+        if len(group) > 1 and group & name_chars:
+            official = sorted(group & name_chars) or sorted(group)
+            ordered = [official[0], *sorted(group - {official[0]})]
+            lines.append(" ".join(ordered) + ("\t# " + ", ".join(sorted(sources[root])) if sources[root] else ""))
+    return sorted(lines)
+
+
+def render_variants(lines: list[str]) -> str:
+    head = ("# 異体字 (kanji variants) for place names, built by scripts/build_data.py: do not edit.\n"
+            "# From Unihan (Unicode License v3) and cjkvi-variants (MIT), as packaged by npm @mandel59/mojidata\n"
+            "# (raw/mojidata/), starting from the hand-kept kanji_variants.tsv; see raw/SOURCES.md.\n"
+            "# One group per line; groups that join two current names are refused.\n")
+    return head + "".join(line + "\n" for line in lines)
+
+
 def _estat_notes() -> dict[tuple[str, str], str]:
     """e-Stat's own wording of each change, keyed by (5-digit code, date)."""
     notes: dict[tuple[str, str], str] = {}
@@ -230,7 +363,9 @@ def build() -> dict:
         e = next(x for x in entities if x["code"] == code)
         e["valid_from"] = max(e["valid_from"], started)
     history = build_history({e["code"] for e in entities})
+    counties = build_counties(entities)
     return {
+        "variants": build_variants(entities, history, counties),
         "as_of": AS_OF,
         "attribution": [
             "出典：アドレス・ベース・レジストリ（デジタル庁）を加工して作成",
@@ -238,7 +373,7 @@ def build() -> dict:
             "jpcity (MIT, © 2023 jpcity authors)",
             "localgovjp (CC0, code4fukui)",
         ],
-        "counties": build_counties(entities),
+        "counties": counties,
         "entity_fields": ENTITY_FIELDS,
         "entities": [[e[f] for f in ENTITY_FIELDS] for e in entities],
         "county_fields": ["county", "prefecture"],
@@ -255,6 +390,7 @@ def render(data: dict) -> dict[str, str]:
         head.append(f"{json.dumps(fields_key)}: {json.dumps(data[fields_key])},")
         rows = ",\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in data[rows_key])
         texts[filename] = "{\n" + "\n".join(head) + f"\n{json.dumps(rows_key)}: [\n{rows}\n]\n}}\n"
+    texts[str(VARIANTS)] = render_variants(data["variants"])
     return texts
 
 
@@ -272,9 +408,8 @@ def main() -> int:
         return 0
     for name, text in texts.items():
         (DATA / name).write_text(text, encoding="utf-8")
-        data = json.loads(text)
-        key = OUTPUTS[name][1]
-        print(f"wrote {(DATA / name).relative_to(ROOT)}: {len(data[key])} {key}")
+        count = len(json.loads(text)[OUTPUTS[name][1]]) if name in OUTPUTS else text.count("\n")
+        print(f"wrote {(DATA / name).relative_to(ROOT)}: {count} rows")
     return 0
 
 

@@ -3,7 +3,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renkei.normalize import clean, fold, is_kana, to_katakana, variant_groups, variant_of
+from renkei.normalize import clean, data_lines, fold, is_kana, to_katakana, variant_groups, variant_of
 
 names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 
@@ -57,3 +57,30 @@ def test_variant_table_is_well_formed():
 def test_kana_helpers():
     assert to_katakana("わたりちょう") == "ワタリチョウ"
     assert is_kana("さっぽろし") and is_kana("サッポロシ") and not is_kana("札幌市")
+
+
+def test_variants_from_the_character_databases():
+    # not in the hand-kept table: from cjkvi-variants (驒/騨) and Unihan (龙/龍, a simplified form)
+    for a, b in ["驒騨", "龙龍", "髙高", "﨑崎", "岛島"]:
+        assert variant_of(a, b) and fold(a) == fold(b), (a, b)
+    for a, b in ["裏里", "敦竜", "埼崎"]:  # Chinese simplifications and links between two Japanese names refused
+        assert not variant_of(a, b), (a, b)
+
+
+def test_variant_folding_never_joins_two_governments(directory):
+    seen = {}
+    for e in directory.entities:
+        key = (fold(e.name), e.prefecture)
+        assert seen.get(key, e.name) == e.name, (seen[key], e.name)
+        seen[key] = e.name
+    stems = {}
+    for e in directory.entities:
+        stem = fold(e.name[:-1])
+        stems.setdefault(stem, set()).add(clean(e.name[:-1]))
+    # the only stems that fold together are those the hand-kept table joins on purpose (鹿島市 / 鹿嶋市)
+    hand = [set(line.split()) for (line, *_) in data_lines("kanji_variants.tsv")]
+    for found in (v for v in stems.values() if len(v) > 1):
+        a, b = sorted(found)
+        assert len(a) == len(b), found
+        diffs = {(x, y) for x, y in zip(a, b, strict=True) if x != y}
+        assert all(any({x, y} <= group for group in hand) for x, y in diffs), found

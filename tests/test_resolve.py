@@ -329,3 +329,11 @@ def test_splitting_gives_back_each_name_property(directory, data):
     assert split_names(sep.join(e.name for e in names)) == [e.name for e in names]
     for e in names:
         assert split_names(e.name) == []  # no official name is split
+
+
+@pytest.mark.parametrize(("written", "official"), [
+    ("飛驒市", "飛騨市"), ("龙ケ崎市", "龍ケ崎市"), ("髙山市", "高山市"), ("宮﨑市", "宮崎市"), ("長﨑市", "長崎市"),
+])
+def test_variants_from_character_databases_fold(resolver, written, official):
+    r = resolver.resolve(written)
+    assert (r.status, r.name) == ("variant", official), r

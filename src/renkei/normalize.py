@@ -9,8 +9,10 @@ Two levels, so the resolver can say exactly what it changed:
   every member of a group maps to the same representative, so 舘 and 館 compare
   equal whichever is written.
 
-The tables are data files in ``renkei/data`` (char_folds.tsv, kanji_variants.tsv),
-reviewable without reading code.
+The tables are data files in ``renkei/data``, reviewable without reading code:
+char_folds.tsv, kanji_variants.tsv (kept by hand) and kanji_variants_derived.tsv (built by
+scripts/build_data.py from Unihan and cjkvi-variants, checked so that no two current
+names fold together).
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def variant_groups() -> dict[str, str]:
         return c
 
     order: dict[str, int] = {}
-    for (line,) in data_lines("kanji_variants.tsv"):
+    rows = [*data_lines("kanji_variants.tsv"), *data_lines("kanji_variants_derived.tsv")]
+    for line, *_ in rows:
         chars = [unicodedata.normalize("NFKC", c) for c in line.split()]
         for c in chars:
             order.setdefault(c, len(order))

@@ -455,7 +455,7 @@ class Resolver:
         # 1. exact
         hits = self._in(self._exact.get(name, ()), pref)
         if hits:
-            dated = self._dated(name, fold(name), hits, pref, notes, as_of)
+            dated = self._dated(name, name, hits, pref, notes, as_of) if as_of else None
             return dated or self._answer(name, "exact", hits, notes + self._exact_note(name, hits), pref)
 
         q = self._parse(name, pref, notes)
@@ -511,6 +511,7 @@ class Resolver:
         """With ``as_of``: a current name that did not exist yet yields to the old one of that date."""
         if not as_of or any(e.valid_from <= as_of for e in hits):
             return None
+        folded = fold(folded)
         merged = self._merged(name, folded, pref, as_of, notes, county)
         if merged and not {c.code for c in merged.candidates} <= {e.code for e in hits}:
             return merged
