@@ -337,3 +337,10 @@ def test_splitting_gives_back_each_name_property(directory, data):
 def test_variants_from_character_databases_fold(resolver, written, official):
     r = resolver.resolve(written)
     assert (r.status, r.name) == ("variant", official), r
+
+
+def test_a_formula_or_a_list_cell_is_never_split(resolver):
+    for text in ['=HYPERLINK("http://evil.example/","x")', "=cmd|' /C calc'!A0", "A/B", "http://a.example/b"]:
+        assert resolver.resolve(text).status != "multiple", text
+    # a published list's cell is one name by its layout
+    assert resolver.resolve_list(["城島町・三潴町"], "福岡県")[0].status != "multiple"

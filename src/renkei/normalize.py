@@ -209,13 +209,17 @@ def _depth(prefix: str) -> int:
 _CLOSING = frozenset(_OPEN_CLOSE.values())
 _SEPARATORS = re.compile(r"[、,/;]|・")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]")
+# What a part must be written in to count as a name: kanji, kana, 々〆ヶ and spaces (a note aside).
+_NAME_LIKE = re.compile(r"[\s\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
 
 def split_names(text: str) -> list[str]:
     """Several names written in one cell (城島町・三潴町, 一色町、吉良町, A/B): the parts, else [].
 
     Separators are 、 , / ; and ・ — except ・ between two katakana, which joins the words of
-    one katakana name (ア・イ). Empty parts are dropped; one part is not a split.
+    one katakana name (ア・イ), and any inside brackets. Empty parts are dropped; one part is
+    not a split, and every part must be written in kanji and kana (a note aside), so a
+    formula or a URL is never taken for names.
     """
     t = unicodedata.normalize("NFKC", text).strip()
     parts: list[str] = []
@@ -230,4 +234,6 @@ def split_names(text: str) -> list[str]:
         start = m.end()
     parts.append(t[start:])
     parts = [p.strip() for p in parts if p.strip()]
-    return parts if len(parts) > 1 else []
+    if len(parts) < 2 or not all(_NAME_LIKE.fullmatch(split_notes(p)[0]) for p in parts):
+        return []  # =HYPERLINK("http://…","x") is not two names
+    return parts

@@ -383,12 +383,13 @@ class Resolver:
         return p.name if p else None
 
     def resolve(self, name: str, prefecture: str | None = None, *, as_of: str | None = None,
-                on: str | None = None) -> Resolution:
+                on: str | None = None, split: bool = True) -> Resolution:
         """Resolve one written name, optionally within a prefecture.
 
         ``as_of`` (ISO date; ``on`` is its older spelling): resolve the name as it stood on
         that date, so an old list's names lead through the changes made since.
-        A cell holding several names comes back as status ``multiple`` with ``parts``.
+        A cell holding several names comes back as status ``multiple`` with ``parts``
+        (unless ``split`` is false: a published list's layout has one name per cell).
         """
         as_of = as_of or on
         given = prefecture
@@ -397,7 +398,7 @@ class Resolver:
         if prefecture and pref is None:
             notes.append(R.unknown_prefecture(prefecture))
         result = self._resolve(name, pref, notes, as_of)
-        if result.status not in FIRM and result.status != "merged":
+        if split and result.status not in FIRM and result.status != "merged":
             parts = split_names(name)
             if 1 < len(parts) <= MAX_PARTS:
                 result = self._multiple(name, parts, pref, notes, as_of)
@@ -772,13 +773,14 @@ class Resolver:
                      as_of: str | None = None) -> list[Resolution]:
         """Resolve names from one block of a published list, using code order as evidence.
 
+        A cell is one name here (the layout says so): it is never split into ``multiple``.
         Names that resolved without judgement (exact, normalized, variant) are anchors. Any
         other answer is checked against the anchors around it: a correction or a guess whose
         code does not fit between them gives way to the one close candidate that fits, or
         becomes ``ambiguous``; a tie, or an old name with several successors, is settled
         when exactly one close candidate fits. The reason names the code order either way.
         """
-        results = [self.resolve(n, prefecture, as_of=as_of) for n in names]
+        results = [self.resolve(n, prefecture, as_of=as_of, split=False) for n in names]
         anchors = [r.code if r.status in FIRM else None for r in results]
         out = []
         for i, r in enumerate(results):
