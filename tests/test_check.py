@@ -28,7 +28,8 @@ def test_seed_report(resolver):
     assert (bibai.status, bibai.code) == ("corrected", "012157") and "コード順" in bibai.reason
     assert report.missing_prefectures[0] == "岐阜県" and len(report.missing_prefectures) == 27
     truncated = [p for p in report.problems if p.kind == "missing_prefectures"]
-    assert "stops at 長野県" in truncated[0].message
+    assert truncated[0].message.startswith("長野県で終わっており、その後の27都道府県がありません")
+    assert truncated[0].message_key == "missing_prefectures_after"
     assert report.exit_code() == 1
 
 
@@ -46,6 +47,20 @@ def test_json_contract():
         "row": 17, "col": 12, "status": "corrected", "code": "043613", "name": "亘理町"}
     assert set(entry) >= {"row", "col", "input", "status", "code", "name", "reason", "candidates"}
     assert all(e["status"] != "exact" for q in d["prefectures"] for e in q["entries"])
+    hokkaido = next(q for q in d["prefectures"][0]["problems"] if q["kind"] == "count_mismatch")
+    assert hokkaido == {"kind": "count_mismatch", "severity": "error",
+                        "message": "北海道：記載の件数 54、掲載 50（-4）", "message_key": "count_mismatch",
+                        "params": {"prefecture": "北海道", "declared": 54, "listed": 50, "difference": -4}}
+
+
+def test_json_messages_follow_the_language():
+    """`reason`/`message` are text in the reader's language; the key and params do not change with it."""
+    ja = json.loads(CliRunner().invoke(cli, ["check", "--default", "--json"]).output)
+    en = json.loads(CliRunner().invoke(cli, ["--lang", "en", "check", "--default", "--json"]).output)
+    q_ja, q_en = ja["problems"][0], en["problems"][0]
+    assert (q_ja["message_key"], q_ja["params"]) == (q_en["message_key"], q_en["params"])
+    assert "長野県で終わって" in q_ja["message"]
+    assert q_en["message"].startswith("The list ends at 長野県: the 27 prefectures after it are missing")
 
 
 def test_clean_list_exits_0_and_strict(tmp_path):
@@ -67,8 +82,22 @@ def test_duplicates_wrong_prefecture_and_block_order(tmp_path):
 
 def test_text_report_lists_positions():
     result = CliRunner().invoke(cli, ["check", "--default"])
-    assert "L17   亶理町    corrected   043613  亘理町" in result.output
-    assert "totals: declared 536, listed 520, resolved 520" in result.output
+    row = next(line.split() for line in result.output.splitlines() if line.startswith("L17 "))
+    assert row[:5] == ["L17", "亶理町", "誤記訂正", "043613", "亘理町"]
+    assert "合計：記載件数 536、掲載 520、特定 520、要確認の名称 " in result.output
+    english = CliRunner().invoke(cli, ["check", "--default"], env={"RENKEI_LANG": "en"}).output
+    assert next(line.split() for line in english.splitlines() if line.startswith("L17 "))[:5] == [
+        "L17", "亶理町", "corrected", "043613", "亘理町"]
+    assert "Totals: declared 536, listed 520, resolved 520, names to review " in english
+
+
+def test_totals_and_problems_use_the_same_words():
+    """The totals count エラー and 注意; the problems are listed with the same two words (not 要確認)."""
+    output = CliRunner().invoke(cli, ["check", "--default"]).output
+    totals = output.strip().splitlines()[-1]
+    errors = int(totals.split("エラー ")[1].split("、")[0])
+    assert errors == output.count("  [エラー] ") > 0
+    assert "  [要確認] " not in output
 
 
 def test_html_and_xlsx_reports(tmp_path):
@@ -86,11 +115,11 @@ def test_html_and_xlsx_reports(tmp_path):
     assert "<td>L17</td><td>亶理町</td><td>誤記訂正</td><td>043613</td><td>亘理町</td>" in page
     assert "出典：アドレス・ベース・レジストリ（デジタル庁）を加工して作成" in page
     wb = load_workbook(xlsx)
-    assert wb.sheetnames == ["集計", "要確認の名称", "問題点"]
+    assert wb.sheetnames == ["集計", "完全一致でなかった名称", "問題点"]
     summary = wb["集計"]
     header_row = next(r for r in summary.iter_rows(values_only=True) if r[0] == "都道府県")
     assert header_row[:3] == ("都道府県", "コード", "記載件数")
-    names = list(wb["要確認の名称"].iter_rows(values_only=True))
+    names = list(wb["完全一致でなかった名称"].iter_rows(values_only=True))
     assert ("宮城県", "L17", "亶理町", "誤記訂正", "043613", "亘理町") in [r[:6] for r in names]
 
 

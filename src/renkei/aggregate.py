@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .documents.model import Block, Cell, DocumentError, PublishedList
 from .documents.projects import ProjectRecord
+from .i18n import N_, Message, gettext
 from .resolve import Resolution, Resolver, default_resolver
 
 
@@ -92,9 +93,10 @@ def derive_list(records: Iterable[ProjectRecord], *, source: str, resolver: Reso
         items = sorted(found[pref].items(), key=lambda kv: (kv[0].startswith("?"), kv[0]))
         names = [cell for _, (cell, _) in items]
         blocks.append(Block(pref, len(names), names, None, sorted({c.row for c in names})))
-    problems = [("prefecture", f"{c.where}: 「{c.text}」: no 連携先都道府県, and the name alone does not say "
-                 "which prefecture") for c in unknown]
-    title = "連携事業から集計"
+    problems = [("prefecture", Message("partner_prefecture_unknown",
+                                       N_("{cell}：「{name}」の連携先都道府県がなく、名称だけでは都道府県が決まりません"),
+                                       {"cell": c.where, "name": c.text})) for c in unknown]
+    title = gettext("連携事業から集計")
     if since or until:
         title += f"({since or ''}〜{until or ''})"
     return PublishedList(source=source, format=format, encoding=None, title=title, as_of=as_of or until,

@@ -45,16 +45,16 @@ def environment():  # type: ignore[no-untyped-def]
     env.filters["date_ja"] = per_language(i18n.format_date)  # 令和7年8月1日 (2025-08-01)
     env.filters["jst"] = per_language(i18n.format_datetime)  # a stored UTC time, shown in Japan time
     from .documents.wareki import format_wareki
-    from .reports import SEVERITY_LABELS, STATUS_LABELS
+    from .reports import PROBLEM_KIND_LABELS, SEVERITY_LABELS, STATUS_LABELS, label
 
     env.filters["wareki"] = per_language(lambda iso: format_wareki(iso) if iso else i18n.gettext("時点不明"))
-    env.filters["status_label"] = per_language(lambda s: i18n.gettext(STATUS_LABELS[s]) if s in STATUS_LABELS else s)
-    env.filters["severity_label"] = per_language(
-        lambda s: i18n.gettext(SEVERITY_LABELS[s]) if s in SEVERITY_LABELS else s)
+    env.filters["status_label"] = per_language(lambda s: label(STATUS_LABELS, s))
+    env.filters["severity_label"] = per_language(lambda s: label(SEVERITY_LABELS, s))
+    env.filters["problem_label"] = per_language(lambda s: label(PROBLEM_KIND_LABELS, s))
     env.filters["percent"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
     from .directory import KIND_LABELS
 
-    env.filters["kind_label"] = per_language(lambda k: i18n.gettext(KIND_LABELS[k]) if k in KIND_LABELS else k)
+    env.filters["kind_label"] = per_language(lambda k: label(KIND_LABELS, k))
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     return env
 

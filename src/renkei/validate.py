@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .documents.model import PublishedList
+from .i18n import N_, Message
 from .resolve import Resolution, Resolver, default_resolver
 from .sinks import is_formula_like
 
@@ -19,12 +20,30 @@ NAMES_PER_ROW = 10
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One thing to look at. ``message`` is text in the reader's language, made from ``text`` when it is a
+    :class:`~renkei.i18n.Message` (its key and params go into the JSON for programs)."""
+
     kind: str  # not_a_name, count_mismatch, rows_lost, duplicate, wrong_prefecture, order, unknown_prefecture, ...
-    message: str
+    text: Message | str
     severity: str = "error"  # or "warning"
 
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "message": self.message, "severity": self.severity}
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
+    @property
+    def message_key(self) -> str:
+        return self.text.key if isinstance(self.text, Message) else self.kind
+
+    def as_dict(self) -> dict[str, object]:
+        params = self.text.json_params() if isinstance(self.text, Message) else {}
+        return {"kind": self.kind, "message": self.message, "severity": self.severity,
+                "message_key": self.message_key, "params": params}
+
+
+def problem(kind: str, template: str, severity: str = "error", key: str | None = None, **params: object) -> Problem:
+    """A problem whose message is the catalogue's ``template`` (marked with N_) filled with ``params``."""
+    return Problem(kind, Message(key or kind, template, params), severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +153,8 @@ def check(document: PublishedList, resolver: Resolver | None = None) -> Report:
         report = PrefectureReport(block.prefecture, pref, pref_entity.code if pref_entity else None,
                                   block.declared, entries, len(directory.local_governments(pref)) if pref else 0)
         if pref is None:
-            where = block.cell.where if block.cell else "?"
-            message = f"{where}: 「{block.prefecture}」 is not a prefecture"
-            report.problems.append(Problem("unknown_prefecture", message))
+            report.problems.append(problem("unknown_prefecture", N_("{cell}：「{written}」は都道府県名ではありません"),
+                                           cell=block.cell.where if block.cell else "?", written=block.prefecture))
         report.problems += _count_problems(block.declared, len(entries), block.rows, block.names, pref or "")
         report.problems += _entry_problems(entries)
         reports.append(report)
@@ -145,28 +163,37 @@ def check(document: PublishedList, resolver: Resolver | None = None) -> Report:
     missing = [p.name for p in directory.prefectures if p.name not in present]
     if missing and not document.format.startswith("projects"):  # a derived list simply has no partners there
         last = max((directory.prefecture(p).code for p in present if p), default="")
-        tail = all(directory.prefecture(m).code > last for m in missing)
-        what = (f"the document stops at {directory.prefecture(last).name}: {len(missing)} prefectures after it are "
-                "missing (truncated?)") if tail and last else f"{len(missing)} prefectures are missing"
-        problems.append(Problem("missing_prefectures", f"{what}: {'、'.join(missing)}", "warning"))
+        names = "、".join(missing)
+        if last and all(directory.prefecture(m).code > last for m in missing):
+            problems.append(problem(
+                "missing_prefectures", N_("{last}で終わっており、その後の{count}都道府県がありません"
+                                          "（途中で切れていませんか）：{names}"),
+                "warning", "missing_prefectures_after", last=directory.prefecture(last).name, count=len(missing),
+                names=names))
+        else:
+            problems.append(problem("missing_prefectures", N_("{count}都道府県がありません：{names}"), "warning",
+                                    count=len(missing), names=names))
     return Report(document, reports, missing, problems)
 
 
 def _count_problems(declared: int | None, listed: int, rows: list[int], names: list, pref: str) -> list[Problem]:
     if declared is None or declared == listed:
         return []
-    out = [Problem("count_mismatch", f"{pref}: declared {declared}, listed {listed} ({listed - declared:+d})")]
+    out = [problem("count_mismatch", N_("{prefecture}：記載の件数 {declared}、掲載 {listed}（{difference:+d}）"),
+                   prefecture=pref, declared=declared, listed=listed, difference=listed - declared)]
     if listed < declared:
         per_row = Counter(c.row for c in names)
         full = [r for r in rows if per_row.get(r, 0) >= NAMES_PER_ROW]
         if per_row and len(full) == len(per_row):
-            lost_rows = -(-(declared - listed) // NAMES_PER_ROW)
-            out.append(Problem("rows_lost", f"{pref}: every row of the block is full ({NAMES_PER_ROW} names) "
-                               f"and {declared - listed} names are missing: about {lost_rows} row(s) were "
-                               "probably lost in extraction", "warning"))
+            out.append(problem(
+                "rows_lost", N_("{prefecture}：ブロックのどの行も{per_row}件で埋まっており、{missing}件が足りません。"
+                                "抽出の際に約{rows}行が失われた可能性があります"), "warning",
+                prefecture=pref, per_row=NAMES_PER_ROW, missing=declared - listed,
+                rows=-(-(declared - listed) // NAMES_PER_ROW)))
     else:
-        out.append(Problem("count_mismatch_cause", f"{pref}: more names than declared: a stale count or a "
-                           "duplicated name", "warning"))
+        out.append(problem("count_mismatch_cause",
+                           N_("{prefecture}：記載の件数より名称が多くあります。件数が古いか、名称が重複しています"),
+                           "warning", prefecture=pref))
     return out
 
 
@@ -177,14 +204,17 @@ def _entry_problems(entries: list[Entry]) -> list[Problem]:
     for e in entries:
         r = e.resolution
         if is_formula_like(r.input):  # a spreadsheet would evaluate it: an injected formula, not a name
-            out.append(Problem("not_a_name", f"{e.where}: 「{r.input}」は自治体名ではありません"
-                               "（数式として扱われる値です。= + - @ で始まるセル）"))
+            out.append(problem("not_a_name", N_("{cell}：「{input}」は自治体名ではありません"
+                                                "（数式として扱われる値です。= + - @ で始まるセル）"),
+                               cell=e.where, input=r.input))
         if "other_prefecture" in r.flags:
-            out.append(Problem("wrong_prefecture", f"{e.where}: {r.input}: {r.reason}"))
+            out.append(problem("wrong_prefecture", N_("{cell}：{input}：{reason}"), cell=e.where, input=r.input,
+                               reason=r.reason))
         if not r.code:
             continue
         if r.code in seen:
-            out.append(Problem("duplicate", f"{e.where}: {r.input} repeats {seen[r.code].where} ({r.name})"))
+            out.append(problem("duplicate", N_("{cell}：{input}は{first}と重複しています（{name}）"), cell=e.where,
+                               input=r.input, first=seen[r.code].where, name=r.name))
             continue
         seen[r.code] = e
         ordered.append(e)
@@ -192,8 +222,8 @@ def _entry_problems(entries: list[Entry]) -> list[Problem]:
     for i, e in enumerate(ordered):
         if i not in in_order:
             r = e.resolution
-            out.append(Problem("order", f"{e.where}: {r.input} → {r.name} ({r.code}) is out of code order",
-                               "warning"))
+            out.append(problem("order", N_("{cell}：{input} → {name}（{code}）がコード順に並んでいません"), "warning",
+                               cell=e.where, input=r.input, name=r.name, code=r.code))
     return out
 
 
@@ -232,10 +262,11 @@ def _document_problems(reports: list[PrefectureReport], directory) -> list[Probl
         if not r.code:
             continue
         if r.code in seen:
-            out.append(Problem("duplicate_block", f"{r.prefecture} has more than one block"))
+            out.append(problem("duplicate_block", N_("{prefecture}のブロックが複数あります"), prefecture=r.prefecture))
         seen.add(r.code)
         if r.code < last:
-            out.append(Problem("block_order", f"{r.prefecture} comes after {directory[last].name}: blocks out of "
-                               "code order", "warning"))
+            out.append(problem("block_order",
+                               N_("{prefecture}が{previous}の後にあります。ブロックがコード順に並んでいません"),
+                               "warning", prefecture=r.prefecture, previous=directory[last].name))
         last = max(last, r.code)
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from ..i18n import N_, Message
 from . import wareki
 from .model import Block, Cell, DocumentError, PublishedList
 
@@ -44,7 +45,7 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
     title: str | None = None
     columns: tuple[int, int, int] | None = None  # prefecture, count, first name column
     blocks: list[Block] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Message]] = []
     current: Block | None = None
     after_total = False
     last_cell: Cell | None = None
@@ -75,21 +76,24 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
             elif line == title or blocks:
                 continue  # the title repeated on a later sheet or page
             else:
-                problems.append(("structure", f"{cells[0].where}: text before the header row: {' '.join(texts)}"))
+                problems.append(("structure", Message("text_before_header",
+                                                      N_("{cell}：見出し行の前に文字があります：{text}"),
+                                                      {"cell": cells[0].where, "text": " ".join(texts)})))
             continue
         pref_col, count_col, names_col = columns
         first = next((c for c in cells if c.col == pref_col), None)
         count = next((c for c in cells if c.col == count_col), None)
         if first is not None and _norm(first.text).startswith(NOTE_MARKS):
-            problems.append(("note", f"{first.where}: {first.text.strip()}"))
+            problems.append(("note", _note(first.where, first.text.strip())))
             continue
         if first is not None and _norm(first.text) in TOTAL_LABELS:
             if count is not None:
-                problems.append(("total", f"{count.where}: declared total {parse_count(count, source)}"))
+                problems.append(("total", Message("total", N_("{cell}：記載の合計 {total}"),
+                                                  {"cell": count.where, "total": parse_count(count, source)})))
             after_total = True
             continue
         if after_total:  # below the total: credits and footnotes, not prefecture blocks
-            problems.append(("note", f"{cells[0].where}: {' '.join(c.text.strip() for c in cells)}"))
+            problems.append(("note", _note(cells[0].where, " ".join(c.text.strip() for c in cells))))
             continue
         names = [c for c in cells if c.col >= names_col and c.col not in (pref_col, count_col)]
         if first is not None:
@@ -97,9 +101,12 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
             current = Block(first.text.strip(), declared, [], first, [first.row])
             blocks.append(current)
             if count is None:
-                problems.append(("count", f"{first.where}: {current.prefecture} has no count"))
+                problems.append(("count", Message("count_missing", N_("{cell}：{prefecture}に件数がありません"),
+                                                  {"cell": first.where, "prefecture": current.prefecture})))
         elif current is None:
-            problems.append(("structure", f"{cells[0].where}: names before the first prefecture"))
+            problems.append(("structure", Message("names_before_prefecture",
+                                                  N_("{cell}：最初の都道府県より前に名称があります"),
+                                                  {"cell": cells[0].where})))
             continue
         elif current.rows and current.rows[-1] != row[0].row:
             current.rows.append(row[0].row)
@@ -113,6 +120,10 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
     found_date = wareki.parse(title) if title else None
     return PublishedList(source=source, format=format, encoding=encoding, title=title,
                          as_of=as_of or found_date, blocks=blocks, problems=problems)
+
+
+def _note(cell: str, text: str) -> Message:
+    return Message("note", N_("{cell}：{text}"), {"cell": cell, "text": text})
 
 
 def grid_rows(grid: Sequence[Sequence[object]], *, sheet: str | None = None, page: int | None = None,

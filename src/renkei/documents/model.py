@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..i18n import Message
+
 
 class DocumentError(Exception):
     """A document that cannot be read, with where: file, sheet or page, row, cell."""
@@ -76,5 +78,5 @@ class PublishedList:
     title: str | None
     as_of: str | None  # ISO date
     blocks: list[Block]
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) found while reading
+    problems: list[tuple[str, Message]] = field(default_factory=list)  # (kind, message) found while reading
     sha256: str = ""
