@@ -344,3 +344,15 @@ def test_a_formula_or_a_list_cell_is_never_split(resolver):
         assert resolver.resolve(text).status != "multiple", text
     # a published list's cell is one name by its layout
     assert resolver.resolve_list(["城島町・三潴町"], "福岡県")[0].status != "multiple"
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("郡上郡八幡町", "212199"),           # a county whose name starts with 郡 (郡上市)
+    ("佐波郡東村", "102041"),             # not 沖縄県国頭郡東村: the county says which 東村
+    ("大野郡大野町", "442127"),           # 大分県 (豊後大野市), not 岐阜県揖斐郡大野町: 大野郡 never held it
+    ("東京都大島支庁大島町", "133612"),    # a 支庁 in front, as some datasets write it
+    ("オホーツク総合振興局網走郡美幌町", "015431"),
+])
+def test_county_and_subprefecture_prefixes_in_real_writing(resolver, written, code):
+    r = resolver.resolve(written)
+    assert r.code == code, r

@@ -92,6 +92,11 @@ def county_removed(county: str) -> Reason:
     return _r("county_removed", f"郡名「{county}」を除去 / county prefix removed", county=county)
 
 
+def subprefecture_removed(office: str) -> Reason:
+    return _r("subprefecture_removed", f"支庁・振興局名「{office}」を除去 / subprefecture '{office}' removed",
+              office=office)
+
+
 def county_implies_prefecture(county: str, prefecture: str) -> Reason:
     return _r("county_implies_prefecture", f"{county}は{prefecture}にのみある郡 / {county} exists only in {prefecture}",
               county=county, prefecture=prefecture)

@@ -71,6 +71,7 @@ COUNTY_PENALTY = 0.3  # a town or village in another county than the one written
 MAX_CANDIDATES = 5
 MAX_PARTS = 20  # several names in one cell: bounded, the input is an outsider's
 
+_SUBPREFECTURE = re.compile(r"^(\S{1,8}?(?:総合振興局|振興局|支庁))(?=\S)")
 _NOTATION = re.compile(r"^(?P<pref>.+?[都道府県])(?:\((?P<office>.+?)\)|(?P<bare>[都道府県]庁))$")
 
 
@@ -470,6 +471,13 @@ class Resolver:
         return replace(result, flags=tuple(dict.fromkeys((*result.flags, *q.flags))), query=folded)
 
     def _levels(self, name: str, q: _Query, folded: str, pref: str | None, as_of: str | None) -> Resolution:
+        if q.county:  # 大野郡大野町: an old town of that county comes before a current namesake in another
+            current = [e for e in (*self._clean.get(q.text, ()), *self._folded.get(folded, ()))
+                       if pref is None or e.prefecture == pref]
+            if not any(clean(e.county) == q.county for e in current):
+                merged = self._merged(name, folded, pref, as_of, q.notes, q.county, strict=True)
+                if merged:
+                    return merged
         # 2. normalized (clean spelling, reading, ward without its city)
         hits = self._in(self._clean.get(q.text, ()), pref, q.county)
         if hits:
@@ -572,10 +580,17 @@ class Resolver:
                 text = text[len(p_clean):]
                 prefix_len = size
                 break
+        m = _SUBPREFECTURE.match(text)
+        if m:  # 大島支庁大島町, オホーツク総合振興局網走郡美幌町: an office of the prefecture, not part of the name
+            notes.append(R.subprefecture_removed(m.group(1)))
+            text = text[m.end(1):]
+            prefix_len += m.end(1)
         county = None
-        if "郡" in text[:-1]:
-            head, _, rest = text.partition("郡")
-            found = self._counties.get(head + "郡")
+        # the first 郡 that closes a known county: 郡上郡八幡町 is 郡上郡 + 八幡町
+        cut = next((i + 1 for i, ch in enumerate(text[:-1]) if ch == "郡" and i and text[:i + 1] in self._counties), 0)
+        if cut:
+            head, rest = text[:cut - 1], text[cut:]
+            found = self._counties[head + "郡"]
             if found and rest:
                 county = head + "郡"
                 notes.append(R.county_removed(county))
@@ -613,9 +628,12 @@ class Resolver:
         return self._answer(name, status, [p], [*notes, R.prefecture_notation(p.list_name)], pref)
 
     def _merged(self, name: str, folded: str, pref: str | None, on: str | None, notes: list[Reason],
-                county: str | None = None) -> Resolution | None:
+                county: str | None = None, strict: bool = False) -> Resolution | None:
+        """An old name and its successors; ``strict``: only names recorded in the county written."""
         old = [h for h in self._history.get(folded, ())
                if (pref is None or h.prefecture == pref) and (on is None or on < h.valid_to)]
+        if strict and not any(clean(h.county) == county for h in old):
+            return None
         if not old:
             return None
         notes = list(notes)
@@ -727,11 +745,16 @@ class Resolver:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _in(entities: Iterable[Entity], pref: str | None, county: str | None = None) -> list[Entity]:
+    def _in(self, entities: Iterable[Entity], pref: str | None, county: str | None = None) -> list[Entity]:
+        """The entities in ``pref``; with a county written, those in it, else those in a prefecture that has it.
+
+        佐波郡東村 is not 沖縄県東村 (国頭郡): a county that exists is evidence against a namesake
+        in a prefecture that never had it; the old name is then looked for instead.
+        """
         out = [e for e in entities if (pref is None or e.prefecture == pref)]
         if county:
-            out = [e for e in out if clean(e.county) == county] or out
+            out = [e for e in out if clean(e.county) == county] or \
+                [e for e in out if e.prefecture in self._counties.get(county, ())]
         return list(dict.fromkeys(out))
 
     @staticmethod
