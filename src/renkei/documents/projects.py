@@ -192,11 +192,7 @@ def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: s
         raise fail("出典URL", f"「{url}」 is not an http(s) URL")
     pcol = columns["連携先"]
     partners = tuple(Cell(n, row, pcol, sheet) for n in split_names(values["連携先"]))
-    wards = tuple(split_names(values["区"]))
-    for column, names in (("区", wards), ("連携先", partners)):
-        if not names:  # only separators, such as 「・」
-            raise fail(column, "this column must not be empty")
-    return ProjectRecord(row=row, sheet=sheet, wards=wards,
+    return ProjectRecord(row=row, sheet=sheet, wards=tuple(split_names(values["区"])),
                          partner_prefecture=values.get("連携先都道府県", ""), partners=partners,
                          title=values["事業名"], field=field_value, fiscal_year=year, start=start, end=end,
                          summary=values.get("概要", ""), url=url,
