@@ -100,7 +100,7 @@ def test_huge_file(tmp_path):
     p = tmp_path / "huge.tsv"
     with p.open("wb") as f:
         f.truncate(50 * 1024 * 1024)
-    fails(p, "limit")
+    fails(p, "上限 20 MB")
 
 
 def test_cli_reports_one_line_and_exit_2(tmp_path):

@@ -418,8 +418,16 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int,
               help="Worker processes (PostgreSQL for more than 1).")
+@click.option("--forwarded-allow-ips", "trusted_proxies", envvar="RENKEI_TRUSTED_PROXIES", default="",
+              help="Addresses or networks of trusted reverse proxies, comma-separated (e.g. 127.0.0.1,10.0.0.0/8); "
+                   "their X-Forwarded-For and X-Forwarded-Proto are believed. [env RENKEI_TRUSTED_PROXIES; "
+                   "default: none]")
+@click.option("--secure-cookies/--no-secure-cookies", envvar="RENKEI_SECURE_COOKIES", default=False,
+              help="Mark cookies Secure even when requests arrive as http (TLS ends at a proxy). "
+                   "[env RENKEI_SECURE_COOKIES]")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int, trusted_proxies: str,
+          secure_cookies: bool) -> None:
     """Serve the web site, the JSON API and the signed-in area.
 
     On a fresh machine this serves the embedded 令和7年8月1日現在 list at
@@ -429,21 +437,45 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     Examples:
       renkei serve
       renkei --db postgresql+psycopg://renkei@db/renkei serve --host 0.0.0.0 --workers 4
+      renkei serve --forwarded-allow-ips 127.0.0.1 --secure-cookies   # behind nginx with TLS
     """
     import os
 
     import uvicorn
 
+    from .web.security import SECURE_COOKIES_ENV, TRUSTED_PROXIES_ENV
+
     reg = open_registry(ctx)  # migrate and seed once, before the workers start
     os.environ["RENKEI_DATABASE_URL"] = reg.url
+    os.environ[TRUSTED_PROXIES_ENV] = trusted_proxies  # the workers read their settings from the environment
+    os.environ[SECURE_COOKIES_ENV] = "1" if secure_cookies else ""
     click.echo(f"renkei: {reg.engine.url.render_as_string(hide_password=True)} → http://{host}:{port}/", err=True)
+    # the application handles forwarded headers itself (security.add_guards), only from trusted proxies;
+    # a stop (SIGTERM) waits at most a few seconds for requests in flight
     uvicorn.run("renkei.web.server:app", host=host, port=port, workers=workers, log_level="warning",
-                proxy_headers=False)
+                proxy_headers=False, timeout_graceful_shutdown=5)
 
 
 @cli.group()
 def user() -> None:
-    """Accounts of the signed-in area."""
+    """Accounts of the signed-in area: list, add, disable, enable, remove, passwd.
+
+    Passwords: at least 12 characters, not the username, not a common or easily guessed
+    password (checked with zxcvbn). Changes are recorded in the audit log under $RENKEI_USER
+    (or your login name).
+    """
+
+
+def _password(password: str | None) -> str:
+    from .i18n import _
+
+    return password or click.prompt(_("パスワード"), hide_input=True, confirmation_prompt=True)
+
+
+def _actor() -> str:
+    from .registry.base import default_actor
+
+    return default_actor()
 
 
 @user.command("add")
@@ -463,26 +495,95 @@ def user_add(ctx: click.Context, username: str, role: str, ward: str | None, dis
       renkei user add jimukyoku --role admin
       renkei user add minato1 --role ward --ward 港区 --name "港区 担当"
     """
+    from .i18n import _
     from .registry import accounts
 
-    if not password:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     reg = open_registry(ctx)
     with refusals():
-        account = accounts.add_user(reg, username, password, role, ward, display_name)
-    click.echo(f"created {account.username} ({account.role}{', ' + account.ward_code if account.ward_code else ''})")
+        account = accounts.add_user(reg, username, _password(password), role, ward, display_name, actor=_actor())
+    role_text = account.role + (f", {account.ward_code}" if account.ward_code else "")
+    click.echo(_("アカウント {username} を作成しました（{role}）").format(username=account.username, role=role_text))
 
 
 @user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of accounts.")
 @click.pass_context
-def user_list(ctx: click.Context) -> None:
-    """List the accounts."""
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """List the accounts (never their password hashes)."""
+    from .i18n import _
     from .registry import accounts
     from .textfmt import table
 
     reg = open_registry(ctx)
-    click.echo(table(["id", "username", "role", "ward", "name"],
-                     [(a.id, a.username, a.role, a.ward_code, a.display_name) for a in accounts.users(reg)]))
+    found = accounts.users(reg)
+    if as_json:
+        click.echo(json.dumps([{"id": a.id, "username": a.username, "role": a.role, "ward": a.ward_code,
+                                "name": a.display_name, "disabled": a.disabled} for a in found],
+                              ensure_ascii=False, indent=1))
+        return
+    click.echo(table(["id", _("ユーザー名"), _("役割"), _("区"), _("表示名"), _("状態")],
+                     [(a.id, a.username, a.role, a.ward_code, a.display_name, _("無効") if a.disabled else _("有効"))
+                      for a in found]))
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_context
+def user_disable(ctx: click.Context, username: str) -> None:
+    """Disable an account: it cannot sign in, and its open sessions end at once."""
+    from .i18n import _
+    from .registry import accounts
+
+    reg = open_registry(ctx)
+    with refusals():
+        accounts.set_disabled(reg, username, True, actor=_actor())
+    click.echo(_("アカウント {username} を無効にしました").format(username=username))
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_context
+def user_enable(ctx: click.Context, username: str) -> None:
+    """Enable a disabled account again."""
+    from .i18n import _
+    from .registry import accounts
+
+    reg = open_registry(ctx)
+    with refusals():
+        accounts.set_disabled(reg, username, False, actor=_actor())
+    click.echo(_("アカウント {username} を有効にしました").format(username=username))
+
+
+@user.command("remove")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def user_remove(ctx: click.Context, username: str, yes: bool) -> None:
+    """Delete an account and its sessions. The audit log keeps its name on what it did."""
+    from .i18n import _
+    from .registry import accounts
+
+    if not yes:
+        click.confirm(_("アカウント {username} を削除しますか？").format(username=username), abort=True)
+    reg = open_registry(ctx)
+    with refusals():
+        accounts.remove_user(reg, username, actor=_actor())
+    click.echo(_("アカウント {username} を削除しました").format(username=username))
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", envvar="RENKEI_PASSWORD", help="[default: prompt; env RENKEI_PASSWORD]")
+@click.pass_context
+def user_passwd(ctx: click.Context, username: str, password: str | None) -> None:
+    """Set a new password; the account's open sessions end."""
+    from .i18n import _
+    from .registry import accounts
+
+    reg = open_registry(ctx)
+    with refusals():
+        accounts.set_password(reg, username, _password(password), actor=_actor())
+    click.echo(_("アカウント {username} のパスワードを変更しました").format(username=username))
 
 
 @cli.command("build-site")

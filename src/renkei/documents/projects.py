@@ -18,8 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import wareki
+from .limits import Budget, Limits
 from .model import Cell, DocumentError
-from .readers import decode, sniff_format
+from .readers import budgeted, decode, open_xlsx, sniff_format, xlsx_values
 
 # (column, meaning, example) — the template, its documentation and the reader share this table.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -39,7 +40,6 @@ REQUIRED = ("区", "連携先", "事業名")
 FIELDS = ("産業・物産", "観光", "文化・スポーツ", "防災・災害支援", "環境・森林", "教育・体験", "移住・定住",
           "健康・福祉", "その他")
 SEPARATORS = re.compile(r"[、・,，/／;；]")
-MAX_PROJECT_BYTES = 200 * 1024 * 1024  # 20,000 rows are a few MB; this is a guard, not a target
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +118,21 @@ def sniff_projects(path: str | Path, data: bytes | None = None) -> bool:
 
 
 def read_projects(path: str | Path, *, format: str | None = None, encoding: str | None = None,
-                  data: bytes | None = None, info: ProjectFile | None = None) -> Iterator[ProjectRecord]:
+                  data: bytes | None = None, info: ProjectFile | None = None,
+                  limits: Limits | None = None) -> Iterator[ProjectRecord]:
     """Stream the project records of a template file (CSV/TSV/XLSX). Raises DocumentError.
 
     Given a path, the file is read as it is parsed, never whole: memory stays flat with the number of rows.
+    ``limits`` (default: the environment's) bound its size, rows, cells per row and time.
     """
     path = Path(path)
     file = str(path)
+    limits = limits or Limits.from_env()
     try:
         size = len(data) if data is not None else path.stat().st_size
     except OSError as exc:
         raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
-    if size > MAX_PROJECT_BYTES:
-        raise DocumentError(f"the file is larger than {MAX_PROJECT_BYTES // 10**6} MB", file=file)
+    limits.check_size(size, file)
     if not _head(path, data).strip():
         raise DocumentError("the file is empty", file=file)
     info = info if info is not None else ProjectFile(file, "")
@@ -138,7 +140,7 @@ def read_projects(path: str | Path, *, format: str | None = None, encoding: str 
     columns: dict[str, int] | None = None
     found = False
     current_sheet: str | None = None
-    for sheet, row, cells in _raw_rows(path, data, format, encoding, info=info):
+    for sheet, row, cells in _raw_rows(path, data, format, encoding, info=info, budget=limits.budget(file)):
         if sheet != current_sheet:  # each sheet has its own header; a sheet without one (a guide) is skipped
             current_sheet, columns = sheet, None
         if columns is None:
@@ -229,10 +231,11 @@ def _sha256(path: Path, data: bytes | None) -> str:
 
 
 def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str | None, *,
-              limit: int | None = None,
-              info: ProjectFile | None = None) -> Iterator[tuple[str | None, int, list[tuple[int, str]]]]:
-    """(sheet, row, [(col, text)]) for every row, streamed from ``data`` or from the file."""
+              limit: int | None = None, info: ProjectFile | None = None,
+              budget: Budget | None = None) -> Iterator[tuple[str | None, int, list[tuple[int, str]]]]:
+    """(sheet, row, [(col, text)]) for every row, streamed from ``data`` or from the file, within the budget."""
     file = str(path)
+    budget = budget or Limits.from_env().budget(file)
     head = _head(path, data)
     fmt = (format or sniff_format(head, path.name)).lower()
     if info is not None:
@@ -254,7 +257,7 @@ def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str 
         with binary:
             reader = csv.reader(lines(), delimiter=delimiter)
             try:
-                for cells in reader:
+                for cells in budgeted(reader, budget):
                     if limit is not None and reader.line_num > limit:
                         return
                     yield None, reader.line_num, [(c, v) for c, v in enumerate(cells, 1) if v.strip()]
@@ -264,29 +267,11 @@ def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str 
                 raise DocumentError(f"this line is not {used} like the lines before it: save the file in one "
                                     "encoding", file=file, row=line_no) from exc
     elif fmt == "xlsx":
-        import zipfile
-
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        try:
-            source = io.BytesIO(data) if data is not None else path.open("rb")
-            wb = load_workbook(source, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, InvalidFileException) as exc:
-            raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__}: {exc})",
-                                file=file) from exc
-        try:
-            for ws in wb.worksheets:
-                for r, values in enumerate(ws.iter_rows(values_only=True), 1):
-                    if limit is not None and r > limit:
-                        break
-                    yield ws.title, r, [(c, _text(v)) for c, v in enumerate(values, 1)
-                                        if v is not None and _text(v).strip()]
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-            raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__})",
-                                file=file) from exc
-        finally:
-            wb.close()
+        with io.BytesIO(data) if data is not None else path.open("rb") as source:
+            wb = open_xlsx(source, budget.limits, file)
+            for title, r, values in xlsx_values(wb, budget, limit):
+                yield title, r, [(c, _text(v)) for c, v in enumerate(values, 1)
+                                 if v is not None and _text(v).strip()]
     else:
         raise DocumentError(f"project records are read from CSV, TSV or XLSX, not {fmt.upper()}", file=file)
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from ..i18n import _
 from .layout import grid_rows, parse_rows
+from .limits import Budget, Limits, check_xlsx
 from .model import Cell, DocumentError, PublishedList
 
-MAX_BYTES = 20 * 1024 * 1024  # the real lists are a few hundred KB; a bigger file is not one of them
+MAX_BYTES = Limits().max_bytes  # the real lists are a few hundred KB; a bigger file is not one of them
 FORMATS = ("tsv", "csv", "txt", "xlsx", "xls", "pdf")
 
 
@@ -68,52 +71,162 @@ def _line_of(data: bytes, exc: BaseException) -> int | None:
     return data[:start].count(b"\n") + 1 if isinstance(start, int) else None
 
 
-def text_rows(text: str, fmt: str, file: str) -> list[list[Cell]]:
+def filled_width(values: Sequence[object]) -> int:
+    """The column of the last filled cell (0 for an empty row): what a row costs, whatever its padding."""
+    for i in range(len(values), 0, -1):
+        v = values[i - 1]
+        if v is not None and (not isinstance(v, str) or v.strip()):
+            return i
+    return 0
+
+
+def budgeted(rows: Iterable[Sequence[object]], budget: Budget, *, sheet: str | None = None,
+             page: int | None = None, first: int = 1) -> Iterator[Sequence[object]]:
+    """Pass rows through, counting each against the budget (rows, cells per row, time)."""
+    for r, values in enumerate(rows, first):
+        budget.row(filled_width(values), row=r, sheet=sheet, page=page)
+        yield values
+
+
+def text_rows(text: str, fmt: str, file: str, budget: Budget | None = None) -> list[list[Cell]]:
+    budget = budget or Limits.from_env().budget(file)
     sample = text[:4096]
     delimiter = "\t" if fmt == "tsv" or "\t" in sample else ","
     # splitlines() accepts LF, CRLF and a lone CR alike; csv then sees one record per line
     reader = csv.reader(text.splitlines(), delimiter=delimiter)
     try:
-        grid = list(reader)
+        return grid_rows(budgeted(reader, budget))
     except csv.Error as exc:
         raise DocumentError(f"malformed {fmt.upper()} ({exc})", file=file, row=reader.line_num) from exc
-    return grid_rows(grid)
 
 
-def xlsx_rows(data: bytes, file: str) -> list[list[Cell]]:
+def _sheet_size(ws) -> None:  # type: ignore[no-untyped-def]
+    """openpyxl's ReadOnlyWorksheet._get_size, bounded: stop at the *start* of sheetData.
+
+    openpyxl waits for sheetData's end event when a sheet has no <dimension>, so opening a
+    workbook parsed every row of every sheet before any limit could apply (55 s for a 1M-row
+    file). Same result, without reading the rows.
+    """
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    with ws._get_source() as src:
+        for _, element in iterparse(src, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                ws._min_column, ws._min_row, ws._max_column, ws._max_row = \
+                    SheetDimension.from_tree(element).boundaries
+                return
+            if element.tag == DATA_TAG:
+                return
+
+
+def _bound_openpyxl() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _sheet_size
+
+
+def open_xlsx(source: io.BufferedIOBase | io.BytesIO, limits: Limits, file: str):  # type: ignore[no-untyped-def]
+    """An XLSX opened read-only (streamed), after :func:`limits.check_xlsx`; DocumentError when damaged."""
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    check_xlsx(source, limits, file)
+    _bound_openpyxl()
     try:
-        wb = load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        return load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, InvalidFileException) as exc:
         raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__}: {exc})",
                             file=file) from exc
+
+
+def xlsx_values(wb, budget: Budget, limit: int | None = None) -> Iterator[tuple[str, int, Sequence[object]]]:  # type: ignore[no-untyped-def]
+    """(sheet, row, values) of every row of every sheet, streamed and counted against the budget."""
+    import zipfile
+
+    try:
+        for ws in wb.worksheets:
+            for r, values in enumerate(budgeted(_sheet_rows(ws), budget, sheet=ws.title), 1):
+                if limit is not None and r > limit:
+                    break
+                yield ws.title, r, values
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, ValueError) and exc.__class__.__module__.startswith("defusedxml"):
+            raise DocumentError(_("XLSX の XML が DTD・エンティティを含んでいます。安全のため読み込みません"),
+                                file=budget.file) from exc
+        raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__})",
+                            file=budget.file) from exc
+    finally:
+        wb.close()
+
+
+def _sheet_rows(ws) -> Iterator[list[object]]:  # type: ignore[no-untyped-def]
+    """A read-only sheet's rows as lists up to their last filled cell.
+
+    Unlike ``iter_rows``, rows are not padded to the sheet's declared width (a tiny file can declare
+    16,384 columns), and a cell far to the right is seen, so the cells-per-row limit can refuse it.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    expected = 1
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=ws.parent.epoch,
+                                 date_formats=ws.parent._date_formats,
+                                 timedelta_formats=ws.parent._timedelta_formats)
+        for index, cells in parser.parse():
+            while expected < index:  # rows the file leaves out are empty
+                expected += 1
+                yield []
+            filled = [c for c in cells if c["value"] is not None]
+            width = max((c["column"] for c in filled), default=0)
+            row: list[object] = [None] * width
+            for c in filled:
+                row[c["column"] - 1] = c["value"]
+            expected = index + 1
+            yield row
+
+
+def xlsx_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[Cell]]:
+    limits = limits or Limits.from_env()
+    budget = limits.budget(file)
+    wb = open_xlsx(io.BytesIO(data), limits, file)
     rows: list[list[Cell]] = []
-    for ws in wb.worksheets:
-        grid = [list(r) for r in ws.iter_rows(values_only=True)]
-        rows.extend(grid_rows(grid, sheet=ws.title))
+    sheet, grid = None, []
+    for title, _row, values in xlsx_values(wb, budget):
+        if title != sheet:
+            if sheet is not None:
+                rows.extend(grid_rows(grid, sheet=sheet))
+            sheet, grid = title, []
+        grid.append(values)
+    if sheet is not None:
+        rows.extend(grid_rows(grid, sheet=sheet))
     return rows
 
 
-def xls_rows(data: bytes, file: str) -> list[list[Cell]]:
+def xls_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[Cell]]:
     import xlrd
 
+    budget = (limits or Limits.from_env()).budget(file)
     try:
-        book = xlrd.open_workbook(file_contents=data)
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as exc:  # xlrd raises bare XLRDError and others for damaged or encrypted files
         hint = "encrypted (password-protected) workbooks cannot be read" if b"EncryptionInfo" in data \
             or "encrypt" in str(exc).lower() else "the XLS file is damaged"
         raise DocumentError(f"{hint} ({exc})", file=file) from exc
     rows: list[list[Cell]] = []
     for sheet in book.sheets():
-        grid = [[v if v != "" else None for v in sheet.row_values(r)] for r in range(sheet.nrows)]
-        rows.extend(grid_rows(grid, sheet=sheet.name))
+        budget.tick(sheet=sheet.name)
+        budget.expect(sheet.nrows, sheet=sheet.name)  # the sheet says how big it is: refuse before reading it
+        width = min(sheet.ncols, budget.limits.max_cells + 1)  # one more column, only to notice a wider row
+        values = ([v if v != "" else None for v in sheet.row_values(r, 0, width)] for r in range(sheet.nrows))
+        rows.extend(grid_rows(budgeted(values, budget, sheet=sheet.name), sheet=sheet.name))
     return rows
 
 
-def pdf_rows(data: bytes, file: str) -> list[list[Cell]]:
+def pdf_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[Cell]]:
     import pdfplumber
 
     try:
@@ -124,10 +237,12 @@ def pdf_rows(data: bytes, file: str) -> list[list[Cell]]:
         if "Password" in name or "Encrypt" in name or "encrypt" in str(exc).lower():
             raise DocumentError("the PDF is encrypted; save an unlocked copy", file=file) from exc
         raise DocumentError(f"the PDF is damaged or truncated ({name})", file=file) from exc
+    budget = (limits or Limits.from_env()).budget(file)
     rows: list[list[Cell]] = []
     text_found = False
     with pdf:
         for number, page in enumerate(pages, 1):
+            budget.tick(page=number)
             try:
                 text_found = text_found or bool(page.chars)
                 found = page.find_tables()
@@ -135,18 +250,20 @@ def pdf_rows(data: bytes, file: str) -> list[list[Cell]]:
                 top = min((t.bbox[1] for t in found), default=None)
                 if top and top > 1:  # the title and notes above the table
                     above = page.crop((0, 0, page.width, top)).extract_text() or ""
-                    rows.extend(grid_rows([[line] for line in above.splitlines()], page=number))
+                    rows.extend(grid_rows(budgeted([[line] for line in above.splitlines()], budget, page=number),
+                                          page=number))
             except Exception as exc:
                 raise DocumentError(f"cannot read this page ({exc.__class__.__name__})", file=file,
                                     page=number) from exc
             if tables:
                 offset = 0
                 for table in tables:
-                    rows.extend(grid_rows(table, page=number, row_offset=offset))
+                    rows.extend(grid_rows(budgeted(table, budget, page=number, first=offset + 1), page=number,
+                                          row_offset=offset))
                     offset += len(table)
             else:
                 lines = (page.extract_text() or "").splitlines()
-                rows.extend(grid_rows([[line] for line in lines], page=number))
+                rows.extend(grid_rows(budgeted([[line] for line in lines], budget, page=number), page=number))
     if not text_found:
         raise DocumentError("the PDF has no text layer (a scan?): OCR is needed before it can be read",
                             file=file)
@@ -154,17 +271,16 @@ def pdf_rows(data: bytes, file: str) -> list[list[Cell]]:
 
 
 def read(path: str | Path, *, format: str | None = None, encoding: str | None = None,
-         as_of: str | None = None, data: bytes | None = None, max_bytes: int = MAX_BYTES) -> PublishedList:
-    """Read a published summary list in any supported format."""
+         as_of: str | None = None, data: bytes | None = None, limits: Limits | None = None) -> PublishedList:
+    """Read a published summary list in any supported format, within ``limits`` (default: the environment's)."""
     path = Path(path)
     file = str(path)
+    limits = limits or Limits.from_env()
     try:
         size = len(data) if data is not None else path.stat().st_size  # stat first: never load a huge file
     except OSError as exc:
         raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
-    if size > max_bytes:
-        raise DocumentError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
-                            "(is this really a published list?)", file=file)
+    limits.check_size(size, file)
     if data is None:
         data = path.read_bytes()
     if not data.strip():
@@ -175,13 +291,13 @@ def read(path: str | Path, *, format: str | None = None, encoding: str | None = 
     used_encoding = None
     if fmt in ("tsv", "csv", "txt"):
         text, used_encoding = decode(data, file, encoding)
-        rows = text_rows(text, fmt, file)
+        rows = text_rows(text, fmt, file, limits.budget(file))
     elif fmt == "xlsx":
-        rows = xlsx_rows(data, file)
+        rows = xlsx_rows(data, file, limits)
     elif fmt == "xls":
-        rows = xls_rows(data, file)
+        rows = xls_rows(data, file, limits)
     else:
-        rows = pdf_rows(data, file)
+        rows = pdf_rows(data, file, limits)
     result = parse_rows(rows, source=file, format=fmt, encoding=used_encoding, as_of=as_of)
     result.sha256 = hashlib.sha256(data).hexdigest()
     return result

@@ -1,8 +1,10 @@
 """Accounts and browser sessions for the signed-in area.
 
-Passwords are hashed with argon2id. A session is a random token in an HttpOnly cookie;
-the database keeps only its SHA-256, with the session's CSRF token and expiry. Repeated
-failed sign-ins lock the account for a while (and the web layer also limits by address).
+Passwords are hashed with argon2id and must meet :mod:`.passwords`. A session is a random
+token in an HttpOnly cookie; the database keeps only its SHA-256, with the session's CSRF
+token and expiry. Failed sign-ins slow down per (account, address) in :mod:`.throttle`,
+never lock an account. A disabled account cannot sign in and its sessions end at once; a
+removed account is gone, but the audit log keeps its name (entries store names, not ids).
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from . import audit
+from ..i18n import N_, _
+from . import audit, passwords, throttle
 from .base import Core, RegistryError, now
 from .schema import User, WebSession
 
 ROLES = ("admin", "ward", "viewer")
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
+ROLE_NAMES = {"admin": N_("管理者（事務局）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}  # gettext when shown
 SESSION_FOR = timedelta(hours=8)  # a working day
+# the one answer for a wrong name, a wrong password or a disabled account
+REFUSED = N_("ユーザー名またはパスワードが違います")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,7 @@ class Account:
     role: str
     ward_code: str | None
     display_name: str
+    disabled: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -41,9 +47,10 @@ class Account:
 
 
 class LoginRefused(RegistryError):
-    def __init__(self, message: str, locked: bool = False) -> None:
-        self.locked = locked
-        super().__init__(message)
+    """A wrong name or password, or a disabled account: one message for all, so none can be told apart."""
+
+    def __init__(self) -> None:
+        super().__init__(_(REFUSED))
 
 
 def _hasher():  # type: ignore[no-untyped-def]
@@ -53,36 +60,44 @@ def _hasher():  # type: ignore[no-untyped-def]
 
 
 def _account(u: User) -> Account:
-    return Account(u.id, u.username, u.role, u.ward_code, u.display_name or u.username)
+    return Account(u.id, u.username, u.role, u.ward_code, u.display_name or u.username, bool(u.disabled))
 
 
 def _aware(t: datetime | None) -> datetime | None:
     return t if t is None or t.tzinfo else t.replace(tzinfo=UTC)
 
 
+def _policy(check, *args, **kwargs):  # type: ignore[no-untyped-def]
+    try:
+        return check(*args, **kwargs)
+    except passwords.PolicyError as exc:
+        raise RegistryError(str(exc)) from None
+
+
 def add_user(reg: Core, username: str, password: str, role: str, ward: str | None = None,
              display_name: str = "", actor: str = "renkei user add") -> Account:
+    username = _policy(passwords.check_username, username)
     if role not in ROLES:
-        raise RegistryError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise RegistryError("the password must have at least 10 characters")
+        raise RegistryError(_("役割は {roles} のいずれかです").format(roles="、".join(ROLES)))
+    _policy(passwords.check_password, password, username, other_inputs=(display_name,))
     ward_code = None
     if role == "ward":
         if not ward:
-            raise RegistryError("a ward account needs --ward (e.g. 港区)")
+            raise RegistryError(_("区の担当者には区を指定してください（--ward 港区 など）"))
         e = reg.resolver.resolve_ward(ward)
         if e is None:
-            raise RegistryError(f"「{ward}」 is not one of the 23 special wards")
+            raise RegistryError(_("「{ward}」は特別区（23区）ではありません").format(ward=ward))
         ward_code = e.code
+    if len(display_name) > 80:
+        raise RegistryError(_("表示名は {n} 文字以内にしてください").format(n=80))
     with reg.Session.begin() as s:
         if s.scalar(select(User.id).where(User.username == username)):
-            raise RegistryError(f"the user {username!r} exists already")
+            raise RegistryError(_("ユーザー「{username}」は既にあります").format(username=username))
         u = User(username=username, password_hash=_hasher().hash(password), role=role, ward_code=ward_code,
-                 display_name=display_name, created_at=now(), failed_logins=0)
+                 display_name=display_name, created_at=now(), disabled=False)
         s.add(u)
         s.flush()
-        audit.record(s, actor, "create", "users", str(u.id), None,
-                   {"username": username, "role": role, "ward_code": ward_code})
+        audit.record(s, actor, "create", "users", str(u.id), None, _public(u))
         return _account(u)
 
 
@@ -91,33 +106,93 @@ def users(reg: Core) -> list[Account]:
         return [_account(u) for u in s.scalars(select(User).order_by(User.id))]
 
 
-def login(reg: Core, username: str, password: str) -> tuple[Account, str, str]:
-    """Check the password; returns (account, session token for the cookie, CSRF token)."""
-    from argon2.exceptions import VerificationError
+def _public(u: User) -> dict[str, object]:
+    """What the audit log records of an account: never its password hash."""
+    return {"username": u.username, "role": u.role, "ward_code": u.ward_code, "display_name": u.display_name,
+            "disabled": bool(u.disabled)}
+
+
+def _find(s: Session, username: str) -> User:
+    u = s.scalar(select(User).where(User.username == username))
+    if u is None:
+        raise RegistryError(_("ユーザー「{username}」はありません").format(username=username))
+    return u
+
+
+def _keep_an_admin(s: Session, u: User) -> None:
+    """Refuse to disable or remove the last enabled admin: nobody could manage accounts afterwards."""
+    if u.role == "admin" and not u.disabled:
+        others = s.scalar(select(func.count()).select_from(User).where(
+            User.role == "admin", User.disabled.is_(False), User.id != u.id))
+        if not others:
+            raise RegistryError(_("最後の管理者は無効化・削除できません。先に別の管理者を作成してください"))
+
+
+def set_disabled(reg: Core, username: str, disabled: bool, actor: str) -> Account:
+    """Disable (its sessions end at once) or enable an account."""
+    with reg.Session.begin() as s:
+        u = _find(s, username)
+        if bool(u.disabled) == disabled:
+            return _account(u)
+        if disabled:
+            _keep_an_admin(s, u)
+        before = _public(u)
+        u.disabled = disabled
+        if disabled:
+            s.execute(delete(WebSession).where(WebSession.user_id == u.id))
+        audit.record(s, actor, "disable" if disabled else "enable", "users", str(u.id), before, _public(u))
+        return _account(u)
+
+
+def remove_user(reg: Core, username: str, actor: str) -> None:
+    """Delete an account and its sessions. Audit entries keep its name: they store names, not ids."""
+    from .schema import PendingUpload
 
     with reg.Session.begin() as s:
+        u = _find(s, username)
+        _keep_an_admin(s, u)
+        s.execute(delete(WebSession).where(WebSession.user_id == u.id))
+        s.execute(delete(PendingUpload).where(PendingUpload.user_id == u.id))
+        audit.record(s, actor, "remove", "users", str(u.id), _public(u), None)
+        s.delete(u)
+
+
+def set_password(reg: Core, username: str, password: str, actor: str) -> None:
+    """A new password (the same rules as a new account); every session of the account ends."""
+    with reg.Session.begin() as s:
+        u = _find(s, username)
+        _policy(passwords.check_password, password, u.username, other_inputs=(u.display_name,))
+        u.password_hash = _hasher().hash(password)
+        s.execute(delete(WebSession).where(WebSession.user_id == u.id))
+        audit.record(s, actor, "password", "users", str(u.id), None, {"username": u.username})
+
+
+def login(reg: Core, username: str, password: str, address: str = "?") -> tuple[Account, str, str]:
+    """Check the password; returns (account, session token for the cookie, CSRF token).
+
+    Raises :class:`throttle.Throttled` when this (name, address) must wait, and LoginRefused otherwise;
+    both alike for known and unknown names.
+    """
+    from argon2.exceptions import VerificationError
+
+    throttle.reserve(reg, username, address)
+    with reg.Session() as s:
         u = s.scalar(select(User).where(User.username == username))
-        t = now()
-        if u is None:
-            _hasher().hash(password)  # the same work either way: no user enumeration by timing
-            raise LoginRefused("ユーザー名またはパスワードが違います")
-        locked = _aware(u.locked_until)
-        if locked and locked > t:
-            raise LoginRefused("ログインの失敗が続いたため、しばらくログインできません", locked=True)
+        hashed = u.password_hash if u is not None else None
+    ok = False
+    if hashed is None or len(password) > passwords.MAX_LENGTH:
+        _hasher().hash(password[:passwords.MAX_LENGTH])  # the same work either way: no enumeration by timing
+    else:
         try:
-            _hasher().verify(u.password_hash, password)
-            ok = True
+            ok = _hasher().verify(hashed, password)
         except VerificationError:
             ok = False
-        if not ok:  # count the failure in its own committed step: raising here would roll it back
-            u.failed_logins = (u.failed_logins or 0) + 1
-            if u.failed_logins >= MAX_FAILURES:
-                u.locked_until, u.failed_logins = t + LOCK_FOR, 0
-    if not ok:
-        raise LoginRefused("ユーザー名またはパスワードが違います")
+    if not ok or u is None or u.disabled:
+        throttle.failed(reg, address)
+        raise LoginRefused()
+    throttle.succeeded(reg, username, address)
+    t = now()
     with reg.Session.begin() as s:
-        u = s.get(User, u.id)
-        u.failed_logins, u.locked_until = 0, None
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         s.execute(delete(WebSession).where(WebSession.expires_at < t))
         s.add(WebSession(token_hash=_digest(token), user_id=u.id, csrf_token=csrf, created_at=t,
@@ -126,7 +201,7 @@ def login(reg: Core, username: str, password: str) -> tuple[Account, str, str]:
 
 
 def session(reg: Core, token: str | None) -> tuple[Account, str] | None:
-    """The signed-in account and its CSRF token, or None."""
+    """The signed-in account and its CSRF token, or None (also for a disabled account)."""
     if not token:
         return None
     with reg.Session() as s:
@@ -134,7 +209,7 @@ def session(reg: Core, token: str | None) -> tuple[Account, str] | None:
         if row is None or (_aware(row.expires_at) or now()) < now():
             return None
         u = s.get(User, row.user_id)
-        return (_account(u), row.csrf_token) if u else None
+        return (_account(u), row.csrf_token) if u and not u.disabled else None
 
 
 def logout(reg: Core, token: str | None) -> None:

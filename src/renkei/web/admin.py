@@ -1,16 +1,13 @@
 """The signed-in area: sign-in, projects, the review queue, uploads and the audit log.
 
 Security in one place: sessions are HttpOnly, SameSite=Strict cookies; every POST checks a
-CSRF token; failed sign-ins are limited per account (in the database) and per address (here);
+CSRF token; failed sign-ins slow down per (account, address) and per address (registry.throttle, in the database);
 roles decide what each account may change (a ward editor only its own ward's projects).
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -19,19 +16,14 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..documents.projects import FIELDS
-from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts
+from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts, passwords, throttle
 from ..registry.accounts import Account
 from .core import Site, render
-from .security import SECURITY_HEADERS
+from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 router = APIRouter(include_in_schema=False)
-COOKIE = "renkei_session"
 LOGIN_CSRF_COOKIE = "renkei_login_csrf"
 STATIC_HEADER = "x-renkei-static"
-IP_WINDOW, IP_MAX_FAILURES = 15 * 60, 20
-MAX_UPLOAD = 20 * 1024 * 1024
-_failures: dict[str, deque[float]] = defaultdict(deque)
-_failures_lock = threading.Lock()
 
 
 async def session_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -82,52 +74,44 @@ def _safe_next(target: str | None) -> str:
 
 
 def _client(request: Request) -> str:
+    """The client's address: the peer, or the forwarded address when the peer is a trusted proxy (security.py)."""
     return request.client.host if request.client else "?"
 
 
-def _limited(ip: str) -> bool:
-    now = time.monotonic()
-    with _failures_lock:
-        q = _failures[ip]
-        while q and now - q[0] > IP_WINDOW:
-            q.popleft()
-        return len(q) >= IP_MAX_FAILURES
-
-
-def _failed(ip: str) -> None:
-    with _failures_lock:
-        _failures[ip].append(time.monotonic())
+def _login_page(request: Request, csrf: str, next: str, status: int = 200, error: str | None = None,
+                username: str = "") -> HTMLResponse:
+    response = render(request, "web/login.html", status_code=status, login_csrf=csrf, next=_safe_next(next),
+                      error=error, username=username[:passwords.MAX_USERNAME], password_max=passwords.MAX_LENGTH)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/admin/") -> Response:
     token = secrets.token_urlsafe(32)
-    response = render(request, "web/login.html", login_csrf=token, next=_safe_next(next), error=None)
+    response = _login_page(request, token, next)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", max_age=3600, path="/login")
-    response.headers["Cache-Control"] = "no-store"
+                        secure=secure_cookies(request), max_age=3600, path="/login")
     return response
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, username: str = Form(..., max_length=80), password: str = Form(..., max_length=200),
-          csrf_token: str = Form(""), next: str = Form("/admin/")) -> Response:
+def login(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
+          next: str = Form("/admin/")) -> Response:
+    # no max_length on the fields: a validation error would echo the input, and the password must never be echoed
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         raise HTTPException(403, "フォームの有効期限が切れたか、不正な送信です（CSRF）")
-    ip = _client(request)
-    if _limited(ip):
-        raise HTTPException(429, "ログインの失敗が続いています。しばらくしてから再度お試しください",
-                            headers={"Retry-After": str(IP_WINDOW)})
     try:
-        _, token, _ = accounts.login(_reg(request), username, password)
-    except accounts.LoginRefused as exc:
-        _failed(ip)
-        response = render(request, "web/login.html", status_code=429 if exc.locked else 401,
-                          login_csrf=cookie, next=_safe_next(next), error=str(exc))
+        _, token, _ = accounts.login(_reg(request), username, password, _client(request))
+    except throttle.Throttled as exc:
+        response = _login_page(request, cookie, next, 429, str(exc), username)
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    except accounts.LoginRefused as exc:
+        return _login_page(request, cookie, next, 401, str(exc), username)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
                         max_age=int(accounts.SESSION_FOR.total_seconds()), path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -329,18 +313,23 @@ def upload_form(request: Request) -> Response:
 async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile = File(...)) -> Response:
     account = require(request, "admin", "ward")
     check_csrf(request, csrf_token)
+    from starlette.concurrency import run_in_threadpool
+
+    from ..documents import DocumentError
+    from ..documents.limits import Limits
     from ..sinks import FileNameError, clean_filename
 
     try:
         name = clean_filename(file.filename or "upload")  # no folders or control characters; "." and ".." refused
     except FileNameError as exc:
         return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return render(request, "web/admin/upload.html", status_code=413,
-                      error=f"{name}: 20 MB を超えるファイルは扱えません")
-    from starlette.concurrency import run_in_threadpool
-
+    limits = Limits.from_env()
+    data = await file.read(limits.max_bytes + 1)  # the body guard (security.py) refused anything much larger
+    try:
+        limits.check_size(len(data), name)
+    except DocumentError as exc:
+        return render(request, "web/admin/upload.html", status_code=413, error=str(exc))
+    # parsed in a worker thread: the event loop keeps serving other requests meanwhile
     return await run_in_threadpool(_preview, request, account, name, data)
 
 

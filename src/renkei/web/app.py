@@ -10,14 +10,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..registry import Registry
-from . import admin, api, public
+from . import admin, api, public, users
 from .core import FONTS, STATIC, CacheFront, Site
+from .security import WebSettings, add_guards
 
 __all__ = ["CacheFront", "Site", "create_app", "create_asgi"]
 
 
-def create_app(url: str | None = None, *, registry: Registry | None = None) -> FastAPI:
-    """The application for the registry at ``url`` (migrated, with the embedded list on first use)."""
+def create_app(url: str | None = None, *, registry: Registry | None = None,
+               settings: WebSettings | None = None) -> FastAPI:
+    """The application for the registry at ``url`` (migrated, with the embedded list on first use).
+
+    ``settings`` (trusted proxies, Secure cookies, body limits) default to the environment's.
+    """
     reg = registry or Registry.open(url)
     app = FastAPI(title="renkei API", version="1", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/v1/openapi.json",
@@ -27,14 +32,17 @@ def create_app(url: str | None = None, *, registry: Registry | None = None) -> F
     app.mount("/static/fonts", StaticFiles(directory=FONTS), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(admin.session_middleware)
+    add_guards(app, settings or WebSettings.from_env())
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(users.router)
     public.install_error_pages(app)
     return app
 
 
-def create_asgi(url: str | None = None, *, registry: Registry | None = None) -> CacheFront:
+def create_asgi(url: str | None = None, *, registry: Registry | None = None,
+                settings: WebSettings | None = None) -> CacheFront:
     """The application behind its cache front: what `renkei serve` runs."""
-    app = create_app(url, registry=registry)
+    app = create_app(url, registry=registry, settings=settings)
     return CacheFront(app, app.state.site)

@@ -28,9 +28,7 @@ from ..registry import Registry
 from ..registry.schema import AuditLog
 from ..templating import environment
 from . import urls
-from .security import SECURITY_HEADERS
-
-SECURITY_HEADER_BYTES = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+from .security import SECURITY_HEADER_BYTES
 
 STATIC = Path(__file__).parent / "static"
 FONTS = Path(__file__).parent.parent / "data" / "fonts"  # IPAex Gothic and its licence
