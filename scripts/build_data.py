@@ -33,7 +33,7 @@ DATA = ROOT / "src" / "renkei" / "directory" / "data"
 VARIANTS = ROOT / "src" / "renkei" / "data" / "kanji_variants_derived.tsv"
 # Entities and history are separate files so that the history loads only when asked for.
 OUTPUTS = {"directory.json": ("entity_fields", "entities"), "history.json": ("history_fields", "history"),
-           "counties.json": ("county_fields", "counties")}
+           "counties.json": ("county_fields", "counties"), "old_names.json": ("old_name_fields", "old_names")}
 sys.path.insert(0, str(ROOT / "src"))
 
 from renkei.codes import is_valid, to_code6  # noqa: E402
@@ -303,6 +303,47 @@ def render_variants(lines: list[str]) -> str:
     return head + "".join(line + "\n" for line in lines)
 
 
+def _inside(x: float, y: float, rings: list[list[tuple[float, float]]]) -> bool:
+    """Even-odd rule over all rings (holes included)."""
+    inside = False
+    for ring in rings:
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
+
+
+def build_old_names(entities: list[dict]) -> list[list]:
+    """Municipalities that ended before 1970 (geoshape), each with the current one that holds its office point.
+
+    jpcity's history starts in 1970; for older names (北村山郡高崎村, 1954) the successor is
+    found by place: the current municipality whose boundary (N03, as packaged for the maps)
+    contains the old office's point. The resolver uses these only with evidence (a county
+    written in front, or a date before the name ended), because a typo can look like any
+    of 11,000 old village names.
+    """
+    from renkei.publish.maps import boundaries  # the map's decoder of the packaged TopoJSON
+
+    shapes = {code: [ring for polygon in polygons for ring in polygon]
+              for code, polygons in boundaries("municipalities").items()}
+    boxes = {code: (min(x for r in rings for x, _ in r), min(y for r in rings for _, y in r),
+                    max(x for r in rings for x, _ in r), max(y for r in rings for _, y in r))
+             for code, rings in shapes.items() if any(rings)}
+    pref_of = {e["code"]: e["prefecture"] for e in entities}
+    out = []
+    for r in _read(RAW / "geoshape" / "geoshape-city.csv"):
+        if not (r["valid_to"] and r["valid_to"] < "1970-04-01" and r["latitude"] and r["body"]):
+            continue
+        x, y = float(r["longitude"]), float(r["latitude"])
+        found = sorted(code for code, (x0, y0, x1, y1) in boxes.items()
+                       if x0 <= x <= x1 and y0 <= y <= y1 and pref_of.get(code) == r["prefname"]
+                       and _inside(x, y, shapes[code]))
+        if len(found) == 1:
+            county = r["countyname"] if r["countyname"].endswith("郡") else ""
+            out.append([r["body"] + r["suffix"], r["prefname"], county, r["valid_from"], r["valid_to"], found[0]])
+    return sorted(out, key=lambda row: (row[1], row[2], row[0], row[4]))
+
+
 def _estat_notes() -> dict[tuple[str, str], str]:
     """e-Stat's own wording of each change, keyed by (5-digit code, date)."""
     notes: dict[tuple[str, str], str] = {}
@@ -365,6 +406,7 @@ def build() -> dict:
     history = build_history({e["code"] for e in entities})
     counties = build_counties(entities)
     return {
+        "old_names": build_old_names(entities),
         "variants": build_variants(entities, history, counties),
         "as_of": AS_OF,
         "attribution": [
@@ -377,6 +419,7 @@ def build() -> dict:
         "entity_fields": ENTITY_FIELDS,
         "entities": [[e[f] for f in ENTITY_FIELDS] for e in entities],
         "county_fields": ["county", "prefecture"],
+        "old_name_fields": ["name", "prefecture", "county", "valid_from", "valid_to", "successor"],
         "history_fields": HISTORY_FIELDS,
         "history": [[h[f] for f in HISTORY_FIELDS] for h in history],
     }

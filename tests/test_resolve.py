@@ -223,8 +223,9 @@ def test_county_picks_the_successor_of_a_merged_name(resolver, written, pref, co
 
 
 def test_county_of_another_prefecture_is_reported_never_moved(resolver):
-    alone = resolver.resolve("北村山郡高崎村")
-    assert alone.code != "102024" and alone.prefecture == "山形県"  # 北村山郡 exists only in 山形県
+    alone = resolver.resolve("北村山郡高崎村")  # 北村山郡 exists only in 山形県; 高崎村 ended there in 1954
+    assert (alone.status, alone.code, alone.name) == ("merged", "062111", "東根市"), alone
+    assert "before_1970" in alone.flags and any(x.key == "merged_by_place" for x in alone.reasons)
     r = resolver.resolve("北村山郡高崎村", "群馬県")
     assert r.status == "ambiguous" and r.code is None and "county_mismatch" in r.flags
     assert "北村山郡" in r.reason and "山形県" in r.reason
@@ -356,3 +357,13 @@ def test_a_formula_or_a_list_cell_is_never_split(resolver):
 def test_county_and_subprefecture_prefixes_in_real_writing(resolver, written, code):
     r = resolver.resolve(written)
     assert r.code == code, r
+
+
+def test_names_older_than_1970_need_evidence(resolver):
+    # 11,000 village names ended before 1970: without a county or a date they are not taken,
+    # or any typo of a current name could become one
+    assert resolver.resolve("高崎村", "山形県").code is None
+    dated = resolver.resolve("高崎村", "山形県", as_of="1950-01-01")
+    assert dated.code == "062111"
+    assert resolver.resolve("高崎村", "山形県", as_of="1960-01-01").code is None  # it had ended by then
+    assert resolver.resolve("幡豆郡一色村").code == "232131"  # 1906–1923, now 西尾市

@@ -149,6 +149,15 @@ def merged(prefecture: str, name: str, valid_to: str, change: str, successors: S
               prefecture=prefecture, name=name, valid_to=valid_to, change=change, successors=list(successors))
 
 
+def merged_by_place(prefecture: str, county: str, name: str, valid_to: str,
+                    successor: str) -> Reason:
+    return _r("merged_by_place",
+              f"{prefecture}{county}{name}は{valid_to}に廃止(1970年以前)、役場の位置は現在の{successor}"
+              f" / {name} ended on "
+              f"{valid_to} (before 1970); its office stood in today's {successor}",
+              prefecture=prefecture, county=county, name=name, valid_to=valid_to, successor=successor)
+
+
 def several_successors() -> Reason:
     return _r("several_successors", "後継が複数 / several successors")
 

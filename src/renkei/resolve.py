@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
 from . import reasons as R
-from .directory import GOVERNMENT_OFFICE, Directory, Entity, HistoricalName
+from .directory import GOVERNMENT_OFFICE, Directory, Entity, HistoricalName, OldName
 from .directory import load as load_directory
 from .normalize import (
     clean,
@@ -355,6 +355,15 @@ class Resolver:
         return self._history_cache
 
     @property
+    def _old_names(self) -> dict[str, list[OldName]]:
+        if not hasattr(self, "_old_names_cache"):
+            index: dict[str, list[OldName]] = defaultdict(list)
+            for o in self.directory.old_names():
+                index[fold(o.name)].append(o)
+            self._old_names_cache = index
+        return self._old_names_cache
+
+    @property
     def _counties(self) -> dict[str, frozenset[str]]:
         """Every county (郡) known, current or historical, cleaned → the prefectures it is in."""
         if not hasattr(self, "_counties_cache"):
@@ -475,7 +484,8 @@ class Resolver:
             current = [e for e in (*self._clean.get(q.text, ()), *self._folded.get(folded, ()))
                        if pref is None or e.prefecture == pref]
             if not any(clean(e.county) == q.county for e in current):
-                merged = self._merged(name, folded, pref, as_of, q.notes, q.county, strict=True)
+                merged = self._merged(name, folded, pref, as_of, q.notes, q.county, strict=True) or \
+                    self._before_1970(name, folded, pref, q, as_of)
                 if merged:
                     return merged
         # 2. normalized (clean spelling, reading, ward without its city)
@@ -513,7 +523,35 @@ class Resolver:
             return Resolution(name, "ambiguous", prefecture=pref, candidates=(*merged.candidates, *near),
                               reasons=(*merged.reasons, R.current_name_as_close()))
         # 5. corrected, or a report that the name lives in another prefecture
-        return self._fuzzy(name, folded, pref, q)
+        return self._before_1970(name, folded, pref, q, as_of) or self._fuzzy(name, folded, pref, q)
+
+    def _before_1970(self, name: str, folded: str, pref: str | None, q: _Query, as_of: str | None) -> Resolution | None:
+        """A name that ended before 1970 (北村山郡高崎村 → 東根市), only with evidence that the old one is meant.
+
+        The evidence is the county written in front of it, or a date on which it existed.
+        Its successor is the current municipality that holds its old office's point.
+        """
+        if not q.county and not as_of:
+            return None
+        old = [o for o in self._old_names.get(folded, ()) if (pref is None or o.prefecture == pref)
+               and (not q.county or clean(o.county) == q.county)
+               and (not as_of or (o.valid_from <= as_of < o.valid_to))]
+        if not old:
+            return None
+        codes = list(dict.fromkeys(o.successor for o in old))
+        successors = [e for c in codes if (e := self.directory.get(c)) is not None]
+        if not successors:
+            return None
+        o = max(old, key=lambda x: x.valid_to)
+        reasons = [*q.notes, R.merged_by_place(o.prefecture, o.county, o.name, o.valid_to,
+                                                "・".join(e.name for e in successors))]
+        candidates = tuple(Candidate(e.code, e.name, e.prefecture, 1.0) for e in successors)
+        if len(successors) == 1:
+            e = successors[0]
+            return Resolution(name, "merged", e.code, e.name, e.prefecture, tuple(reasons), candidates,
+                              flags=("merged", "before_1970"))
+        return Resolution(name, "merged", None, None, pref, (*reasons, R.several_successors()), candidates,
+                          flags=("merged", "before_1970"))
 
     def _dated(self, name: str, folded: str, hits: Sequence[Entity], pref: str | None, notes: list[Reason],
                as_of: str | None, county: str | None = None) -> Resolution | None:

@@ -89,6 +89,18 @@ class HistoricalName:
     note: str  # e-Stat's wording of the change
 
 
+@dataclass(frozen=True, slots=True)
+class OldName:
+    """A municipality that ended before 1970 (geoshape), with the current one that holds its office point."""
+
+    name: str
+    prefecture: str
+    county: str
+    valid_from: str  # empty when it existed in 1920 already
+    valid_to: str
+    successor: str  # a current code
+
+
 class Directory:
     """Look-ups over the packaged directory. Use :func:`load` to get the shared instance.
 
@@ -216,6 +228,10 @@ class Directory:
     def counties(self, prefecture: str) -> set[str]:
         return {e.county for e in self._in_pref.get(prefecture, ()) if e.county}
 
+    def old_names(self) -> list[OldName]:
+        """Municipalities that ended between 1920 and 1970, each with its successor by place (loaded on first use)."""
+        return _load_old_names()
+
     def counties_ever(self) -> list[tuple[str, str]]:
         """Every county (郡) since 1920 with its prefecture, current or abolished (loaded on first use)."""
         return _load_counties()
@@ -241,6 +257,13 @@ def _load_history() -> list[HistoricalName]:
 
 
 @cache
+def _load_old_names() -> list[OldName]:
+    data = _read_json("old_names.json")
+    _check_fields(data, "old_name_fields", OldName)
+    return [OldName(*row) for row in data["old_names"]]
+
+
+@cache
 def _load_counties() -> list[tuple[str, str]]:
     return [(c, p) for c, p in _read_json("counties.json")["counties"]]
 
@@ -254,4 +277,4 @@ def load() -> Directory:
     return Directory(entities, data["as_of"], data["attribution"], history=_load_history)
 
 
-__all__ = ["KIND_LABELS", "Directory", "Entity", "HistoricalName", "load"]
+__all__ = ["KIND_LABELS", "Directory", "Entity", "HistoricalName", "OldName", "load"]
