@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from renkei.publish import FORMATS, file_name, maps, official, opendata, publish, render
+from renkei.publish import FORMATS, MAP_FORMATS, file_name, maps, official, opendata, publish, render
 from renkei.registry import Registry
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -130,7 +130,9 @@ def test_round_trip_through_check(seeded, tmp_path, fmt):
     want = {(p.pref_code, p.code) for p in seeded.partners()}
     assert got == want
     assert {e.resolution.status for p in report.prefectures for e in p.entries} == {"exact"}
-    assert all(p.declared == p.listed for p in report.prefectures)
+    # the declared counts come back too (the lost-rows note), not the listed ones: a diff shows no change
+    assert {p.code: p.declared for p in report.prefectures} == seeded.declared()
+    assert sum(p.declared != p.listed for p in report.prefectures) == 6
     assert report.document.as_of == "2025-08-01"
 
 
@@ -287,7 +289,7 @@ def test_json_geojson_datapackage(seeded, tmp_path):
         assert res["hash"] == "sha256:" + hashlib.sha256(raw).hexdigest() and res["bytes"] == len(raw)
     csv_res = next(r for r in package["resources"] if r["name"] == "partners-csv")
     assert [f["name"] for f in csv_res["schema"]["fields"]] == list(opendata.CSV_COLUMNS)
-    assert csv_res["encoding"] == "utf-8-sig"
+    assert csv_res["encoding"] == "utf-8"  # the BOM is UTF-8 to readers; "utf-8-sig" is no IANA name
 
 
 def test_publish_everything_from_the_cli(tmp_path):
@@ -364,3 +366,133 @@ def test_diff_html_and_xlsx(tmp_path, make_fixtures, directory, resolver):
 def test_outputs_are_reproducible(seeded, fmt):
     """The same snapshot gives the same bytes, so the hashes in datapackage.json stay true."""
     assert render(seeded, fmt) == render(seeded, fmt)
+
+
+# -- the data package, encodings, sources, all-or-nothing ----------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_datapackage_passes_frictionless(seeded, tmp_path, encoding):
+    """`frictionless validate` on the whole published package: 0 errors, print layouts declared as files."""
+    from frictionless import validate
+
+    publish(seeded, tmp_path, encoding=encoding, png=False)
+    report = validate(str(tmp_path / "datapackage.json"))
+    errors = [(t.name, e.message) for t in report.tasks for e in t.errors]
+    assert report.valid and not errors, errors[:5]
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    kinds = {r["name"]: r["type"] for r in package["resources"]}
+    assert {kinds[f"table-{f}"] for f in ("tsv", "csv", "xlsx", "pdf", "html")} == {"file"}
+    assert {k for k, v in kinds.items() if v == "table"} == {"partners-csv", "coverage-csv", "entries-csv"}
+    for res in package["resources"]:
+        assert res["licenses"] and res["sources"], res["name"]
+        if res["format"] in ("csv", "tsv"):
+            assert res["encoding"] == ("cp932" if encoding == "cp932" else "utf-8"), res["name"]
+        if res["type"] == "table":
+            assert res["schema"]["primaryKey"], res["name"]
+    entries = next(r for r in package["resources"] if r["name"] == "entries-csv")
+    assert entries["schema"]["foreignKeys"][0]["reference"]["resource"] == "partners-csv"
+
+
+def test_frictionless_catches_a_broken_foreign_key(seeded, tmp_path):
+    """The check above is not vacuous: an entry pointing at no partner is an error."""
+    from frictionless import validate
+
+    publish(seeded, tmp_path, ["opendata", "entries", "datapackage"])
+    path = tmp_path / file_name("entries", "2025-08-01", 1)
+    path.write_bytes(path.read_bytes().replace(b",043613,", b",999999,", 1))
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    for res in package["resources"]:
+        res.pop("hash"), res.pop("bytes")
+    (tmp_path / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    report = validate(str(tmp_path / "datapackage.json"))
+    assert "foreign-key" in {e.type for t in report.tasks for e in t.errors}
+
+
+def test_entries_table_reads_in_pandas(seeded, tmp_path):
+    import pandas as pd
+
+    path = publish(seeded, tmp_path, ["entries"])[0]
+    frame = pd.read_csv(path, dtype={"全国地方公共団体コード": str}, encoding="utf-8-sig")
+    assert list(frame.columns) == list(opendata.ENTRY_COLUMNS)
+    assert len(frame) == len(seeded.entries()) == 520
+    assert frame["記載順"].tolist() == list(range(1, 521))
+    row = frame[frame["記載名"] == "亶理町"].iloc[0]
+    assert (row["都道府県"], row["全国地方公共団体コード"], row["正式名称"], row["判定"]) == \
+        ("宮城県", "043613", "亘理町", "誤記訂正")
+
+
+def test_outputs_name_the_source_not_the_file(seeded, tmp_path):
+    """The PDF, XLSX, HTML, maps, JSON and datapackage name the original title and the edition."""
+    import io
+
+    import pdfplumber
+    from openpyxl import load_workbook
+
+    internal = "000_c5c746091caa1e08"
+    label = official.source_label(seeded.snapshot())
+    assert label == "「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在" and internal not in label
+    with pdfplumber.open(io.BytesIO(render(seeded, "pdf"))) as pdf:
+        text = "".join(page.extract_text() or "" for page in pdf.pages).replace("\n", "")
+    assert internal not in text and "出典: " + label in text
+    cells = [str(c.value) for row in load_workbook(io.BytesIO(render(seeded, "xlsx"))).active.iter_rows()
+             for c in row if c.value is not None]
+    assert not [c for c in cells if internal in c] and any(label in c for c in cells)
+    for fmt in ("html", "json", "geojson", *MAP_FORMATS):
+        raw = render(seeded, fmt).decode("utf-8")
+        assert internal not in raw and label.replace("「", "").split("」")[0] in raw, fmt
+    publish(seeded, tmp_path, ["opendata", "datapackage"])
+    package = (tmp_path / "datapackage.json").read_text(encoding="utf-8")
+    assert internal not in package and label in json.loads(package)["title"]
+
+
+def test_cp932_failure_writes_nothing(tmp_path, make_fixtures, directory, resolver):
+    """A name CP932 cannot hold (𠮷) stops the run before anything is written, with a Japanese message."""
+    from click.testing import CliRunner
+
+    from renkei.cli import cli
+
+    grid = make_fixtures.published_grid([("山梨県", ["山梨県(県庁)", "𠮷田村"]), ("高知県", ["髙岡町", "宿毛市"])])
+    src = make_fixtures.write_text(grid, tmp_path / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n")
+    db = str(tmp_path / "r.sqlite3")
+    assert CliRunner().invoke(cli, ["--db", db, "import", str(src)]).exit_code in (0, 1)
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(cli, ["--db", db, "publish", "--out", str(out), "--encoding", "cp932",
+                                      "--no-png"])
+    assert result.exit_code == 1 and "「𠮷」は CP932（Windows-31J）で書けない文字です" in result.output
+    assert "𠮷田村" in result.output and not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")] == []  # no temporary left
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", db, "publish", "--out", str(out), "--encoding", "cp932",
+                                      "--no-png"])
+    assert result.exit_code == 1 and [p.name for p in out.iterdir()] == ["keep.txt"]
+    result = CliRunner().invoke(cli, ["--db", db, "publish", "--out", str(out), "--no-png"])  # UTF-8 holds it
+    assert result.exit_code == 0 and "𠮷田村" in (out / file_name("tsv", "2025-08-01", 1)).read_text("utf-8-sig")
+    assert (out / "keep.txt").exists()
+
+
+def test_cp932_holds_windows_31j_names(tmp_path, make_fixtures, directory, resolver):
+    """髙 and 﨑 are in CP932 (Windows-31J), though not in strict Shift_JIS: they publish in CP932."""
+    grid = make_fixtures.published_grid([("高知県", ["髙岡町", "山﨑村"])])
+    src = make_fixtures.write_text(grid, tmp_path / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n")
+    reg = Registry.open(f"sqlite:///{tmp_path / 'r.sqlite3'}", directory=directory, resolver=resolver, seed=False)
+    reg.import_file(src)
+    raw = render(reg, "tsv", encoding="cp932")
+    reg.engine.dispose()
+    assert "髙岡町" in raw.decode("cp932") and "山﨑村" in raw.decode("cp932")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("shift_jis")
+
+
+def test_publish_is_all_or_nothing(seeded, tmp_path, monkeypatch):
+    """A failure in any format (here the PDF, made after the CSV) leaves the folder as it was."""
+    from renkei.publish import formats
+
+    def broken(table):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(formats, "pdf", broken)
+    out = tmp_path / "dist"
+    with pytest.raises(RuntimeError):
+        publish(seeded, out, ["opendata", "csv", "pdf", "datapackage"])
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -147,7 +147,7 @@ def test_downloads(site):
     client, _ = site
     html = client.get("/downloads/").text
     links = re.findall(r'href="(/downloads/\d+/[^"]+)"', html)
-    assert len(links) == 2 * 16
+    assert len(links) == 2 * 17  # 16 formats and datapackage.json per snapshot
     package = client.get("/downloads/1/datapackage.json").json()
     import hashlib
 

@@ -372,10 +372,11 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
 @click.option("--snapshot", "snapshot", help="Snapshot id or as-of date [default: the latest].")
 @click.option("--out", "out", default="dist", show_default=True, type=click.Path(file_okay=False))
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
-              help="One or more of: tsv csv html xlsx pdf (the official table); opendata json geojson coverage; "
-                   "map-prefectures map-coverage map-municipalities; datapackage [default: all].")
+              help="One or more of: tsv csv html xlsx pdf (the official table); opendata json geojson coverage "
+                   "entries; map-prefectures map-coverage map-municipalities; datapackage [default: all].")
 @click.option("--encoding", default="utf-8", show_default=True, type=click.Choice(["utf-8", "cp932"]),
-              help="CSV/TSV encoding: UTF-8 with BOM, or CP932 for older Excel.")
+              help="CSV/TSV encoding: UTF-8 with BOM, or CP932 (Windows-31J) for older Excel. A name CP932 "
+                   "cannot hold (𠮷) stops the run before anything is written.")
 @click.option("--no-png", is_flag=True, help="Maps as SVG only.")
 @click.option("--ward", "wards", multiple=True, help="Also draw this ward's map of partners (repeatable).")
 @click.pass_context
@@ -386,7 +387,11 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
     The official table (特別区連携自治体数一覧) comes in its own layout as XLSX (A4 landscape,
     print-ready), PDF (IPAex Gothic embedded), HTML, TSV and CSV. Open data: one row per
     partner with codes, kana, type and office location (CSV, JSON, GeoJSON), a coverage
-    table, and datapackage.json (Frictionless) with the licence, sources and hashes.
+    table, the official table in tidy long form (entries: one row per written name), and
+    datapackage.json (Frictionless) with the licence, sources, schemas and hashes.
+
+    All or nothing: the files are made in a temporary folder and moved into --out only
+    when every one of them is made.
 
     \b
     Examples:
@@ -395,7 +400,7 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
       renkei publish --format opendata --encoding cp932
       renkei publish --format map-prefectures --ward 港区
     """
-    from .publish import FORMATS, ward_map
+    from .publish import FORMATS
     from .publish import publish as run
 
     reg = open_registry(ctx)
@@ -404,11 +409,9 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
         raise click.BadParameter(f"{', '.join(bad)}; choose from {', '.join(FORMATS)}", param_hint="--format")
     with refusals():
         try:
-            paths = run(reg, out, formats or None, snapshot, encoding=encoding, png=not no_png)
+            paths = run(reg, out, formats or None, snapshot, encoding=encoding, png=not no_png, wards=wards)
         except ValueError as exc:
             fail(str(exc), 1)
-        for ward in wards:
-            paths += ward_map(reg, ward, out, png=not no_png)[1]
     for path in paths:
         click.echo(str(path))
 

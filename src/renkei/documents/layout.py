@@ -12,6 +12,7 @@ on a new page or sheet is skipped, and may move the columns.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -23,6 +24,10 @@ HEADER_PREFECTURE = "都道府県"
 HEADER_COUNT = "自治体数"
 TOTAL_LABELS = {"合計", "計", "総計", "全国計"}
 NOTE_MARKS = ("※", "注", "*")
+# The note `renkei publish` writes under a block whose source declared more names than it listed. Its count
+# column shows the names listed; the note keeps the declared count, which a re-import reads back from here.
+LOST_ROWS_NOTE = "※原資料の記載{lost}件が欠落（原資料の自治体数{declared}、記載{listed}件）"
+DECLARED_IN_NOTE = re.compile(r"原資料の自治体数(\d+)、記載(\d+)件")
 
 
 def _norm(text: str) -> str:
@@ -85,6 +90,9 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
         count = next((c for c in cells if c.col == count_col), None)
         if first is not None and _norm(first.text).startswith(NOTE_MARKS):
             problems.append(("note", _note(first.where, first.text.strip())))
+            found = DECLARED_IN_NOTE.search(_norm(first.text))
+            if found and current is not None:
+                current.declared = int(found.group(1))  # a published table: the source's own count
             continue
         if first is not None and _norm(first.text) in TOTAL_LABELS:
             if count is not None:

@@ -31,13 +31,14 @@ FILE_NAMES = {
     "json": "renkei_partners_{as_of}.json",
     "geojson": "renkei_partners_{as_of}.geojson",
     "coverage": "renkei_coverage_{as_of}.csv",
+    "entries": "renkei_entries_{as_of}.csv",
     "map-prefectures": "renkei_map_prefectures_{as_of}.svg",
     "map-coverage": "renkei_map_coverage_{as_of}.svg",
     "map-municipalities": "renkei_map_municipalities_{as_of}.svg",
     "datapackage": "datapackage.json",
 }
 TABLE_FORMATS = ("tsv", "csv", "html", "xlsx", "pdf")
-OPEN_FORMATS = ("opendata", "json", "geojson", "coverage")
+OPEN_FORMATS = ("opendata", "json", "geojson", "coverage", "entries")
 MAP_FORMATS = ("map-prefectures", "map-coverage", "map-municipalities")
 FORMATS = (*TABLE_FORMATS, *OPEN_FORMATS, *MAP_FORMATS, "datapackage")
 ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "cp932": "cp932", "shift_jis": "cp932"}
@@ -93,6 +94,8 @@ def render(reg: Registry, fmt: str, snapshot: int | str | None = None, *, encodi
         return _encode(opendata.csv_text(data), enc)
     if fmt == "coverage":
         return _encode(opendata.coverage_csv(data), enc)
+    if fmt == "entries":
+        return _encode(opendata.entries_csv(data), enc)
     if fmt == "json":
         return opendata.json_text(data).encode("utf-8")
     if fmt == "geojson":
@@ -105,19 +108,37 @@ def render(reg: Registry, fmt: str, snapshot: int | str | None = None, *, encodi
 CP932_SUBSTITUTES = str.maketrans({"©": "(C)", "—": "―", "–": "-"})  # in credits, not in names
 
 
+class EncodingError(ValueError):
+    """A text that the chosen encoding cannot hold (a name outside CP932, such as 𠮷)."""
+
+
 def _encode(text: str, encoding: str) -> bytes:
+    """Text → bytes; CP932 (Windows-31J) holds 髙 and 﨑, which strict Shift_JIS does not, but not 𠮷."""
     if encoding == "cp932":
         text = text.translate(CP932_SUBSTITUTES)
     try:
         return text.encode(encoding)
-    except UnicodeEncodeError as exc:  # a name outside CP932 (rare 異体字): say which, do not write '?'
+    except UnicodeEncodeError as exc:  # never write '?': say which character, in which line, and stop
         bad = text[exc.start:exc.end]
-        raise ValueError(f"「{bad}」 cannot be written in {encoding}; use the UTF-8 (BOM) default") from exc
+        end = text.find("\n", exc.end)
+        line = text[text.rfind("\n", 0, exc.start) + 1:end if end >= 0 else len(text)].strip()
+        raise EncodingError(f"「{bad}」は CP932（Windows-31J）で書けない文字です（「{line[:80]}」）。"
+                            "何も出力していません。既定の UTF-8（BOM付き）で出力してください") from exc
 
 
 def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None,
-            snapshot: int | str | None = None, *, encoding: str = "utf-8", png: bool = True) -> list[Path]:
-    """Write the chosen formats (all by default) for one snapshot into ``out``; returns the paths."""
+            snapshot: int | str | None = None, *, encoding: str = "utf-8", png: bool = True,
+            wards: Iterable[str] = ()) -> list[Path]:
+    """Write the chosen formats (all by default) for one snapshot, and the maps of ``wards``, into ``out``.
+
+    All or nothing: every file is made in a temporary folder next to ``out`` first. Only when all of them
+    are made do they move into ``out`` (the folder is renamed when ``out`` is new or empty, otherwise each
+    file is renamed over its old version). A failure, such as a name CP932 cannot hold, leaves ``out``
+    as it was. Returns the paths written.
+    """
+    import shutil
+    import tempfile
+
     from . import opendata
 
     snap = reg.snapshot(snapshot)
@@ -127,38 +148,51 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
     if unknown:
         raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, tuple[str, bytes]] = {}
-    paths = []
-    for fmt in chosen:
-        if fmt == "datapackage":
-            continue
-        raw = render(reg, fmt, snap.id, encoding=encoding, sources=sources)
-        name = file_name(fmt, snap.as_of, snap.id)
-        (out / name).write_bytes(raw)
-        written[fmt] = (name, raw)
-        paths.append(out / name)
-        if fmt in MAP_FORMATS and png:
-            from .maps import svg_to_png
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        written: dict[str, tuple[str, bytes]] = {}
+        for fmt in chosen:
+            if fmt == "datapackage":
+                continue
+            raw = render(reg, fmt, snap.id, encoding=encoding, sources=sources)
+            written[fmt] = (file_name(fmt, snap.as_of, snap.id), raw)
+            if fmt in MAP_FORMATS and png:
+                from .maps import svg_to_png
 
-            png_name = name.removesuffix(".svg") + ".png"
-            png_raw = svg_to_png(raw.decode("utf-8"))
-            (out / png_name).write_bytes(png_raw)
-            written[fmt + "-png"] = (png_name, png_raw)
-            paths.append(out / png_name)
-    if "datapackage" in chosen:
-        resources = {resource_name(k): v for k, v in written.items()}
-        text = opendata.datapackage(sources.data, resources, ENCODINGS[encoding.lower()])
-        path = out / file_name("datapackage", snap.as_of, snap.id)
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+                written[fmt + "-png"] = (written[fmt][0].removesuffix(".svg") + ".png", svg_to_png(raw.decode()))
+        if "datapackage" in chosen:
+            resources = {resource_name(k): v for k, v in written.items()}
+            text = opendata.datapackage(sources.data, resources, ENCODINGS[encoding.lower()])
+            written["datapackage"] = (file_name("datapackage", snap.as_of, snap.id), text.encode("utf-8"))
+        for name, raw in written.values():
+            (tmp / name).write_bytes(raw)
+        names = [name for name, _ in written.values()]
+        for ward in wards:
+            names += [p.name for p in ward_map(reg, ward, tmp, png=png)[1]]
+        return _move_in(tmp, out, names)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_in(tmp: Path, out: Path, names: list[str]) -> list[Path]:
+    import os
+
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)  # one step: the whole run appears at once
+    else:
+        for name in names:
+            os.replace(tmp / name, out / name)  # each file whole: its old version or its new one
+    return [out / name for name in names]
 
 
 def resource_name(fmt: str) -> str:
     """Frictionless resource names: lower-case, URL-safe."""
-    return {"opendata": "partners-csv", "coverage": "coverage-csv", "json": "partners-json",
-            "geojson": "partners-geojson"}.get(fmt, f"table-{fmt}" if fmt in TABLE_FORMATS else fmt)
+    named = {"opendata": "partners-csv", "coverage": "coverage-csv", "json": "partners-json",
+             "geojson": "partners-geojson", "entries": "entries-csv"}
+    return named.get(fmt, f"table-{fmt}" if fmt in TABLE_FORMATS else fmt)
 
 
 def ward_svg(reg: Registry, ward: Entity) -> str:

@@ -276,7 +276,9 @@ def _as_of(data: OpenData) -> str:
 
 
 def _extra(data: OpenData) -> list[str]:
-    return [f"連携データ: {data.snapshot.source}",
+    from .official import source_label
+
+    return [f"連携データ: {source_label(data.snapshot)}",
             "市区町村コード・庁舎位置: アドレス・ベース・レジストリ（デジタル庁）を加工して作成"]
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..documents.layout import LOST_ROWS_NOTE
 from ..documents.wareki import format_wareki
 
 if TYPE_CHECKING:
-    from ..registry import Registry
+    from ..registry import Registry, SnapshotInfo
 
 TITLE = "特別区連携自治体数一覧"
 HEADER = ("都道府県", "自治体数", "連携事業を実施した区市町村名")
@@ -42,7 +43,7 @@ class OfficialBlock:
 class OfficialTable:
     as_of: str | None
     blocks: list[OfficialBlock]
-    source: str
+    source: str  # the original title and the edition (source_label), never a file name
     sha256: str
     attribution: tuple[str, ...]
 
@@ -63,6 +64,15 @@ class OfficialTable:
             out += [[note] for note in b.notes]
         out.append(["合計", str(self.total)])
         return out
+
+
+def source_label(snap: SnapshotInfo) -> str:
+    """How every output names its source: the original title and the edition, never an internal file name.
+
+    「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在
+    """
+    edition = f"{format_wareki(snap.as_of)}現在" if snap.as_of else f"スナップショット #{snap.id}"
+    return f"「{snap.title or TITLE}」{edition}"
 
 
 def build(reg: Registry, snapshot: int | str | None = None) -> OfficialTable:
@@ -97,7 +107,7 @@ def build(reg: Registry, snapshot: int | str | None = None) -> OfficialTable:
             block(e.pref_code).notes.append(f"※原資料の「{e.written}」を「{e.name}」と訂正")
     for pc, n in declared.items():
         if n is not None and n > listed.get(pc, 0):
-            block(pc).notes.append(f"※原資料の記載{n - listed.get(pc, 0)}件が欠落"
-                                   f"（原資料の自治体数{n}、記載{listed.get(pc, 0)}件）")
+            block(pc).notes.append(LOST_ROWS_NOTE.format(lost=n - listed.get(pc, 0), declared=n,
+                                                         listed=listed.get(pc, 0)))
     ordered = [blocks[pc] for pc in sorted(blocks)]
-    return OfficialTable(snap.as_of, ordered, snap.source, snap.sha256, tuple(d.attribution))
+    return OfficialTable(snap.as_of, ordered, source_label(snap), snap.sha256, tuple(d.attribution))

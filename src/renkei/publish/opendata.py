@@ -1,5 +1,7 @@
 """Open data for one snapshot: CSV with codes (自治体標準オープンデータセット style), JSON, GeoJSON,
-a coverage table, and a Frictionless ``datapackage.json`` with the licence, sources and file hashes."""
+a coverage table, the official table in tidy long form (one row per written entry), and a Frictionless
+``datapackage.json`` that ``frictionless validate`` accepts: the tabular files with their schemas, keys and
+encoding; the print layouts (official table TSV/CSV/XLSX/PDF/HTML) and maps as plain files."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..sinks import csv_writer
 
 if TYPE_CHECKING:
-    from ..registry import PartnerRow, Registry, SnapshotInfo
+    from ..registry import EntryRow, PartnerRow, Registry, SnapshotInfo
 
 BOUNDARY_ATTRIBUTION = "国土数値情報（行政区域データ）（国土交通省）を加工して作成"
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
@@ -28,6 +30,11 @@ SOURCES = (
 )
 CSV_COLUMNS = ("全国地方公共団体コード", "都道府県名", "名称", "名称カナ", "種別", "緯度", "経度", "時点")
 COVERAGE_COLUMNS = ("都道府県コード", "都道府県名", "連携自治体数", "地方公共団体数", "割合")
+ENTRY_COLUMNS = ("都道府県", "記載順", "記載名", "全国地方公共団体コード", "正式名称", "判定")
+# 判定: how the written name was read (the status keys of `renkei resolve`, in Japanese)
+ENTRY_STATUS = {"exact": "一致", "normalized": "表記ゆれ", "variant": "異体字", "corrected": "誤記訂正",
+                "merged": "合併・改称", "reviewed": "確認済み", "ambiguous": "要確認（候補複数）",
+                "unresolved": "特定できず", "multiple": "複数の名称", "rejected": "自治体でないため除外"}
 
 
 @dataclass(slots=True)
@@ -37,6 +44,7 @@ class OpenData:
     coverage: list[tuple[str, str, int, int, float]]
     attribution: tuple[str, ...]
     prefectures: frozenset[str]  # the prefectures the source has a block for (others: 記載なし)
+    entries: list[EntryRow]  # every written name, in the source's order
 
 
 def build(reg: Registry, snapshot: int | str | None = None) -> OpenData:
@@ -52,7 +60,8 @@ def build(reg: Registry, snapshot: int | str | None = None) -> OpenData:
         n = counts.get(pref.code, 0)
         coverage.append((pref.code, pref.name, n, total, round(100 * n / total, 1) if total else 0.0))
     present = frozenset(reg.declared(snap.id)) | frozenset(counts)
-    return OpenData(snap, partners, coverage, (*d.attribution, BOUNDARY_ATTRIBUTION), present)
+    return OpenData(snap, partners, coverage, (*d.attribution, BOUNDARY_ATTRIBUTION), present,
+                    reg.entries(snap.id))
 
 
 def _kind(p: PartnerRow) -> str:
@@ -80,9 +89,21 @@ def coverage_csv(data: OpenData) -> str:
     return buf.getvalue()
 
 
+def entries_csv(data: OpenData) -> str:
+    """The official table in tidy long form: one row per written entry, in the source's order (記載順 from 1)."""
+    buf = io.StringIO()
+    w = csv_writer(buf, lineterminator="\r\n")
+    w.writerow(ENTRY_COLUMNS)
+    for i, e in enumerate(data.entries, 1):
+        w.writerow((e.prefecture, i, e.written, e.code or "", e.name or "", ENTRY_STATUS.get(e.status, e.status)))
+    return buf.getvalue()
+
+
 def _meta(data: OpenData) -> dict[str, object]:
     s = data.snapshot
-    return {"as_of": s.as_of, "snapshot": s.id, "source": s.source, "sha256": s.sha256,
+    from .official import source_label
+
+    return {"as_of": s.as_of, "snapshot": s.id, "source": source_label(s), "sha256": s.sha256,
             "attribution": list(data.attribution)}
 
 
@@ -106,42 +127,90 @@ def geojson_text(data: OpenData) -> str:
                       ensure_ascii=False)
 
 
+SCHEMAS: dict[str, dict[str, object]] = {
+    "partners-csv": {"fields": [
+        {"name": "全国地方公共団体コード", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{6}"}},
+        {"name": "都道府県名", "type": "string"}, {"name": "名称", "type": "string"},
+        {"name": "名称カナ", "type": "string"}, {"name": "種別", "type": "string"},
+        {"name": "緯度", "type": "number"}, {"name": "経度", "type": "number"},
+        {"name": "時点", "type": "date"}], "primaryKey": ["全国地方公共団体コード"]},
+    "coverage-csv": {"fields": [
+        {"name": "都道府県コード", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{6}"}},
+        {"name": "都道府県名", "type": "string"},
+        {"name": "連携自治体数", "type": "integer"}, {"name": "地方公共団体数", "type": "integer"},
+        {"name": "割合", "type": "number", "description": "percent"}], "primaryKey": ["都道府県コード"]},
+    "entries-csv": {"fields": [
+        {"name": "都道府県", "type": "string", "description": "the block's prefecture (empty when unknown)"},
+        {"name": "記載順", "type": "integer", "constraints": {"required": True, "minimum": 1},
+         "description": "order of the entry in the source, from 1"},
+        {"name": "記載名", "type": "string", "description": "the name as written in the source"},
+        {"name": "全国地方公共団体コード", "type": "string", "constraints": {"pattern": "[0-9]{6}"},
+         "description": "empty when the entry could not be resolved"},
+        {"name": "正式名称", "type": "string"},
+        {"name": "判定", "type": "string", "constraints": {"enum": sorted(set(ENTRY_STATUS.values()))}}],
+        "primaryKey": ["記載順"],
+        "foreignKeys": [{"fields": ["全国地方公共団体コード"],
+                         "reference": {"resource": "partners-csv", "fields": ["全国地方公共団体コード"]}}]},
+}
+TITLES = {
+    "table-tsv": "特別区連携自治体数一覧（印刷用レイアウト、TSV）",
+    "table-csv": "特別区連携自治体数一覧（印刷用レイアウト、CSV）",
+    "table-html": "特別区連携自治体数一覧（HTML）", "table-xlsx": "特別区連携自治体数一覧（印刷用、Excel）",
+    "table-pdf": "特別区連携自治体数一覧（印刷用、PDF）", "entries-csv": "特別区連携自治体数一覧（1行1記載の縦持ち表）",
+    "partners-csv": "連携自治体（全国地方公共団体コード付き）", "partners-json": "連携自治体（JSON）",
+    "partners-geojson": "連携自治体の庁舎位置（GeoJSON）", "coverage-csv": "都道府県別の連携自治体数と割合",
+    "map-prefectures": "地図：都道府県別の連携自治体数", "map-coverage": "地図：都道府県別の連携自治体の割合",
+    "map-municipalities": "地図：連携する市町村",
+}
+MEDIA_TYPES = {"csv": "text/csv", "tsv": "text/tab-separated-values", "html": "text/html", "json": "application/json",
+               "geojson": "application/geo+json", "svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
 def datapackage(data: OpenData, files: dict[str, tuple[str, bytes]], encoding: str) -> str:
-    """Frictionless Data Package descriptor for the files written (name → (path, bytes))."""
+    """Frictionless Data Package descriptor for the files written (resource name → (path, bytes)).
+
+    Only the tidy tables (partners, coverage, entries) are tabular resources, with a schema, keys and their
+    encoding; the official table's print layouts (a title, a 3-column header over 12-column rows, notes),
+    the maps and the JSON files are declared as files, which a validator checks by size and hash only.
+    ``encoding`` is that of the CSV/TSV files (``cp932`` is Windows-31J); the others are UTF-8.
+    """
     import hashlib
 
+    from .official import source_label
+
     s = data.snapshot
-    schemas = {
-        "partners-csv": {"fields": [
-            {"name": "全国地方公共団体コード", "type": "string", "constraints": {"pattern": "[0-9]{6}"}},
-            {"name": "都道府県名", "type": "string"}, {"name": "名称", "type": "string"},
-            {"name": "名称カナ", "type": "string"}, {"name": "種別", "type": "string"},
-            {"name": "緯度", "type": "number"}, {"name": "経度", "type": "number"},
-            {"name": "時点", "type": "date"}], "primaryKey": ["全国地方公共団体コード"]},
-        "coverage-csv": {"fields": [
-            {"name": "都道府県コード", "type": "string"}, {"name": "都道府県名", "type": "string"},
-            {"name": "連携自治体数", "type": "integer"}, {"name": "地方公共団体数", "type": "integer"},
-            {"name": "割合", "type": "number", "description": "percent"}], "primaryKey": ["都道府県コード"]},
-    }
+    source = source_label(s)
+    text_encoding = "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM is part of UTF-8 for readers
     resources = []
     for name, (path, raw) in files.items():
         fmt = path.rsplit(".", 1)[-1]
-        res: dict[str, object] = {"name": name, "path": path, "format": fmt, "bytes": len(raw),
-                                  "hash": "sha256:" + hashlib.sha256(raw).hexdigest()}
-        if fmt == "csv":
-            res.update(mediatype="text/csv", encoding=encoding, dialect={"delimiter": ",", "header": True})
-            if name in schemas:
-                res["schema"] = schemas[name]
-        elif fmt in ("json", "geojson"):
-            res["mediatype"] = "application/geo+json" if fmt == "geojson" else "application/json"
+        res: dict[str, object] = {"name": name, "type": "table" if name in SCHEMAS else "file",
+                                  "title": TITLES.get(name.removesuffix("-png"), name), "path": path,
+                                  "format": fmt, "mediatype": MEDIA_TYPES.get(fmt, "application/octet-stream"),
+                                  "bytes": len(raw), "hash": "sha256:" + hashlib.sha256(raw).hexdigest()}
+        if fmt in ("csv", "tsv"):
+            res["encoding"] = text_encoding
+        elif fmt in ("html", "json", "geojson", "svg"):
+            res["encoding"] = "utf-8"
+        if name in SCHEMAS:
+            res["dialect"] = {"delimiter": ",", "header": True}
+            schema = dict(SCHEMAS[name])
+            keys = [k for k in schema.get("foreignKeys", []) if k["reference"]["resource"] in files]  # type: ignore
+            schema.pop("foreignKeys", None)
+            if keys:
+                schema["foreignKeys"] = keys
+            res["schema"] = schema
+        res["licenses"], res["sources"] = [LICENSE], list(SOURCES)
         resources.append(res)
     descriptor = {
         "profile": "data-package", "name": f"renkei-{s.as_of or s.id}",
-        "title": f"特別区全国連携プロジェクト 連携自治体（{s.as_of or '時点不明'}現在）",
-        "description": "東京23区（特別区）と全国の自治体との連携。全国地方公共団体コード付き。renkei により作成。",
+        "title": f"特別区全国連携プロジェクト 連携自治体（{source}）",
+        "description": f"東京23区（特別区）と全国の自治体との連携。全国地方公共団体コード付き。出典：{source}。"
+                       "renkei により作成。",
         "version": s.as_of or str(s.id), "created": s.imported_at,
         "licenses": [LICENSE], "sources": list(SOURCES),
-        "renkei": {"as_of": s.as_of, "snapshot": s.id, "source_file": s.source, "source_sha256": s.sha256,
+        "renkei": {"as_of": s.as_of, "snapshot": s.id, "source": source, "source_sha256": s.sha256,
                    "attribution": list(data.attribution)},
         "resources": resources,
     }
