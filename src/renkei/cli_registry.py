@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from .cli_common import FORMAT_CHOICE, cli, fail, open_registry, parse_as_of, progress_bar, refusals
+from .i18n import _
 
 
 @cli.group()
@@ -335,8 +336,8 @@ def backup(ctx: click.Context, output: str, fmt: str) -> None:
 
     reg = open_registry(ctx)
     counts = write_backup(reg, output, fmt)
-    click.echo(f"{output}（秘密：アカウントを含む。所有者のみ読み取り可 0600）: "
-               + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    click.echo(_("{file}（秘密：アカウントを含む。所有者のみ読み取り可 0600）: {counts}").format(
+        file=output, counts=", ".join(f"{k} {v}" for k, v in counts.items() if v)))
 
 
 @cli.command()

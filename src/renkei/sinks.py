@@ -141,8 +141,11 @@ def clean_filename(name: str, limit: int = 200) -> str:
     base = PureWindowsPath(PurePosixPath(name or "").name).name  # both separators, whatever the OS
     base = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")).strip()
     if base in ("", ".", ".."):
-        raise FileNameError(f"ファイル名「{name[:80]!s}」は使えません（「.」「..」や空の名前は不可）。"
-                            "名前を付けたファイルを選んでください")
+        from .i18n import _
+
+        shown = "".join(ch for ch in (name or "")[:80] if unicodedata.category(ch) != "Cc")
+        raise FileNameError(_("ファイル名「{name}」は使えません（「.」「..」や空の名前は不可）。"
+                              "名前を付けたファイルを選んでください").format(name=shown))
     if len(base) > limit:
         stem, dot, ext = base.rpartition(".")
         base = (stem[: limit - len(ext) - 1] + dot + ext) if dot and len(ext) < 16 else base[:limit]

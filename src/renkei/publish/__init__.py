@@ -122,8 +122,11 @@ def _encode(text: str, encoding: str) -> bytes:
         bad = text[exc.start:exc.end]
         end = text.find("\n", exc.end)
         line = text[text.rfind("\n", 0, exc.start) + 1:end if end >= 0 else len(text)].strip()
-        raise EncodingError(f"「{bad}」は CP932（Windows-31J）で書けない文字です（「{line[:80]}」）。"
-                            "何も出力していません。既定の UTF-8（BOM付き）で出力してください") from exc
+        from ..i18n import _
+
+        raise EncodingError(_("「{char}」は CP932（Windows-31J）で書けない文字です（「{line}」）。"
+                              "何も出力していません。既定の UTF-8（BOM付き）で出力してください")
+                            .format(char=bad, line=line[:80])) from exc
 
 
 def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None,
