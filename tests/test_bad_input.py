@@ -21,32 +21,32 @@ def fails(path, match, **kw):
 
 def test_empty(tmp_path):
     (p := tmp_path / "empty.tsv").write_bytes(b"")
-    fails(p, "empty")
+    fails(p, "ファイルが空です")
 
 
 def test_binary(tmp_path):
     (p := tmp_path / "x.bin").write_bytes(bytes(range(256)) * 4)
-    fails(p, "binary")
+    fails(p, "バイナリファイルです")
 
 
 def test_mixed_encoding_names_the_line(tmp_path):
     data = "特別区連携\n都道府県\t自治体数\t名\n".encode() + "北海道\t1\t札幌市\n".encode("cp932")
     (p := tmp_path / "mixed.tsv").write_bytes(data)
-    err = fails(p, "mixed encodings")
+    err = fails(p, "文字コードが混在しています")
     assert err.row == 3
 
 
 def test_truncated_xlsx(tmp_path, fixtures_dir):
     data = fixtures_dir["xlsx"].read_bytes()
     (p := tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
-    fails(p, "damaged or truncated")
+    fails(p, "XLSX ファイルが壊れているか、途中で切れています（BadZipFile")
 
 
 def test_xlsx_without_workbook(tmp_path):
     p = tmp_path / "notbook.xlsx"
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("hello.txt", "hi")
-    fails(p, "damaged")
+    fails(p, "XLSX ファイルが壊れて")
 
 
 def test_scanned_pdf_needs_ocr(tmp_path):
@@ -56,7 +56,7 @@ def test_scanned_pdf_needs_ocr(tmp_path):
     c = canvas.Canvas(str(p))
     c.rect(50, 50, 300, 300, fill=1)  # an "image" of a table: no text layer
     c.save()
-    fails(p, "OCR")
+    fails(p, "OCR が必要です")
 
 
 def test_encrypted_pdf(tmp_path):
@@ -66,25 +66,25 @@ def test_encrypted_pdf(tmp_path):
     c = canvas.Canvas(str(p), encrypt="secret")
     c.drawString(100, 100, "locked")
     c.save()
-    fails(p, "encrypted")
+    fails(p, "PDF が暗号化されています")
 
 
 def test_broken_pdf(tmp_path):
     (p := tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage \x00\x01")
-    fails(p, "PDF")
+    fails(p, "PDF が壊れているか")
 
 
 def test_missing_headers(tmp_path):
     (p := tmp_path / "noheader.tsv").write_text("北海道\t54\t札幌市\n", encoding="utf-8")
-    fails(p, "no header row")
+    fails(p, "見出し行.*が見つかりません")
 
 
 def test_count_not_a_number_names_the_cell(tmp_path):
     text = "都道府県\t自治体数\t名\n北海道\t五十四\t札幌市\n"
     (p := tmp_path / "count.tsv").write_text(text, encoding="utf-8")
-    err = fails(p, "not a number")
+    err = fails(p, "が数ではありません")
     assert (err.row, err.col) == (2, 2)
-    assert "cell B2" in str(err)
+    assert "2行目、セルB2：" in str(err)
 
 
 def test_xlsx_count_error_names_the_sheet(tmp_path):
@@ -92,8 +92,8 @@ def test_xlsx_count_error_names_the_sheet(tmp_path):
 
     grid = [["都道府県", "自治体数", "名"], ["北海道", "多数", "札幌市"]]
     p = make_fixtures.write_xlsx([["題"], *grid], tmp_path / "bad.xlsx", sheets=1)
-    err = fails(p, "not a number")
-    assert err.sheet == "一覧1" and "sheet 一覧1" in str(err)
+    err = fails(p, "が数ではありません")
+    assert err.sheet == "一覧1" and "シート「一覧1」" in str(err)
 
 
 def test_huge_file(tmp_path):
@@ -107,7 +107,7 @@ def test_cli_reports_one_line_and_exit_2(tmp_path):
     (p := tmp_path / "empty.csv").write_bytes(b"")
     result = CliRunner().invoke(cli, ["check", str(p)])
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {p}: the file is empty"
+    assert result.output.strip() == f"エラー：ファイル「{p}」：ファイルが空です"
     assert "Traceback" not in result.output
 
 

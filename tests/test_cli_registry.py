@@ -60,11 +60,11 @@ def test_import_errors(run, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"")
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "cli.sqlite3"), "import", str(bad)])
-    assert result.exit_code == 2 and "the file is empty" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "ファイルが空です" in result.output and "Traceback" not in result.output
     from renkei.cli import default_list_path
 
     result = run("import", default_list_path())
-    assert result.exit_code == 1 and "already snapshot #1" in result.output
+    assert result.exit_code == 1 and "すでにスナップショット #1 として" in result.output
     assert len(json.loads(run("snapshots", "--json").output)) == 1
 
 
@@ -96,7 +96,7 @@ def test_show(run):
     assert out.startswith("亘理町 (ワタリチョウ) 043613: 宮城県, 町\n  「亶理町」 → 亘理町: corrected")
     assert "宮城県 (040002): 36 local governments" in run("show", "宮城県").output
     result = run("show", "ほげほげほげ")
-    assert result.exit_code == 1 and "error:" in result.output
+    assert result.exit_code == 1 and "エラー：" in result.output
 
 
 def test_backup_load_round_trip(run, tmp_path):
@@ -133,7 +133,7 @@ def test_export_is_public_data(run, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{nope", encoding="utf-8")
     result = CliRunner().invoke(cli, ["--db", other, "load", str(bad), "--replace"])
-    assert result.exit_code == 2 and "not a JSON backup" in result.output
+    assert result.exit_code == 2 and "JSON のバックアップではありません" in result.output
 
 
 def test_template_and_project_import(run, tmp_path, make_fixtures):

@@ -50,7 +50,7 @@ def test_sniffing(fixtures_dir):
 def test_forcing_format_and_encoding(fixtures_dir):
     doc = read(fixtures_dir["csv-cp932-crlf"], encoding="cp932", format="csv")
     assert doc.encoding == "cp932" and doc.format == "csv"
-    with pytest.raises(DocumentError, match="cannot decode as utf-8"):
+    with pytest.raises(DocumentError, match="utf-8 として読めません"):
         read(fixtures_dir["csv-cp932-crlf"], encoding="utf-8")
 
 

@@ -162,3 +162,23 @@ def test_catalogues_compile(tmp_path):
     assert sorted(p.parent.parent.name for p in written) == ["en", "ja"]
     en = stdlib.translation(i18n.DOMAIN, tmp_path / "locale", ["en"])
     assert en.gettext("誤記訂正") == "corrected"
+
+
+def test_template_instructions_are_japanese(tmp_path, monkeypatch):
+    """The template's 記入方法 sheet: no English sentence, only column names, examples, URLs and format names."""
+    from openpyxl import load_workbook
+
+    from renkei.documents.projects import write_template
+
+    monkeypatch.delenv("RENKEI_LANG", raising=False)
+    xlsx = next(p for p in write_template(tmp_path) if p.suffix == ".xlsx")
+    wb = load_workbook(xlsx)
+    texts = [str(c.value) for row in wb["記入方法"].iter_rows() for c in row if c.value is not None]
+    texts += [c.comment.text for row in wb["連携事業"].iter_rows(max_row=1) for c in row if c.comment]
+    assert len(texts) > 30
+    words = {w for t in texts for w in re.findall(r"[A-Za-z]{2,}", re.sub(r"https?://\S+", "", t))}
+    assert words <= {"URL"}, words
+    with use_language("en"):
+        write_template(tmp_path / "en")
+    english = load_workbook(tmp_path / "en" / xlsx.name)["記入方法"]
+    assert any("the partner" in str(c.value) for row in english.iter_rows() for c in row)

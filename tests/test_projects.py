@@ -88,7 +88,7 @@ def test_bad_cells_are_named(tmp_path, cell, value, message):
     path.write_text(",".join(HEADERS) + "\n" + ",".join(row) + "\n", encoding="utf-8")
     with pytest.raises(DocumentError) as err:
         list(read_projects(path))
-    assert f"row 2, cell {cell}" in str(err.value) and message in str(err.value)
+    assert f"2行目、セル{cell}：" in str(err.value) and message in str(err.value)
     assert str(path) in str(err.value)
 
 
@@ -96,14 +96,14 @@ def test_end_before_start(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text(",".join(HEADERS) + "\n港区,宮城県,亘理町,物産展,観光,2025,2025-10-04,2025-10-01,,\n",
                     encoding="utf-8")
-    with pytest.raises(DocumentError, match="cell H2"):
+    with pytest.raises(DocumentError, match="セルH2：終了日"):
         list(read_projects(path))
 
 
 def test_missing_header(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("区,連携先\n港区,亘理町\n", encoding="utf-8")
-    with pytest.raises(DocumentError, match="no header row"):
+    with pytest.raises(DocumentError, match="見出し行が見つかりません"):
         list(read_projects(path))
 
 
@@ -176,21 +176,21 @@ def test_bad_project_files(tmp_path):
     row = "港区,宮城県,亘理町,物産展,観光,2025,,,,\n"
     mixed = tmp_path / "mixed.csv"  # UTF-8 for 3,000 rows, then one CP932 row: found while streaming
     mixed.write_bytes((header + row * 3000).encode("utf-8") + row.encode("cp932"))
-    with pytest.raises(DocumentError, match="not utf-8 like the lines before it") as err:
+    with pytest.raises(DocumentError, match="前の行と同じ utf-8 ではありません") as err:
         list(read_projects(mixed))
-    assert str(mixed) in str(err.value) and "row 3002:" in str(err.value)
+    assert str(mixed) in str(err.value) and "3002行目：" in str(err.value)
     binary = tmp_path / "x.csv"
     binary.write_bytes(bytes(range(256)) * 10)
-    with pytest.raises(DocumentError, match="binary"):
+    with pytest.raises(DocumentError, match="バイナリファイルです"):
         list(read_projects(binary))
     truncated = tmp_path / "t.xlsx"
     write_template(tmp_path)
     truncated.write_bytes((tmp_path / "連携事業テンプレート.xlsx").read_bytes()[:3000])
-    with pytest.raises(DocumentError, match="damaged or truncated"):
+    with pytest.raises(DocumentError, match="壊れているか、途中で切れています"):
         list(read_projects(truncated))
     pdf = tmp_path / "x.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
-    with pytest.raises(DocumentError, match="not PDF"):
+    with pytest.raises(DocumentError, match="PDF は読めません"):
         list(read_projects(pdf, format="pdf"))
 
 
@@ -200,9 +200,9 @@ def test_unknown_ward(tmp_path, resolver):
     path = tmp_path / "p.csv"
     path.write_text(",".join(HEADERS) + "\n港区・横浜市,宮城県,亘理町,物産展,観光,2025,,,,\n", encoding="utf-8")
     (record,) = read_projects(path)
-    with pytest.raises(DocumentError, match="「横浜市」 is not one of the 23 special wards") as err:
+    with pytest.raises(DocumentError, match="「横浜市」は特別区（23区）ではありません") as err:
         resolve_wards(record, resolver, str(path))
-    assert "row 2, cell A2" in str(err.value)
+    assert "2行目、セルA2" in str(err.value)
 
 
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -75,7 +75,7 @@ def test_import_and_diff(registry, tmp_path, make_fixtures):
 def test_duplicate_import_is_refused(registry):
     from renkei.cli import default_list_path
 
-    with pytest.raises(RegistryError, match="already snapshot #1"):
+    with pytest.raises(RegistryError, match="すでにスナップショット #1 として取り込まれています"):
         registry.import_file(default_list_path())
     assert len(registry.snapshots()) == 1
 
@@ -98,7 +98,7 @@ def test_failed_project_import_midway(registry, tmp_path, make_fixtures):
     grid[1500][4] = "グルメ"  # a bad 分野 after three batches of projects were inserted
     path = make_fixtures.write_projects(grid, tmp_path / "p.csv")
     before = registry.dump()
-    with pytest.raises(Exception, match="row 1501, cell E1501"):
+    with pytest.raises(Exception, match="1501行目、セルE1501"):
         registry.import_file(path)
     assert registry.dump() == before
 
@@ -156,7 +156,7 @@ def test_choose_and_reject(registry, tmp_path, make_fixtures):
     assert pick in partners and len(partners) == 2
     statuses = {e.written: e.status for e in registry.entries(snap.id)}
     assert statuses == {"福島県(県庁)": "exact", "川村": "reviewed", "ほげほげ": "rejected"}
-    with pytest.raises(RegistryError, match="not a code"):
+    with pytest.raises(RegistryError, match="全国地方公共団体コードにありません"):
         registry.decide("070009", "川村", code="999999", action="manual")
 
 
@@ -181,7 +181,7 @@ def test_show(registry):
     assert gov["snapshots"] == [{"snapshot": 1, "as_of": "2025-08-01", "written": "亶理町", "status": "corrected",
                                  "cell": "L17"}]
     assert registry.show("043613")["name"] == "亘理町"
-    with pytest.raises(RegistryError, match="not a prefecture or a local government"):
+    with pytest.raises(RegistryError, match="都道府県でも地方公共団体でもありません"):
         registry.show("ほげほげほげ")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .documents.model import Block, Cell, DocumentError, PublishedList
 from .documents.projects import ProjectRecord
-from .i18n import N_, Message, gettext
+from .i18n import N_, Message, _
 from .resolve import Resolution, Resolver, default_resolver
 
 
@@ -32,7 +32,7 @@ def resolve_wards(record: ProjectRecord, resolver: Resolver, file: str = "") -> 
     for written in record.wards:
         entity = resolver.resolve_ward(written)
         if entity is None:
-            raise DocumentError(f"区: 「{written}」 is not one of the 23 special wards", file=file,
+            raise DocumentError(_("区：「{written}」は特別区（23区）ではありません").format(written=written), file=file,
                                 sheet=record.sheet, row=record.row, col=cell.col if cell else None)
         out.append(WardRef(entity.code, entity.name, written))
     return out
@@ -96,7 +96,7 @@ def derive_list(records: Iterable[ProjectRecord], *, source: str, resolver: Reso
     problems = [("prefecture", Message("partner_prefecture_unknown",
                                        N_("{cell}：「{name}」の連携先都道府県がなく、名称だけでは都道府県が決まりません"),
                                        {"cell": c.where, "name": c.text})) for c in unknown]
-    title = gettext("連携事業から集計")
+    title = _("連携事業から集計")
     if since or until:
         title += f"({since or ''}〜{until or ''})"
     return PublishedList(source=source, format=format, encoding=None, title=title, as_of=as_of or until,

@@ -44,7 +44,9 @@ FORMAT_CHOICE = click.Choice(["tsv", "csv", "txt", "xlsx", "xls", "pdf"])
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One clear line on stderr and an exit status; tracebacks are for bugs only."""
-    click.echo(f"error: {message}", err=True)
+    from .i18n import _
+
+    click.echo(_("エラー：{message}").format(message=message), err=True)
     sys.exit(code)
 
 

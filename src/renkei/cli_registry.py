@@ -363,8 +363,9 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
                 data = json.loads(Path(file).read_text(encoding="utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 from .documents import DocumentError
+                from .i18n import _
 
-                raise DocumentError(f"not a JSON backup ({exc})", file=file) from exc
+                raise DocumentError(_("JSON のバックアップではありません"), file=file, detail=str(exc)) from exc
         counts = reg.load(data, replace=replace)
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items() if v))
 

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from ..i18n import N_, Message
+from ..i18n import N_, Message, _
 from . import wareki
 from .model import Block, Cell, DocumentError, PublishedList
 
@@ -39,7 +39,7 @@ def parse_count(cell: Cell, file: str) -> int:
     if text.endswith(("件", "団体")):
         text = text.rstrip("件団体")
     if not text.isdigit():
-        raise DocumentError(f"the count 「{cell.text}」 is not a number", file=file, sheet=cell.sheet,
+        raise DocumentError(_("件数「{text}」が数ではありません").format(text=cell.text), file=file, sheet=cell.sheet,
                             page=cell.page, row=cell.row, col=cell.col)
     return int(text)
 
@@ -121,10 +121,11 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
         current.names.extend(Cell(c.text.strip(), c.row, c.col, c.sheet, c.page) for c in names)
     if columns is None:
         raise DocumentError(
-            f"no header row ({HEADER_PREFECTURE} | {HEADER_COUNT} | 連携事業を実施した区市町村名) was found",
+            _("見出し行（{prefecture} | {count} | 連携事業を実施した区市町村名）が見つかりません").format(
+                prefecture=HEADER_PREFECTURE, count=HEADER_COUNT),
             file=source, sheet=last_cell.sheet if last_cell else None)
     if not blocks:
-        raise DocumentError("the header was found but no prefecture block follows it", file=source)
+        raise DocumentError(_("見出し行の後に都道府県のブロックがありません"), file=source)
     found_date = wareki.parse(title) if title else None
     return PublishedList(source=source, format=format, encoding=encoding, title=title,
                          as_of=as_of or found_date, blocks=blocks, problems=problems)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from ..i18n import _
-from .model import DocumentError
+from .model import DocumentError, low_level
 
 STOP = threading.Event()  # set when the server stops: every parse in progress ends at its next row
 MB = 1024 * 1024
@@ -137,8 +137,8 @@ def check_xlsx(source: IO[bytes], limits: Limits, file: str) -> None:
                 raise DocumentError(_("行数が上限 {limit:,} 行を超えています（{rows:,} 行。{setting} で変更できます）")
                                     .format(limit=limits.max_rows, rows=rows, setting=ENV["max_rows"]), file=file)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__}: {exc})",
-                            file=file) from exc
+        raise DocumentError(_("XLSX ファイルが壊れているか、途中で切れています"), file=file,
+                            detail=low_level(exc)) from exc
     finally:
         source.seek(0)
 

@@ -5,31 +5,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..i18n import Message
+from ..i18n import gettext as _
 
 
 class DocumentError(Exception):
-    """A document that cannot be read, with where: file, sheet or page, row, cell."""
+    """A document that cannot be read, with where: file, sheet or page, row, cell.
 
-    def __init__(self, message: str, *, file: str = "", sheet: str | None = None, page: int | None = None,
-                 row: int | None = None, col: int | None = None) -> None:
+    ``message`` is a sentence in the reader's language (``_("…")`` or a :class:`~renkei.i18n.Message`);
+    ``detail`` is a low-level exception's own text, shown only after it, in brackets.
+    """
+
+    def __init__(self, message: str | Message, *, file: str = "", sheet: str | None = None, page: int | None = None,
+                 row: int | None = None, col: int | None = None, detail: str | None = None) -> None:
         self.message, self.file, self.sheet, self.page, self.row, self.col = message, file, sheet, page, row, col
+        self.detail = detail
         super().__init__(str(self))
 
     @property
     def where(self) -> str:
-        parts = [self.file or "<input>"]
+        """ファイル「一覧.xlsx」、シート「Sheet1」、12行目、セルL12 (in the reader's language)."""
+        parts = [_("ファイル「{file}」").format(file=self.file) if self.file else _("入力")]
         if self.sheet:
-            parts.append(f"sheet {self.sheet}")
+            parts.append(_("シート「{sheet}」").format(sheet=self.sheet))
         if self.page is not None:
-            parts.append(f"page {self.page}")
+            parts.append(_("{page}ページ").format(page=self.page))
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(_("{row}行目").format(row=self.row))
         if self.col is not None:
-            parts.append(f"cell {cell_name(self.row or 1, self.col)}")
-        return ", ".join(parts)
+            parts.append(_("セル{cell}").format(cell=cell_name(self.row or 1, self.col)))
+        return _("、").join(parts)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        text = _("{where}：{message}").format(where=self.where, message=self.message)
+        return f"{text}（{self.detail}）" if self.detail else text
+
+
+def low_level(exc: BaseException) -> str:
+    """An exception's class and text, for ``detail``: 「BadZipFile: File is not a zip file」."""
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 def cell_name(row: int, col: int) -> str:

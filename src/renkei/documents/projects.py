@@ -17,23 +17,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ..i18n import N_, _
 from . import wareki
 from .limits import Budget, Limits
 from .model import Cell, DocumentError
 from .readers import budgeted, decode, open_xlsx, sniff_format, xlsx_values
 
-# (column, meaning, example) — the template, its documentation and the reader share this table.
+# (column, meaning, example) — the template, its documentation and the reader share this table. The column names
+# are the file's contract (always Japanese); the meanings are catalogue messages shown in the reader's language.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("区", "the ward(s): 港区, or several: 港区・中央区", "港区"),
-    ("連携先都道府県", "the partner's prefecture", "宮城県"),
-    ("連携先", "the partner government(s), separated by 、 or ・", "亘理町"),
-    ("事業名", "the project's name", "みなと区民まつりでの物産展"),
-    ("分野", "one of the fields below", "産業・物産"),
-    ("年度", "the fiscal year: 2025, 令和7年度 or R7", "令和7年度"),
-    ("開始日", "the start date: 2025-10-04 or 令和7年10月4日", "2025-10-04"),
-    ("終了日", "the end date (blank for a one-day or open-ended project)", "2025-10-05"),
-    ("概要", "a short summary", "亘理町の特産品を販売"),
-    ("出典URL", "where the project is published", "https://www.city.minato.tokyo.jp/"),
+    ("区", N_("事業を行う区。複数なら 港区・中央区 のように区切る"), "港区"),
+    ("連携先都道府県", N_("連携先の都道府県"), "宮城県"),
+    ("連携先", N_("連携先の自治体。複数なら 、 または ・ で区切る"), "亘理町"),
+    ("事業名", N_("事業の名称"), "みなと区民まつりでの物産展"),
+    ("分野", N_("下の分野のどれか"), "産業・物産"),
+    ("年度", N_("年度：2025、令和7年度、R7 のいずれかの書き方"), "令和7年度"),
+    ("開始日", N_("開始日：2025-10-04 または 令和7年10月4日"), "2025-10-04"),
+    ("終了日", N_("終了日（1日だけの事業や終了日未定なら空欄）"), "2025-10-05"),
+    ("概要", N_("事業の短い説明"), "亘理町の特産品を販売"),
+    ("出典URL", N_("事業を公表しているページの URL"), "https://www.city.minato.tokyo.jp/"),
 )
 HEADERS = tuple(c[0] for c in COLUMNS)
 REQUIRED = ("区", "連携先", "事業名")
@@ -131,10 +133,10 @@ def read_projects(path: str | Path, *, format: str | None = None, encoding: str 
     try:
         size = len(data) if data is not None else path.stat().st_size
     except OSError as exc:
-        raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
+        raise DocumentError(_("ファイルを開けません"), file=file, detail=exc.strerror) from exc
     limits.check_size(size, file)
     if not _head(path, data).strip():
-        raise DocumentError("the file is empty", file=file)
+        raise DocumentError(_("ファイルが空です"), file=file)
     info = info if info is not None else ProjectFile(file, "")
     info.sha256 = _sha256(path, data)
     columns: dict[str, int] | None = None
@@ -155,43 +157,48 @@ def read_projects(path: str | Path, *, format: str | None = None, encoding: str 
         info.rows += 1
         yield _record(values, columns, file, sheet, row)
     if not found:
-        raise DocumentError(f"no header row with the template's columns ({', '.join(REQUIRED)}) was found; "
-                            "use `renkei template` for a blank template", file=file)
+        raise DocumentError(_("テンプレートの列（{columns}）の見出し行が見つかりません。"
+                              "空のテンプレートは renkei template で作れます").format(columns="、".join(REQUIRED)),
+                            file=file)
 
 
 def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: str | None,
             row: int) -> ProjectRecord:
     def fail(column: str, message: str) -> DocumentError:
-        return DocumentError(f"{column}: {message}", file=file, sheet=sheet, row=row, col=columns.get(column))
+        return DocumentError(_("{column}：{message}").format(column=column, message=message), file=file, sheet=sheet,
+                             row=row, col=columns.get(column))
 
     for column in REQUIRED:
         if not values.get(column):
-            raise fail(column, "this column must not be empty")
+            raise fail(column, _("この列は空にできません"))
     for column in ("区", "連携先"):  # a cell of separators only (「・」) names no one
         if not split_names(values[column]):
-            raise fail(column, f"「{values[column]}」 names no {column}")
+            raise fail(column, _("「{value}」には名称がありません").format(value=values[column]))
     field_value = values.get("分野") or None
     if field_value:
         field_value = _field(field_value)
         if field_value is None:
-            raise fail("分野", f"「{values['分野']}」 is not one of {'、'.join(FIELDS)}")
+            raise fail("分野", _("「{value}」は分野（{fields}）のどれでもありません").format(
+                value=values["分野"], fields="、".join(FIELDS)))
     year = None
     if values.get("年度"):
         year = parse_fiscal_year(values["年度"])
         if year is None:
-            raise fail("年度", f"「{values['年度']}」 is not a fiscal year (2025, 令和7年度 or R7)")
+            raise fail("年度", _("「{value}」は年度ではありません（2025、令和7年度、R7 のように書きます）").format(
+                value=values["年度"]))
     dates = {}
     for column in ("開始日", "終了日"):
         if values.get(column):
             dates[column] = wareki.parse(values[column])
             if dates[column] is None:
-                raise fail(column, f"「{values[column]}」 is not a date (2025-10-04 or 令和7年10月4日)")
+                raise fail(column, _("「{value}」は日付ではありません（2025-10-04 や 令和7年10月4日 のように書きます）")
+                           .format(value=values[column]))
     start, end = dates.get("開始日"), dates.get("終了日")
     if start and end and end < start:
-        raise fail("終了日", f"the end {end} is before the start {start}")
+        raise fail("終了日", _("終了日 {end} が開始日 {start} より前です").format(end=end, start=start))
     url = values.get("出典URL", "")
     if url and not re.match(r"https?://", url):
-        raise fail("出典URL", f"「{url}」 is not an http(s) URL")
+        raise fail("出典URL", _("「{url}」は http:// または https:// で始まる URL ではありません").format(url=url))
     pcol = columns["連携先"]
     partners = tuple(Cell(n, row, pcol, sheet) for n in split_names(values["連携先"]))
     return ProjectRecord(row=row, sheet=sheet, wards=tuple(split_names(values["区"])),
@@ -262,10 +269,12 @@ def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str 
                         return
                     yield None, reader.line_num, [(c, v) for c, v in enumerate(cells, 1) if v.strip()]
             except csv.Error as exc:
-                raise DocumentError(f"malformed {fmt.upper()} ({exc})", file=file, row=reader.line_num) from exc
+                raise DocumentError(_("{format} の形式が崩れています").format(format=fmt.upper()), file=file,
+                                    row=reader.line_num, detail=str(exc)) from exc
             except UnicodeDecodeError as exc:
-                raise DocumentError(f"this line is not {used} like the lines before it: save the file in one "
-                                    "encoding", file=file, row=line_no) from exc
+                raise DocumentError(_("この行は前の行と同じ {encoding} ではありません。"
+                                      "一つの文字コードで保存し直してください").format(encoding=used),
+                                    file=file, row=line_no) from exc
     elif fmt == "xlsx":
         with io.BytesIO(data) if data is not None else path.open("rb") as source:
             wb = open_xlsx(source, budget.limits, file)
@@ -273,7 +282,8 @@ def _raw_rows(path: Path, data: bytes | None, format: str | None, encoding: str 
                 yield title, r, [(c, _text(v)) for c, v in enumerate(values, 1)
                                  if v is not None and _text(v).strip()]
     else:
-        raise DocumentError(f"project records are read from CSV, TSV or XLSX, not {fmt.upper()}", file=file)
+        raise DocumentError(_("連携事業は CSV・TSV・XLSX から読みます（{format} は読めません）").format(
+            format=fmt.upper()), file=file)
 
 
 def _text(value: object) -> str:
@@ -306,14 +316,15 @@ def write_template(out: str | Path) -> list[Path]:
         ws.set_column(i, i, w, body)
     ws.freeze_panes(1, 0)
     ws.data_validation(1, 4, 20000, 4, {"validate": "list", "source": list(FIELDS)})
-    for i, (_, meaning, _) in enumerate(COLUMNS):
-        ws.write_comment(0, i, meaning)
-    guide = wb.add_worksheet("記入方法")
-    write_row(guide, 0, 0, ("列", "内容", "記入例"), head)
-    for r, row in enumerate(COLUMNS, 1):
-        write_row(guide, r, 0, row)
-    write(guide, len(COLUMNS) + 2, 0, "分野: " + "、".join(FIELDS))
-    write(guide, len(COLUMNS) + 3, 0, "複数の区・連携先は 、 または ・ で区切ってください。")
+    for i, (_column, meaning, _example) in enumerate(COLUMNS):
+        ws.write_comment(0, i, _(meaning))
+    guide = wb.add_worksheet("記入方法")  # the sheet names are part of the template, like its columns
+    write_row(guide, 0, 0, (_("列"), _("内容"), _("記入例")), head)
+    for r, (column, meaning, example) in enumerate(COLUMNS, 1):
+        write_row(guide, r, 0, (column, _(meaning), example))
+    write(guide, len(COLUMNS) + 2, 0, _("分野：{fields}").format(fields="、".join(FIELDS)))
+    write(guide, len(COLUMNS) + 3, 0, _("複数の区・連携先は 、 または ・ で区切ってください。"))
+    write(guide, len(COLUMNS) + 4, 0, _("区・連携先・事業名は必須です。1行に1事業を書きます。"))
     guide.set_column(0, 0, 16)
     guide.set_column(1, 2, 48)
     wb.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..i18n import _
 from .layout import grid_rows, parse_rows
 from .limits import Budget, Limits, check_xlsx
-from .model import Cell, DocumentError, PublishedList
+from .model import Cell, DocumentError, PublishedList, low_level
 
 MAX_BYTES = Limits().max_bytes  # the real lists are a few hundred KB; a bigger file is not one of them
 FORMATS = ("tsv", "csv", "txt", "xlsx", "xls", "pdf")
@@ -42,11 +42,13 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            raise DocumentError(f"cannot decode as {encoding}: {exc}", file=file, row=_line_of(data, exc)) from exc
+            raise DocumentError(_("{encoding} として読めません").format(encoding=encoding), file=file,
+                                row=_line_of(data, exc), detail=low_level(exc)) from exc
     head = data[:4096]
     controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
     if b"\x00" in head or controls > len(head) * 0.05:
-        raise DocumentError("this is a binary file, not a text, spreadsheet or PDF document", file=file)
+        raise DocumentError(_("バイナリファイルです。テキスト・表計算（XLSX/XLS）・PDF の一覧ではありません"),
+                            file=file)
     try:
         return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as utf8_error:
@@ -56,13 +58,13 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
         try:
             text = data.decode("cp932")
         except UnicodeDecodeError as exc:
-            what = "mixed encodings (UTF-8 before this line, something else here)" if mixed else \
-                "an unknown encoding: neither UTF-8 nor CP932/Shift_JIS"
-            raise DocumentError(f"the text is in {what}; use --encoding to force one", file=file,
+            what = _("文字コードが混在しています（この行より前は UTF-8、ここは別の文字コード）") if mixed else \
+                _("文字コードが分かりません（UTF-8 でも CP932/Shift_JIS でもありません）")
+            raise DocumentError(_("{what}。--encoding で文字コードを指定してください").format(what=what), file=file,
                                 row=line) from exc
         if mixed:
-            raise DocumentError("mixed encodings: UTF-8 before this line, CP932 here; save the file in one "
-                                "encoding", file=file, row=line) from None
+            raise DocumentError(_("文字コードが混在しています（この行より前は UTF-8、ここは CP932）。"
+                                  "一つの文字コードで保存し直してください"), file=file, row=line) from None
         return text, "cp932"
 
 
@@ -97,7 +99,8 @@ def text_rows(text: str, fmt: str, file: str, budget: Budget | None = None) -> l
     try:
         return grid_rows(budgeted(reader, budget))
     except csv.Error as exc:
-        raise DocumentError(f"malformed {fmt.upper()} ({exc})", file=file, row=reader.line_num) from exc
+        raise DocumentError(_("{format} の形式が崩れています").format(format=fmt.upper()), file=file,
+                            row=reader.line_num, detail=str(exc)) from exc
 
 
 def _sheet_size(ws) -> None:  # type: ignore[no-untyped-def]
@@ -139,8 +142,8 @@ def open_xlsx(source: io.BufferedIOBase | io.BytesIO, limits: Limits, file: str)
     try:
         return load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, InvalidFileException) as exc:
-        raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__}: {exc})",
-                            file=file) from exc
+        raise DocumentError(_("XLSX ファイルが壊れているか、途中で切れています"), file=file,
+                            detail=low_level(exc)) from exc
 
 
 def xlsx_values(wb, budget: Budget, limit: int | None = None) -> Iterator[tuple[str, int, Sequence[object]]]:  # type: ignore[no-untyped-def]
@@ -157,8 +160,8 @@ def xlsx_values(wb, budget: Budget, limit: int | None = None) -> Iterator[tuple[
         if isinstance(exc, ValueError) and exc.__class__.__module__.startswith("defusedxml"):
             raise DocumentError(_("XLSX の XML が DTD・エンティティを含んでいます。安全のため読み込みません"),
                                 file=budget.file) from exc
-        raise DocumentError(f"the XLSX file is damaged or truncated ({exc.__class__.__name__})",
-                            file=budget.file) from exc
+        raise DocumentError(_("XLSX ファイルが壊れているか、途中で切れています"), file=budget.file,
+                            detail=low_level(exc)) from exc
     finally:
         wb.close()
 
@@ -213,9 +216,9 @@ def xls_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as exc:  # xlrd raises bare XLRDError and others for damaged or encrypted files
-        hint = "encrypted (password-protected) workbooks cannot be read" if b"EncryptionInfo" in data \
-            or "encrypt" in str(exc).lower() else "the XLS file is damaged"
-        raise DocumentError(f"{hint} ({exc})", file=file) from exc
+        hint = _("パスワードで保護されたブックは読めません。保護を解除したコピーを保存してください") \
+            if b"EncryptionInfo" in data or "encrypt" in str(exc).lower() else _("XLS ファイルが壊れています")
+        raise DocumentError(hint, file=file, detail=low_level(exc)) from exc
     rows: list[list[Cell]] = []
     for sheet in book.sheets():
         budget.tick(sheet=sheet.name)
@@ -233,10 +236,12 @@ def pdf_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[
         pdf = pdfplumber.open(io.BytesIO(data))
         pages = pdf.pages
     except Exception as exc:  # pdfminer raises several unrelated types for broken or locked files
-        name = exc.__class__.__name__
+        # pdfplumber wraps pdfminer's errors: PdfminerException(PDFPasswordIncorrect()) for a locked file
+        name = " ".join(e.__class__.__name__ for e in (exc, *exc.args) if isinstance(e, BaseException))
         if "Password" in name or "Encrypt" in name or "encrypt" in str(exc).lower():
-            raise DocumentError("the PDF is encrypted; save an unlocked copy", file=file) from exc
-        raise DocumentError(f"the PDF is damaged or truncated ({name})", file=file) from exc
+            raise DocumentError(_("PDF が暗号化されています。保護を解除したコピーを保存してください"),
+                                file=file) from exc
+        raise DocumentError(_("PDF が壊れているか、途中で切れています"), file=file, detail=name) from exc
     budget = (limits or Limits.from_env()).budget(file)
     rows: list[list[Cell]] = []
     text_found = False
@@ -253,7 +258,7 @@ def pdf_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[
                     rows.extend(grid_rows(budgeted([[line] for line in above.splitlines()], budget, page=number),
                                           page=number))
             except Exception as exc:
-                raise DocumentError(f"cannot read this page ({exc.__class__.__name__})", file=file,
+                raise DocumentError(_("このページを読めません"), detail=exc.__class__.__name__, file=file,
                                     page=number) from exc
             if tables:
                 offset = 0
@@ -265,7 +270,7 @@ def pdf_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list[
                 lines = (page.extract_text() or "").splitlines()
                 rows.extend(grid_rows(budgeted([[line] for line in lines], budget, page=number), page=number))
     if not text_found:
-        raise DocumentError("the PDF has no text layer (a scan?): OCR is needed before it can be read",
+        raise DocumentError(_("PDF に文字情報がありません（スキャン画像ですか）。読むには先に OCR が必要です"),
                             file=file)
     return rows
 
@@ -279,15 +284,16 @@ def read(path: str | Path, *, format: str | None = None, encoding: str | None = 
     try:
         size = len(data) if data is not None else path.stat().st_size  # stat first: never load a huge file
     except OSError as exc:
-        raise DocumentError(f"cannot open: {exc.strerror}", file=file) from exc
+        raise DocumentError(_("ファイルを開けません"), file=file, detail=exc.strerror) from exc
     limits.check_size(size, file)
     if data is None:
         data = path.read_bytes()
     if not data.strip():
-        raise DocumentError("the file is empty", file=file)
+        raise DocumentError(_("ファイルが空です"), file=file)
     fmt = (format or sniff_format(data, path.name)).lower()
     if fmt not in FORMATS:
-        raise DocumentError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", file=file)
+        raise DocumentError(_("形式「{format}」は読めません。{formats} のどれかを指定してください").format(
+            format=fmt, formats=", ".join(FORMATS)), file=file)
     used_encoding = None
     if fmt in ("tsv", "csv", "txt"):
         text, used_encoding = decode(data, file, encoding)

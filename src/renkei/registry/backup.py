@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Date, DateTime, delete, func, insert, select, text
 
+from ..i18n import _
 from . import database
 from .base import Core, RegistryError
 from .schema import TABLE_ORDER, Base
@@ -35,18 +36,21 @@ def dump(reg: Core) -> dict[str, object]:
 
 def load(reg: Core, data: dict[str, object], *, replace: bool = False) -> dict[str, int]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RegistryError("not a renkei backup (expected a JSON object with format 'renkei-backup')")
+        raise RegistryError(_("renkei のバックアップではありません"
+                              "（format が renkei-backup の JSON オブジェクトが必要です）"))
     if data.get("schema") != database.current_revision(reg.engine):
-        raise RegistryError(f"the backup has schema {data.get('schema')}, this registry "
-                            f"{database.current_revision(reg.engine)}; upgrade first (`renkei db upgrade`)")
+        raise RegistryError(_("バックアップのスキーマは {backup}、このレジストリは {registry} です。"
+                              "先に renkei db upgrade を実行してください").format(
+                                  backup=data.get("schema"), registry=database.current_revision(reg.engine)))
     tables = data.get("tables")
     if not isinstance(tables, dict) or set(tables) - set(TABLE_ORDER):
-        raise RegistryError("the backup's tables do not match this registry's schema")
+        raise RegistryError(_("バックアップの表がこのレジストリのスキーマと合いません"))
     counts: dict[str, int] = {}
     with reg.engine.begin() as conn:
         has_data = conn.execute(select(func.count()).select_from(Base.metadata.tables["snapshots"])).scalar()
         if has_data and not replace:
-            raise RegistryError("the registry already holds snapshots; use --replace to overwrite it")
+            raise RegistryError(_("レジストリにはすでにスナップショットがあります。"
+                                  "上書きするには --replace を付けてください"))
         for name in reversed(TABLE_ORDER):
             conn.execute(delete(Base.metadata.tables[name]))
         for name in TABLE_ORDER:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from ..directory import Directory
 from ..directory import load as load_directory
+from ..i18n import _
 from ..resolve import Resolver, default_resolver
 from . import database
 
@@ -35,9 +36,13 @@ class ConflictError(RegistryError):
 
     def __init__(self, project_id: int, yours: dict, theirs: dict) -> None:
         self.project_id, self.yours, self.theirs = project_id, yours, theirs
-        super().__init__(f"project {project_id} was changed by {theirs.get('updated_by', 'someone')} at "
-                         f"{theirs.get('updated_at', '?')} (version {theirs.get('version')}) after you read it "
-                         f"(version {yours.get('version')}); reload it and apply your change again")
+        from ..i18n import _, format_datetime
+
+        super().__init__(_("事業 {id} は、あなたが開いた後（版 {yours}）に {who} が {when} に"
+                           "変更しました（版 {theirs}）。読み込み直してから、もう一度変更してください").format(
+            id=project_id, who=theirs.get("updated_by") or _("他の人"),
+            when=format_datetime(theirs["updated_at"]) if theirs.get("updated_at") else "?",
+            theirs=theirs.get("version"), yours=yours.get("version")))
 
 
 class PermissionDenied(RegistryError):
@@ -85,7 +90,7 @@ def parse_date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise RegistryError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from exc
+        raise RegistryError(_("「{value}」は日付（YYYY-MM-DD）ではありません").format(value=value)) from exc
 
 
 def iso(value: date | None) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..documents.model import PublishedList
 from ..documents.projects import ProjectFile
+from ..i18n import _, format_date
 from ..resolve import Resolution
 from ..validate import Report
 from . import audit, projects
@@ -105,7 +106,9 @@ def refuse_duplicate(s: Session, sha256: str, as_of: str | None, kind: str, excl
                                                Snapshot.as_of == (date.fromisoformat(as_of) if as_of else None),
                                                Snapshot.id != exclude))
     if found:
-        raise RegistryError(f"this file (sha256 {sha256[:12]}…, as of {as_of}) is already snapshot #{found}")
+        raise RegistryError(_("このファイル（SHA-256 {sha}…、時点 {as_of}）はすでにスナップショット #{id} として"
+                              "取り込まれています").format(sha=sha256[:12], id=found,
+                                                        as_of=format_date(as_of) if as_of else _("不明")))
 
 
 def stored_name(path: str) -> str:

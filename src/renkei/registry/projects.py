@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..documents.projects import ProjectRecord
+from ..i18n import _
 from . import audit
 from .base import BATCH, ConflictError, Core, PermissionDenied, Progress, RegistryError, default_actor, iso, now
 from .base import parse_date as _date
@@ -90,7 +91,7 @@ def get(core: Core, project_id: int) -> ProjectView:
     with core.Session() as s:
         p = s.get(Project, project_id)
         if p is None:
-            raise RegistryError(f"no project {project_id}")
+            raise RegistryError(_("事業 {id} はありません").format(id=project_id))
         return view(core, s, p)
 
 
@@ -113,7 +114,8 @@ def add(core: Core, *, title: str, wards: list[str], partners: list[str], actor:
     actor = actor or default_actor()
     _check_codes(core, wards, partners)
     if actor_ward and actor_ward not in wards:
-        raise PermissionDenied(f"a {core.directory[actor_ward].name} editor can only add its own ward's projects")
+        raise PermissionDenied(_("{ward}の担当者は自分の区の事業だけを追加できます").format(
+            ward=core.directory[actor_ward].name))
     with core.Session.begin() as s:
         stamp = now()
         p = Project(title=title, created_at=stamp, updated_at=stamp, updated_by=actor, **_values(values))
@@ -132,10 +134,11 @@ def update(core: Core, project_id: int, expected_version: int, changes: dict[str
         with core.Session.begin() as s:
             p = s.get(Project, project_id, with_for_update=False)
             if p is None:
-                raise RegistryError(f"no project {project_id}")
+                raise RegistryError(_("事業 {id} はありません").format(id=project_id))
             before = view(core, s, p)
             if actor_ward and actor_ward not in {w for w, _ in before.wards}:
-                raise PermissionDenied(f"project {project_id} is not a project of {core.directory[actor_ward].name}")
+                raise PermissionDenied(_("事業 {id} は{ward}の事業ではありません").format(
+                    id=project_id, ward=core.directory[actor_ward].name))
             if p.version != expected_version:
                 raise ConflictError(project_id, {**changes, "version": expected_version}, before.as_dict())
             wards = changes.pop("wards", None)
@@ -143,7 +146,7 @@ def update(core: Core, project_id: int, expected_version: int, changes: dict[str
             if wards is not None or partners is not None:
                 _check_codes(core, wards or [], partners or [])
                 if actor_ward and wards is not None and actor_ward not in wards:
-                    raise PermissionDenied("a ward editor cannot remove its own ward from a project")
+                    raise PermissionDenied(_("区の担当者は事業から自分の区を外せません"))
             for k, v in _values(changes).items():
                 setattr(p, k, v)
             p.updated_at, p.updated_by = now(), actor
@@ -161,10 +164,10 @@ def update(core: Core, project_id: int, expected_version: int, changes: dict[str
 def _check_codes(core: Core, wards: list[str], partners: list[str]) -> None:
     for w in wards:
         if core.directory.get(w) not in core.directory.special_wards:
-            raise RegistryError(f"{w!r} is not one of the 23 special wards")
+            raise RegistryError(_("「{ward}」は特別区（23区）ではありません").format(ward=w))
     for c in partners:
         if core.directory.get(c) is None:
-            raise RegistryError(f"{c!r} is not a code in the directory")
+            raise RegistryError(_("「{code}」は全国地方公共団体コードにありません").format(code=c))
 
 
 def _set_links(core: Core, s: Session, pid: int, wards: list[str] | None, partners: list[str] | None) -> None:
@@ -238,15 +241,16 @@ def _values(values: dict[str, object]) -> dict[str, object]:
     out: dict[str, object] = {}
     for k, v in values.items():
         if k not in PROJECT_FIELDS:
-            raise RegistryError(f"a project has no field {k!r}")
+            raise RegistryError(_("事業に項目「{field}」はありません").format(field=k))
         if k in ("start_date", "end_date"):
             v = _date(v) if isinstance(v, str) else v
         if k == "field" and v is not None and v not in FIELDS:
-            raise RegistryError(f"分野 {v!r} is not one of {'、'.join(FIELDS)}")
+            raise RegistryError(_("分野「{value}」は {fields} のどれでもありません").format(
+                value=v, fields="、".join(FIELDS)))
         if k == "title" and not (isinstance(v, str) and v.strip()):
-            raise RegistryError("事業名 must not be empty")
+            raise RegistryError(_("事業名は空にできません"))
         out[k] = v
     start, end = out.get("start_date"), out.get("end_date")
     if isinstance(start, date) and isinstance(end, date) and end < start:
-        raise RegistryError("終了日 is before 開始日")
+        raise RegistryError(_("終了日が開始日より前です"))
     return out

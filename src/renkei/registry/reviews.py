@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
+from ..i18n import _
 from . import audit
 from .base import REVIEW_STATUSES, Core, RegistryError, default_actor, now
 from .schema import Entry, ProjectPartner, ReviewDecision
@@ -53,7 +54,7 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
     if action == "reject":
         code = None
     elif not code or core.directory.get(code) is None:
-        raise RegistryError(f"{code!r} is not a code in the directory")
+        raise RegistryError(_("「{code}」は全国地方公共団体コードにありません").format(code=code))
     with core.Session.begin() as s:
         old = s.scalar(select(ReviewDecision).where(ReviewDecision.pref_code == pref_code,
                                                      ReviewDecision.written == written))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..i18n import _
 from ..resolve import Resolution
 from . import projects, snapshots
 from .base import Core, RegistryError
@@ -25,8 +26,9 @@ def show(core: Core, query: str) -> dict[str, object]:
         entity = core.directory.get(resolution.code) if resolution.code else None
     if entity is None:
         cands = resolution.candidates if resolution else []
-        raise RegistryError(f"「{query}」 is not a prefecture or a local government"
-                            + (f"; did you mean {', '.join(c.prefecture + c.name for c in cands[:5])}?"
+        raise RegistryError(_("「{query}」は都道府県でも地方公共団体でもありません").format(query=query)
+                            + (_("。候補：{candidates}").format(candidates="、".join(c.prefecture + c.name
+                                                                                  for c in cands[:5]))
                                if cands else ""))
     return _government(core, entity.code, resolution)
 

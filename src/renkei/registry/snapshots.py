@@ -16,6 +16,7 @@ from ..diff import Diff, SnapshotContent
 from ..diff import Partner as DiffPartner
 from ..diff import diff as diff_contents
 from ..directory import Directory
+from ..i18n import _
 from .base import REVIEW_STATUSES, Core, RegistryError
 from .schema import Entry, Government, Partner, Snapshot, SnapshotBlock
 
@@ -91,12 +92,12 @@ def resolve_ref(s: Session, ref: int | str | None) -> int:
     snaps = s.execute(select(Snapshot.id, Snapshot.as_of).order_by(Snapshot.as_of.nulls_first(),
                                                                     Snapshot.id)).all()
     if not snaps:
-        raise RegistryError("the registry has no snapshots yet")
+        raise RegistryError(_("レジストリにはまだスナップショットがありません"))
     if ref is None or ref == "latest":
         return snaps[-1].id
     if ref == "previous":
         if len(snaps) < 2:
-            raise RegistryError("there is only one snapshot")
+            raise RegistryError(_("スナップショットが一つしかありません"))
         return snaps[-2].id
     text = str(ref).lstrip("#")
     if text.isdigit() and any(snap.id == int(text) for snap in snaps):
@@ -107,7 +108,8 @@ def resolve_ref(s: Session, ref: int | str | None) -> int:
     hits = [snap.id for snap in snaps if snap.as_of and snap.as_of.isoformat() == iso]
     if hits:
         return hits[-1]
-    raise RegistryError(f"no snapshot {ref!r}; `renkei snapshots` lists them")
+    raise RegistryError(_("スナップショット「{ref}」はありません。一覧は renkei snapshots で見られます").format(
+        ref=ref))
 
 
 def snapshot_id(core: Core, ref: int | str | None = None) -> int:
@@ -134,7 +136,7 @@ def partners(core: Core, snapshot: int | str | None = None, prefecture: str | No
     if prefecture:
         pref = core.directory.prefecture(core.resolver.prefecture_name(prefecture) or prefecture)
         if pref is None:
-            raise RegistryError(f"{prefecture!r} is not a prefecture")
+            raise RegistryError(_("「{prefecture}」は都道府県ではありません").format(prefecture=prefecture))
         q = q.where(Government.pref_code == pref.code)
     with core.Session() as s:
         rows = s.execute(q.order_by(Government.code)).all()
