@@ -231,3 +231,26 @@ def test_upload_refuses_dot_names(tmp_path, directory, resolver, name):
         assert r.status_code == 422 and "ファイル名" in r.text and "使えません" in r.text
     finally:
         reg.engine.dispose()
+
+
+def test_markup_and_control_characters_in_a_title(tmp_path, make_fixtures, directory, resolver):
+    """A list's title (its first line, shown as the source of every output) cannot break the SVG, PDF or JSON."""
+    import xml.etree.ElementTree as ET
+
+    import pypdf
+
+    from renkei.publish import publish
+
+    grid = make_fixtures.published_grid([("宮城県", ["仙台市"])], "特別区連携<b>自治体数一覧\x07(令和7年8月1日現在)")
+    path = make_fixtures.write_text(grid, tmp_path / "t.csv", delimiter=",", encoding="utf-8", newline="\n")
+    reg = Registry.open(f"sqlite:///{tmp_path / 't.sqlite3'}", directory=directory, resolver=resolver, seed=False)
+    reg.import_file(path)
+    try:
+        paths = {p.suffix: p for p in publish(reg, tmp_path / "dist", ["pdf", "map-prefectures", "datapackage"])}
+    finally:
+        reg.engine.dispose()
+    svg = ET.fromstring(paths[".svg"].read_text(encoding="utf-8"))
+    assert any("特別区連携<b>自治体数一覧(令和7年8月1日現在)" in (t.text or "") for t in svg.iter())
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(paths[".pdf"]).pages)
+    assert "<b>" in text  # shown as text, not taken as bold markup
+    assert "<b>" in json.loads(paths[".json"].read_text(encoding="utf-8"))["title"]

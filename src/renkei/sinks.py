@@ -121,11 +121,16 @@ def print_setup(ws: Any, *, header_row: int | None = None, landscape: bool = Tru
     ws.set_footer("&C&P / &N")
 
 
+def printable(value: object) -> str:
+    """Text without the control characters XML 1.0 cannot hold (an SVG or PDF built from it stays valid)."""
+    return _NOT_XML.sub("", str(value))
+
+
 def xml_text(value: object) -> str:
     """Text safe inside XML and ReportLab paragraph markup."""
     from xml.sax.saxutils import escape
 
-    return escape(_NOT_XML.sub("", str(value)), {'"': "&quot;", "'": "&#39;"})
+    return escape(printable(value), {'"': "&quot;", "'": "&#39;"})
 
 
 class FileNameError(ValueError):

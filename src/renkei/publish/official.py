@@ -71,8 +71,10 @@ def source_label(snap: SnapshotInfo) -> str:
 
     「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在
     """
+    from ..sinks import printable
+
     edition = f"{format_wareki(snap.as_of)}現在" if snap.as_of else f"スナップショット #{snap.id}"
-    return f"「{snap.title or TITLE}」{edition}"
+    return printable(f"「{snap.title or TITLE}」{edition}")  # the title is the uploaded file's first line
 
 
 def build(reg: Registry, snapshot: int | str | None = None) -> OfficialTable:
