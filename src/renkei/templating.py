@@ -55,8 +55,16 @@ def environment():  # type: ignore[no-untyped-def]
     from .directory import KIND_LABELS
 
     env.filters["kind_label"] = per_language(lambda k: label(KIND_LABELS, k))
+    env.filters["government_name"] = _government_name  # 131032 → 港区 (people read names, not codes)
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     return env
+
+
+def _government_name(code: str) -> str:
+    from .directory import load
+
+    entity = load().get(code)
+    return entity.name if entity else code
 
 
 def render(template: str, **context: object) -> str:

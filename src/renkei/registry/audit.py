@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
 
 from .base import Core, default_actor, jsonable, now
@@ -16,10 +18,28 @@ def record(s: Session, actor: str | None, action: str, target: str, target_id: s
                    before=jsonable(before), after=jsonable(after)))
 
 
-def log(core: Core, limit: int = 100, offset: int = 0) -> list[dict[str, object]]:
-    """The newest entries first."""
+def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = None, action: str | None = None,
+        since: datetime | None = None, until: datetime | None = None) -> list[dict[str, object]]:
+    """The newest entries first; only one person's, one action's, or those in [since, until) when given (UTC)."""
+    q = select(AuditLog)
+    if actor:
+        q = q.where(AuditLog.actor == actor)
+    if action:
+        q = q.where(AuditLog.action == action)
+    if since:
+        q = q.where(AuditLog.at >= since)
+    if until:
+        q = q.where(AuditLog.at < until)
     with core.Session() as s:
-        rows = s.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit).offset(offset))
+        rows = s.scalars(q.order_by(AuditLog.id.desc()).limit(limit).offset(offset))
         return [{"id": a.id, "at": a.at.isoformat(timespec="seconds"), "actor": a.actor, "action": a.action,
                  "target": a.target, "target_id": a.target_id, "before": a.before, "after": a.after}
                 for a in rows]
+
+
+def facets(core: Core) -> tuple[list[str], list[str]]:
+    """Every person and every action in the log, for the filters."""
+    with core.Session() as s:
+        actors = sorted(s.scalars(select(distinct(AuditLog.actor))))
+        actions = sorted(s.scalars(select(distinct(AuditLog.action))))
+    return actors, actions

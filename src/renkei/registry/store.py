@@ -141,8 +141,12 @@ class Registry(Core):
 
     # -- audit and backup --------------------------------------------------------------------------------------
 
-    def audit_log(self, limit: int = 100, offset: int = 0) -> list[dict[str, object]]:
-        return audit.log(self, limit, offset)
+    def audit_log(self, limit: int = 100, offset: int = 0, **filters: object) -> list[dict[str, object]]:
+        """Filters: actor, action, since, until (aware datetimes; see registry.audit.log)."""
+        return audit.log(self, limit, offset, **filters)  # type: ignore[arg-type]
+
+    def audit_facets(self) -> tuple[list[str], list[str]]:
+        return audit.facets(self)
 
     def dump(self) -> dict[str, object]:
         return backup.dump(self)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..documents.projects import FIELDS
@@ -22,6 +23,7 @@ from .core import Site, render
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 router = APIRouter(include_in_schema=False)
+AUDIT_PAGE = 100  # entries per page of the audit log
 LOGIN_CSRF_COOKIE = "renkei_login_csrf"
 STATIC_HEADER = "x-renkei-static"
 
@@ -406,8 +408,34 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit(request: Request, offset: int = 0) -> Response:
+def audit(request: Request, offset: int = 0, actor: str = Query("", max_length=80),
+          action: str = Query("", max_length=40), since: str = Query("", max_length=10),
+          until: str = Query("", max_length=10)) -> Response:
+    """The audit log for people: filtered by person, action and dates (days in Japan time, both included)."""
+    from urllib.parse import urlencode
+
+    from ..audit_view import ACTIONS, describe
+    from ..i18n import JST, gettext
+
     require(request, "admin")
-    offset = max(0, offset)
-    return render(request, "web/admin/audit.html", rows=_reg(request).audit_log(limit=100, offset=offset),
-                  offset=offset)
+    offset, reg = max(0, offset), _reg(request)
+    days: dict[str, date | None] = {}
+    for name, value in (("since", since), ("until", until)):
+        try:
+            days[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            days[name] = None
+    first, last = days["since"], days["until"]
+    start = datetime.combine(first, dtime.min, JST) if first else None
+    end = datetime.combine(last + timedelta(days=1), dtime.min, JST) if last else None
+    rows = reg.audit_log(limit=AUDIT_PAGE, offset=offset, actor=actor or None, action=action or None,
+                         since=start, until=end)
+    actors, actions = reg.audit_facets()
+    filters = {"actor": actor, "action": action, "since": since if first else "", "until": until if last else ""}
+
+    def query(**changes: object) -> str:
+        return urlencode({k: v for k, v in {**filters, **changes}.items() if v})
+
+    return render(request, "web/admin/audit.html", rows=[describe(r, reg.directory) for r in rows], offset=offset,
+                  page=AUDIT_PAGE, actors=actors, filters=filters, query=query,
+                  actions=[(a, gettext(ACTIONS[a]) if a in ACTIONS else a) for a in actions])

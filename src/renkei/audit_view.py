@@ -1,0 +1,124 @@
+"""The audit log as a person reads it: actions in words, targets by name, changes field by field, times in JST.
+
+The registry stores each row as it happened (an action key, a table and id, the values before and after, UTC).
+This module only presents them: 「判断　宮城県「亶理町」→亘理町」 rather than ``review review_decisions
+040002:亶理町`` and two JSON dumps. A server's file paths never show (only the file's own name). An action or
+table this module does not know yet is shown by its key, so a new kind of change is never hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath, PureWindowsPath
+
+from .directory import Directory
+from .i18n import N_, _, format_date, format_datetime
+
+ACTIONS = {
+    "import": N_("取り込み"), "review": N_("判断"), "publish": N_("公表"), "withdraw": N_("取り下げ"),
+    "approve": N_("承認"), "reject": N_("却下"), "create": N_("作成"), "update": N_("変更"), "delete": N_("削除"),
+    "revise": N_("改訂"), "derive": N_("集計"), "undo": N_("取り消し"), "disable": N_("利用停止"),
+    "enable": N_("利用再開"), "remove": N_("削除"), "passwd": N_("パスワード変更"), "password": N_("パスワード変更"),
+    "request": N_("申請"), "state": N_("状態の変更"), "supersede": N_("差し替え"), "login": N_("ログイン"),
+}
+FIELDS = {
+    "title": N_("事業名"), "field": N_("分野"), "fiscal_year": N_("年度"), "start_date": N_("開始日"),
+    "end_date": N_("終了日"), "summary": N_("概要"), "source_url": N_("出典URL"), "wards": N_("区"),
+    "partners": N_("連携先"), "source": N_("ファイル"), "as_of": N_("時点"), "projects": N_("事業数"),
+    "username": N_("ユーザー名"), "role": N_("役割"), "ward_code": N_("区"), "code": N_("コード"),
+    "action": N_("判断"), "note": N_("注記"), "state": N_("状態"), "reason": N_("理由"), "label": N_("版"),
+    "display_name": N_("表示名"), "written": N_("記載"), "status": N_("状態"), "kind": N_("種類"),
+}
+ROLES = {"admin": N_("事務局（管理者）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}
+HIDDEN = {"id", "version", "updated_at", "updated_by", "created_at", "decided_at", "decided_by", "sha256",
+          "pref_code", "password_hash"}  # bookkeeping, shown elsewhere or never
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    id: int
+    at: str  # JST, for people
+    at_utc: str  # ISO, for <time datetime>
+    actor: str
+    action: str  # in words
+    action_key: str
+    target: str  # named: 宮城県「亶理町」→亘理町, 港区の事業「…」
+    changes: tuple[tuple[str, str, str], ...]  # (field, before, after) for the fields that changed
+
+
+def describe(row: dict[str, object], directory: Directory) -> AuditLine:
+    """One audit row (as :func:`renkei.registry.audit.log` returns it) in the reader's language."""
+    action = str(row["action"])
+    before = row.get("before") if isinstance(row.get("before"), dict) else {}
+    after = row.get("after") if isinstance(row.get("after"), dict) else {}
+    at = row["at"]
+    return AuditLine(id=int(row["id"]), at=format_datetime(at), at_utc=str(at), actor=str(row["actor"]),  # type: ignore[arg-type]
+                     action=_(ACTIONS[action]) if action in ACTIONS else action, action_key=action,
+                     target=target_text(str(row["target"]), str(row["target_id"]), before or {}, after or {},
+                                        directory),
+                     changes=tuple(changes(before or {}, after or {}, directory)))
+
+
+def target_text(table: str, target_id: str, before: dict, after: dict, directory: Directory) -> str:
+    values = {**before, **after}
+    if table == "review_decisions":
+        pref_code, _sep, written = target_id.partition(":")
+        pref = directory.get(pref_code)
+        chosen = directory.get(str(values.get("code") or ""))
+        where = _("{prefecture}「{written}」").format(prefecture=pref.name if pref else pref_code, written=written)
+        return f"{where}→{chosen.name}" if chosen else where
+    if table == "projects":
+        wards = "・".join(w.get("name", "") for w in values.get("wards") or [] if isinstance(w, dict))
+        title = values.get("title") or target_id
+        return _("{wards}の事業「{title}」").format(wards=wards, title=title) if wards else \
+            _("事業「{title}」").format(title=title)
+    if table == "snapshots":
+        when = values.get("as_of")
+        label = values.get("label") or (_("{date}現在").format(date=format_date(when)) if when else "")
+        name = file_name(values.get("source"))
+        detail = "、".join(x for x in (str(label), name) if x)
+        return _("スナップショット #{id}").format(id=target_id) + (f"（{detail}）" if detail else "")
+    if table == "users":
+        return _("ユーザー「{name}」").format(name=values.get("username") or target_id)
+    return f"{table} {target_id}"
+
+
+def changes(before: dict, after: dict, directory: Directory) -> list[tuple[str, str, str]]:
+    out = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        if key in HIDDEN:
+            continue
+        old, new = value_text(key, before.get(key), directory), value_text(key, after.get(key), directory)
+        if old != new:
+            out.append((_(FIELDS[key]) if key in FIELDS else key, old, new))
+    return out
+
+
+def value_text(key: str, value: object, directory: Directory) -> str:
+    """A stored value as words: names for codes and lists of places, a file's own name for a path, dates in 和暦."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, list):
+        return "、".join(value_text(key, v, directory) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("code") or "")
+    if key == "source":
+        return file_name(value)
+    if key in ("code", "ward_code"):
+        entity = directory.get(str(value))
+        return f"{entity.name}（{value}）" if entity else str(value)
+    if key == "role":
+        return _(ROLES[str(value)]) if value in ROLES else str(value)
+    if key == "action":
+        return _(ACTIONS[str(value)]) if value in ACTIONS else str(value)
+    if key in ("as_of", "start_date", "end_date") and isinstance(value, str) and len(value) == 10:
+        return format_date(value)
+    return str(value)
+
+
+def file_name(path: object) -> str:
+    """Only the file's own name: an upload's temporary folder on the server is nobody's business."""
+    if not path:
+        return ""
+    text = str(path)
+    return PureWindowsPath(text).name if "\\" in text else PurePath(text).name

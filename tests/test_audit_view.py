@@ -1,0 +1,72 @@
+"""The audit log as people read it: actions in Japanese, targets by name, no server paths, JST, filters."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from test_web import MINATO, form_of, fresh, project_of, sign_in  # noqa: F401  (fixtures)
+
+from renkei.audit_view import describe
+
+
+def test_rows_read_as_sentences(directory):
+    decision = {"id": 7, "at": "2025-07-31T15:30:00+00:00", "actor": "jimu", "action": "review",
+                "target": "review_decisions", "target_id": "040002:亶理町", "before": None,
+                "after": {"pref_code": "040002", "written": "亶理町", "action": "accept", "code": "043613"}}
+    line = describe(decision, directory)
+    assert (line.action, line.target, line.at) == ("判断", "宮城県「亶理町」→亘理町", "2025-08-01 00:30")
+    upload = {"id": 8, "at": "2025-07-31T15:30:00", "actor": "minato1", "action": "import", "target": "snapshots",
+              "target_id": "3", "before": None,
+              "after": {"source": "/tmp/renkei-upload-x1y2/連携事業.xlsx", "sha256": "ab" * 32, "projects": 4}}
+    line = describe(upload, directory)
+    assert line.action == "取り込み" and line.target == "スナップショット #3（連携事業.xlsx）"
+    assert "/tmp" not in repr(line) and ("事業数", "", "4") in line.changes
+    edit = {"id": 9, "at": "2025-07-31T15:30:00", "actor": "minato1", "action": "update", "target": "projects",
+            "target_id": "12", "before": {"title": "物産展", "version": 1, "wards": [{"code": MINATO, "name": "港区"}]},
+            "after": {"title": "物産展2025", "version": 2, "wards": [{"code": MINATO, "name": "港区"}]}}
+    line = describe(edit, directory)
+    assert (line.action, line.target) == ("変更", "港区の事業「物産展2025」")
+    assert line.changes == (("事業名", "物産展", "物産展2025"),)
+    assert describe({**edit, "action": "something_new"}, directory).action == "something_new"  # never hidden
+
+
+def test_audit_page_is_japanese_and_filters(fresh):  # noqa: F811
+    app, reg = fresh
+    p = project_of(reg, MINATO)
+    minato = sign_in(app, "minato")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', minato.get("/admin/").text).group(1)
+    minato.post(f"/admin/projects/{p.id}", data={**form_of(p, title="新しい名前"), "csrf_token": token})
+    item = next(i for i in reg.review_queue() if i.code)
+    reg.decide(item.pref_code, item.written, code=item.code, action="accept", actor="jimu")
+    admin = sign_in(app, "jimu")
+    page = admin.get("/admin/audit").text
+    assert "取り込み" in page and "判断" in page and "変更" in page
+    assert "港区の事業「新しい名前」" in page and f"「{item.written}」→{item.name}" in page
+    assert "review_decisions" not in page and '"sha256"' not in page and "/tmp/" not in page
+    now_jst = datetime.now(UTC).astimezone(__import__("renkei.i18n", fromlist=["JST"]).JST).strftime("%Y-%m-%d")
+    assert now_jst in page
+    only_minato = admin.get("/admin/audit", params={"actor": "minato"}).text
+    assert "港区の事業「新しい名前」" in only_minato and "判断" not in only_minato.split("<ol")[1]
+    only_review = admin.get("/admin/audit", params={"action": "review"}).text.split("<ol")[1]
+    assert "判断" in only_review and "新しい名前" not in only_review
+    before = admin.get("/admin/audit", params={"until": "2000-01-01"}).text
+    assert "該当する変更はありません" in before
+    today = admin.get("/admin/audit", params={"since": now_jst, "until": now_jst}).text
+    assert "新しい名前" in today
+    assert admin.get("/admin/audit", params={"since": "not-a-date"}).status_code == 200
+
+
+def test_dashboard_names_the_ward_and_conflicts_show_japan_time(fresh):  # noqa: F811
+    app, reg = fresh
+    page = sign_in(app, "minato").get("/admin/").text
+    assert "区の担当者・港区" in page and MINATO not in page
+    p = project_of(reg, MINATO)
+    a, b = sign_in(app, "minato"), sign_in(app, "jimu")
+    for client, title in ((a, "Aの変更"), (b, "Bの変更")):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").text).group(1)
+        r = client.post(f"/admin/projects/{p.id}", data={**form_of(p, title=title), "csrf_token": token})
+    assert r.status_code == 409
+    saved = reg.project(p.id).updated_at  # stored in UTC
+    shown = __import__("renkei.i18n", fromlist=["format_datetime"]).format_datetime(saved)
+    assert shown in r.text and saved not in r.text
