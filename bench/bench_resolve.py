@@ -71,6 +71,14 @@ def main() -> None:
     print(f"  accuracy on {len(made)} misspellings with prefecture: {right / len(made):.1%} "
           f"(the rest come back ambiguous or as another real name)")
 
+    realworld = Path(__file__).resolve().parent.parent / "tests" / "data" / "realworld" / "realworld.tsv"
+    if realworld.exists():
+        rows = [line.split("\t") for line in realworld.read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#")]
+        rate("real-world names (tests/data/realworld), with prefecture", [(w, p or None) for w, p, *_ in rows],
+             resolver)
+        rate("real-world names, no prefecture", [(w, None) for w, *_ in rows], resolver)
+
     exe = str(Path(sys.executable).parent / "renkei")
     print("command wall time (median of 5):")
     print(f"  renkei --help              {wall([exe, '--help']):.3f} s")

@@ -254,6 +254,8 @@ def test_api_government_ward_search_diff(site):
     dated = client.get("/api/v1/search", params={"q": "浦和市", "as_of": "2000-01-01"}).json()
     assert dated[0]["code"] == "111007" and "2000-01-01" in dated[0]["how"]
     assert client.get("/api/v1/search", params={"q": "浦和市", "as_of": "someday"}).status_code == 422
+    both = client.get("/api/v1/search", params={"q": "亘理町・大潟村"}).json()
+    assert {"043613", "053686"} <= {x["code"] for x in both}
     d = client.get("/api/v1/diff?a=1&b=2").json()
     assert d["a"]["id"] == 1 and d["b"]["id"] == 2
     assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "renkei API"

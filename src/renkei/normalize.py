@@ -131,6 +131,7 @@ _ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHR])\s*(?:元|\d{1,2})"
 _DATE = re.compile(rf"(?:{_ERA}|\d{{4}})\s*(?:年度?|[./-])\s*(?:\d{{1,2}}\s*(?:月|[./-])?\s*(?:\d{{1,2}}\s*日?)?)?"
                    r"\s*(?:から|より|~|〜|締結|提携|現在|時点)?")
 _TRAILING_DATE = re.compile(rf"\s*(?:{_DATE.pattern})$")
+_MAY_HOLD_NOTES = re.compile(r"[()\[\]{}【】〔〕《》〈〉<>※*†0-9「『\"']")
 _QUOTES = re.compile(r"^[「『\"'](.+)[」』\"']$")
 
 
@@ -162,6 +163,8 @@ def split_notes(text: str) -> tuple[str, tuple[Note, ...]]:
     around the whole name. A name with nothing of this comes back unchanged.
     """
     t = unicodedata.normalize("NFKC", text).strip()
+    if not _MAY_HOLD_NOTES.search(t) and not t.startswith("旧"):
+        return t, ()  # the common case, a bare name: no pattern needs to run
     notes: list[Note] = []
     m = _REMARK.search(t)
     if m and m.start() > 0:

@@ -280,6 +280,7 @@ class _Query:
     reading: str | None = None  # a reading written in brackets: 桑折(こおり)町
     prefix: str = ""  # the prefecture and county as written in front of the name
     flags: tuple[str, ...] = ()
+    cleaned: str = ""  # the whole input, cleaned
 
 
 class Resolver:
@@ -461,7 +462,8 @@ class Resolver:
     # -- the levels ----------------------------------------------------------------------------
 
     def _resolve(self, name: str, pref: str | None, notes: list[Reason], as_of: str | None) -> Resolution:
-        if not name or not clean(name):
+        cleaned = clean(name) if name else ""
+        if not cleaned:
             return Resolution(name, "unresolved", reasons=(R.empty(),))
         # 1. exact
         hits = self._in(self._exact.get(name, ()), pref)
@@ -469,7 +471,7 @@ class Resolver:
             dated = self._dated(name, name, hits, pref, notes, as_of) if as_of else None
             return dated or self._answer(name, "exact", hits, notes + self._exact_note(name, hits), pref)
 
-        q = self._parse(name, pref, notes)
+        q = self._parse(name, pref, notes, cleaned)
         if isinstance(q, Resolution):
             return q
         pref = q.prefecture
@@ -477,6 +479,8 @@ class Resolver:
         result = self._levels(name, q, folded, pref, as_of)
         if q.reading and (result.status in ("ambiguous", "unresolved") or not result.code):
             result = self._by_reading(name, q, pref) or result
+        if result.status in FIRM and not q.flags:
+            return result  # the common case: nothing to add (dataclass replace is not free)
         return replace(result, flags=tuple(dict.fromkeys((*result.flags, *q.flags))), query=folded)
 
     def _levels(self, name: str, q: _Query, folded: str, pref: str | None, as_of: str | None) -> Resolution:
@@ -492,7 +496,7 @@ class Resolver:
         hits = self._in(self._clean.get(q.text, ()), pref, q.county)
         if hits:
             return self._dated(name, folded, hits, pref, q.notes, as_of, q.county) or \
-                self._answer(name, "normalized", hits, q.notes + self._clean_note(name, q), pref)
+                self._answer(name, "normalized", hits, q.notes + self._clean_note(name, q, q.cleaned), pref)
         hits = self._in(self._short.get(folded, ()), pref)
         if hits and folded == clean(q.text):
             return self._answer(name, "normalized", hits, [*q.notes, R.ward_without_city()], pref)
@@ -578,10 +582,11 @@ class Resolver:
             hits = kept or hits
         return self._answer(name, "normalized", hits, [*q.notes, R.reading_used(q.reading, hits[0].name)], pref)
 
-    def _parse(self, name: str, pref: str | None, notes: list[Reason]) -> _Query | Resolution:
+    def _parse(self, name: str, pref: str | None, notes: list[Reason],
+               cleaned: str | None = None) -> _Query | Resolution:
         """Clean the text; set notes aside; read 〇〇県(県庁) notations; strip prefecture and 郡 prefixes."""
         notes = list(notes)
-        text = clean(name)
+        text = cleaned if cleaned is not None else clean(name)
         notation = self._notation(name, text, pref, notes)
         if notation is not None:
             return notation
@@ -641,7 +646,8 @@ class Resolver:
                     notes.append(R.county_contradicts(county, pref, sorted(found)))
                     flags = ("county_mismatch",)
         prefix = clean(core if written_notes else name)[:prefix_len] if prefix_len else ""
-        return _Query(text, pref, notes, county, reading, prefix, flags)
+        whole = cleaned if cleaned is not None else clean(name)
+        return _Query(text, pref, notes, county, reading, prefix, flags, whole)
 
     def _notation(self, name: str, text: str, pref: str | None, notes: list[Reason]) -> Resolution | None:
         """北海道(道庁), 東京都（都庁）: the prefectural government as the published list writes it."""
@@ -802,11 +808,12 @@ class Resolver:
         return []
 
     @staticmethod
-    def _clean_note(name: str, q: _Query) -> list[Reason]:
-        if clean(name) != name and not q.notes:
+    def _clean_note(name: str, q: _Query, cleaned: str) -> list[Reason]:
+        if cleaned == name:
+            return []
+        if not q.notes:
             return [R.normalised(True)]
-        if clean(name) != name and not any(n.key in ("note_removed", "prefix_removed", "county_removed")
-                                           for n in q.notes):
+        if not any(n.key in ("note_removed", "prefix_removed", "county_removed") for n in q.notes):
             return [R.normalised(False)]
         return []
 

@@ -159,6 +159,9 @@ def search_results(reg: Registry, q: str, limit: int = 10, as_of: str | None = N
     r = reg.resolver.resolve_cached(q, as_of=as_of)
     if r.code:
         add(r.code, r.reason or "一致", 1.0)
+    for part in r.parts:  # several names in the query (城島町・三潴町): each one's answer
+        if part.code:
+            add(part.code, part.reason or "一致", 1.0)
     for c in r.candidates:
         add(c.code, "候補", c.score)
     if len(out) < limit:
