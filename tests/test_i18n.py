@@ -131,6 +131,9 @@ def test_cli_lang_option_and_environment(monkeypatch):
     assert runner.invoke(cli, ["template", "--help"], env={"RENKEI_LANG": "en"}).exit_code == 0
     assert runner.invoke(cli, ["--lang", "fr", "template", "--help"]).exit_code == 2
     assert seen == ["en", "en"]
+    monkeypatch.undo()
+    assert runner.invoke(cli, ["--lang", "en", "template", "--help"]).exit_code == 0
+    assert i18n.current_language() == "ja"  # a run's --lang ends with the run (CliRunner shares the process)
 
 
 def test_dates_in_wareki_and_seireki():

@@ -57,17 +57,21 @@ def resolve(names: tuple[str, ...], prefecture: str | None, jsonl: bool, as_list
         results = resolver.resolve_list(list(names), prefecture, as_of=iso)
     else:
         results = [resolver.resolve(n, prefecture, as_of=iso) for n in names]
+    from .i18n import _
+    from .reports import STATUS_LABELS, label
+    from .reports.text import candidates_text
     from .textfmt import table
 
     rows = []
     for r in results:
-        rows.append((r.input, r.status, r.code, r.name, r.prefecture, r.reason or "-"))
-        rows += [(f"  {p.input}", p.status, p.code, p.name, p.prefecture, p.reason or "-") for p in r.parts]
-    click.echo(table(["input", "status", "code", "name", "prefecture", "reason"], rows))
+        rows.append((r.input, label(STATUS_LABELS, r.status), r.code, r.name, r.prefecture, r.reason or "-"))
+        rows += [(f"  {p.input}", label(STATUS_LABELS, p.status), p.code, p.name, p.prefecture, p.reason or "-")
+                 for p in r.parts]
+    click.echo(table([_("記載"), _("判定"), _("コード"), _("正式名称"), _("都道府県"), _("理由")], rows))
     for r in results:
         if r.status in ("ambiguous", "unresolved") and r.candidates:
-            listed = ", ".join(f"{c.prefecture}{c.name}({c.code}) {c.score:.2f}" for c in r.candidates)
-            click.echo(f"  {r.input}: candidates: {listed}")
+            click.echo("  " + _("{input}：候補：{candidates}").format(input=r.input,
+                                                                  candidates=candidates_text(r.candidates)))
 
 
 @cli.command()
@@ -153,7 +157,18 @@ def template(out: str) -> None:
         click.echo(str(path))
 
 
+def _write_refusal(out, name: str | None, prefecture: object, reason) -> None:  # type: ignore[no-untyped-def]
+    """A line of --jsonl for input that is not a name to resolve: the same keys, status unresolved."""
+    from .resolve import reason_fields
+
+    out.write(json.dumps({"input": name, "prefecture": prefecture, "status": "unresolved", "code": None,
+                          "name": None, "reason": reason.text, "candidates": [], **reason_fields((reason,))},
+                         ensure_ascii=False) + "\n")
+
+
 def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-untyped-def]
+    from . import reasons as R
+
     out = sys.stdout
     for lineno, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -163,9 +178,7 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ValueError('expected an object with a string "name"')
         except ValueError as exc:
-            out.write(json.dumps({"input": None, "prefecture": None, "status": "unresolved", "code": None,
-                                  "name": None, "reason": f"stdin line {lineno}: bad JSON: {exc}",
-                                  "candidates": []}, ensure_ascii=False) + "\n")
+            _write_refusal(out, None, None, R.bad_json(lineno, str(exc)))
             continue
         date = as_of
         if item.get("as_of"):
@@ -173,10 +186,7 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
 
             date = parse_date(str(item["as_of"]))
             if not date:
-                out.write(json.dumps({"input": item["name"], "prefecture": item.get("prefecture"),
-                                      "status": "unresolved", "code": None, "name": None,
-                                      "reason": f"stdin line {lineno}: not a date: {item['as_of']}",
-                                      "candidates": []}, ensure_ascii=False) + "\n")
+                _write_refusal(out, item["name"], item.get("prefecture"), R.bad_date(lineno, str(item["as_of"])))
                 continue
         r = resolver.resolve(item["name"], item.get("prefecture"), as_of=date)
         out.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")

@@ -33,9 +33,10 @@ def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
       echo '{"name": "飯館村", "prefecture": "福島県"}' | renkei resolve --jsonl
       renkei import 一覧.xlsx --note 令和8年版 && renkei diff
     """
-    from .i18n import set_language
+    from . import i18n
 
-    set_language(lang)
+    token = i18n.set_language(lang)
+    ctx.call_on_close(lambda: i18n.reset_language(token))
     ctx.obj = {"db": db}
 
 

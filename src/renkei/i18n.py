@@ -19,7 +19,7 @@ import gettext as _gettext
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
@@ -47,9 +47,15 @@ def current_language() -> str:
     return lang if lang else normalize_language(os.environ.get("RENKEI_LANG"))
 
 
-def set_language(lang: str | None) -> None:
-    """Set the language for the rest of this context (a CLI run, a request)."""
-    _language.set(normalize_language(lang) if lang else None)
+def set_language(lang: str | None) -> Token[str | None]:
+    """Set the language for the rest of this context (a CLI run, a request); :func:`reset_language` undoes it."""
+    return _language.set(normalize_language(lang) if lang else None)
+
+
+def reset_language(token: Token[str | None] | None) -> None:
+    """Back to the language before :func:`set_language` (a CLI run inside a test must not leak its --lang)."""
+    if token is not None:
+        _language.reset(token)
 
 
 @contextmanager

@@ -1,10 +1,9 @@
 """Why the resolver answered as it did: one function per kind of reason.
 
-Every reason the resolver gives is built here, as a :class:`Reason` with a stable
-``key`` and its ``params``, next to the text shown today (Japanese, then English).
-Keeping each kind in one function, with its parameters named, is what lets the
-message catalogue render the same reason in the reader's language without parsing
-text: a renderer needs only ``key`` and ``params``.
+Every reason the resolver gives is built here, as a :class:`Reason` with a stable ``key`` and its ``params``,
+and a catalogue message (Japanese msgid, English in the catalogue) that renders it in the reader's language
+when it is shown (:attr:`Reason.text`). Keeping each kind in one function, with its parameters named, lets the
+JSON outputs give ``reason_key`` and ``params`` beside the text, so programs need not parse it.
 """
 
 from __future__ import annotations
@@ -12,23 +11,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .i18n import N_, gettext
+
 
 @dataclass(frozen=True, slots=True)
 class Reason:
     key: str
     params: tuple[tuple[str, object], ...]
-    text: str  # rendered: Japanese / English
+    template: str  # a catalogue msgid, with str.format fields from params and shown
+    shown: tuple[tuple[str, object], ...] = ()  # values only for the text (a list joined, a label translated)
 
     @property
     def args(self) -> dict[str, object]:
         return dict(self.params)
 
+    @property
+    def text(self) -> str:
+        """The reason in the reader's language."""
+        values = {**dict(self.params), **{k: gettext(v) if isinstance(v, Label) else v for k, v in self.shown}}
+        return gettext(self.template).format(**values)
+
     def as_dict(self) -> dict[str, object]:
         return {"key": self.key, "params": self.args, "text": self.text}
 
 
-def _r(key: str, text: str, **params: object) -> Reason:
-    return Reason(key, tuple(params.items()), text)
+class Label(str):
+    """A word inside a reason that is itself a catalogue message (translated when the reason is shown)."""
+
+    __slots__ = ()
+
+
+def _r(key: str, template: str, shown: dict[str, object] | None = None, **params: object) -> Reason:
+    return Reason(key, tuple(params.items()), template, tuple((shown or {}).items()))
 
 
 def render(reasons: Iterable[Reason]) -> str:
@@ -40,83 +54,78 @@ def render(reasons: Iterable[Reason]) -> str:
 
 
 def empty() -> Reason:
-    return _r("empty", "空欄 / empty name")
+    return _r("empty", N_("空欄"))
 
 
 def unknown_prefecture(written: str) -> Reason:
-    return _r("unknown_prefecture",
-              f"都道府県「{written}」は不明のため全国で検索 / unknown prefecture, searched nationwide", written=written)
+    return _r("unknown_prefecture", N_("都道府県「{written}」は不明のため全国で検索"), written=written)
 
 
 def office_notation(written: str, expected: str) -> Reason:
-    return _r("office_notation", f"「{written}」→「{expected}」 / government office written differently",
+    return _r("office_notation", N_("「{written}」→「{expected}」（都道府県庁の記法の違い）"),
               written=written, expected=expected)
 
 
 def prefecture_notation(list_name: str = "") -> Reason:
-    suffix = f": {list_name}" if list_name else ""
-    return _r("prefecture_notation", f"都道府県の記法 / prefectural government notation{suffix}", list_name=list_name)
+    if list_name:
+        return _r("prefecture_notation", N_("都道府県の記法：{list_name}"), list_name=list_name)
+    return _r("prefecture_notation", N_("都道府県の記法"), list_name=list_name)
 
 
 def prefix_other_prefecture(prefix: str, given: str) -> Reason:
-    return _r("prefix_other_prefecture",
-              f"前置の都道府県「{prefix}」は指定の「{given}」と異なる / prefix names another prefecture",
+    return _r("prefix_other_prefecture", N_("前置の都道府県「{prefix}」は指定の「{given}」と異なる"),
               prefix=prefix, given=given)
 
 
 def prefix_removed(prefecture: str) -> Reason:
-    return _r("prefix_removed", f"都道府県名「{prefecture}」を除去 / prefecture prefix removed", prefecture=prefecture)
+    return _r("prefix_removed", N_("都道府県名「{prefecture}」を除去"), prefecture=prefecture)
+
+
+_NOTE_WORDS = {"reading": N_("読み"), "former": N_("旧名の注記"), "date": N_("日付"), "remark": N_("注記"),
+               "other": N_("注記")}
 
 
 def note_removed(kind: str, note: str) -> Reason:
     """A bracketed or trailing note set aside: kind is reading, former, date, remark or other."""
-    words = {"reading": ("読み", "reading"), "former": ("旧名の注記", "former name"), "date": ("日付", "date"),
-             "remark": ("注記", "remark"), "other": ("注記", "note")}
-    ja, en = words.get(kind, words["other"])
-    return _r("note_removed", f"{ja}「{note}」を除去 / {en} '{note}' set aside", kind=kind, note=note)
+    word = Label(_NOTE_WORDS.get(kind, _NOTE_WORDS["other"]))
+    return _r("note_removed", N_("{what}「{note}」を除去"), {"what": word}, kind=kind, note=note)
 
 
 def reading_used(reading: str, name: str) -> Reason:
-    return _r("reading_used", f"括弧内の読み「{reading}」で{name}に絞り込み / the reading '{reading}' picks {name}",
-              reading=reading, name=name)
+    return _r("reading_used", N_("括弧内の読み「{reading}」で{name}に絞り込み"), reading=reading, name=name)
 
 
 def split(count: int) -> Reason:
-    return _r("split", f"{count}件の名称を分割 / {count} names in one cell", count=count)
+    return _r("split", N_("{count}件の名称を分割"), count=count)
 
 
 # -- counties -------------------------------------------------------------------------------------
 
 
 def county_removed(county: str) -> Reason:
-    return _r("county_removed", f"郡名「{county}」を除去 / county prefix removed", county=county)
+    return _r("county_removed", N_("郡名「{county}」を除去"), county=county)
 
 
 def subprefecture_removed(office: str) -> Reason:
-    return _r("subprefecture_removed", f"支庁・振興局名「{office}」を除去 / subprefecture '{office}' removed",
-              office=office)
+    return _r("subprefecture_removed", N_("支庁・振興局名「{office}」を除去"), office=office)
 
 
 def county_implies_prefecture(county: str, prefecture: str) -> Reason:
-    return _r("county_implies_prefecture", f"{county}は{prefecture}にのみある郡 / {county} exists only in {prefecture}",
-              county=county, prefecture=prefecture)
+    return _r("county_implies_prefecture", N_("{county}は{prefecture}にのみある郡"), county=county,
+              prefecture=prefecture)
 
 
 def county_contradicts(county: str, given: str, where: Sequence[str]) -> Reason:
-    places = "・".join(where)
-    return _r("county_contradicts",
-              f"{county}は{given}になく{places}にある郡(都道府県か郡の誤りか)"
-              f" / {county} is not in {given} but in {places}",
-              county=county, given=given, where=list(where))
+    return _r("county_contradicts", N_("{county}は{given}になく{places}にある郡（都道府県か郡の誤りか）"),
+              {"places": "・".join(where)}, county=county, given=given, where=list(where))
 
 
 def county_picks(county: str, name: str) -> Reason:
-    return _r("county_picks", f"郡名{county}により{name}に絞り込み / the county {county} picks {name}",
-              county=county, name=name)
+    return _r("county_picks", N_("郡名{county}により{name}に絞り込み"), county=county, name=name)
 
 
 def county_unknown(county: str) -> Reason:
-    return _r("county_unknown", f"郡名「{county}」は該当なし / no such county", county=county)
+    return _r("county_unknown", N_("郡名「{county}」は該当なし"), county=county)
 
 
 # -- levels ---------------------------------------------------------------------------------------
@@ -124,125 +133,128 @@ def county_unknown(county: str) -> Reason:
 
 def normalised(detail: bool) -> Reason:
     if detail:
-        return _r("normalised", "表記の正規化(全角・半角、空白、ヶ/ケ など) / width, spacing or ヶ/ケ normalised",
-                  detail=True)
-    return _r("normalised", "表記の正規化 / normalised", detail=False)
+        return _r("normalised", N_("表記の正規化（全角・半角、空白、ヶ/ケ など）"), detail=True)
+    return _r("normalised", N_("表記の正規化"), detail=False)
 
 
 def ward_without_city() -> Reason:
-    return _r("ward_without_city", "政令市の区を市名なしで記載 / designated-city ward written without its city")
+    return _r("ward_without_city", N_("政令市の区を市名なしで記載"))
 
 
 def by_reading() -> Reason:
-    return _r("by_reading", "読みで一致 / matched by reading")
+    return _r("by_reading", N_("読みで一致"))
 
 
 def variant(changes: str) -> Reason:
-    text = f"異体字 {changes} / kanji variant" if changes else "異体字 / kanji variant"
-    return _r("variant", text, changes=changes)
+    if changes:
+        return _r("variant", N_("異体字 {changes}"), changes=changes)
+    return _r("variant", N_("異体字"), changes=changes)
 
 
 def merged(prefecture: str, name: str, valid_to: str, change: str, successors: Sequence[str]) -> Reason:
-    names = "・".join(successors)
-    return _r("merged", f"{prefecture}{name}は{valid_to}に{change}、現在は{names} / {name} ended on {valid_to} "
-                        f"({change}); now {names}",
+    return _r("merged", N_("{prefecture}{name}は{valid_to}に{change}、現在は{names}"), {"names": "・".join(successors)},
               prefecture=prefecture, name=name, valid_to=valid_to, change=change, successors=list(successors))
 
 
 def merged_by_place(prefecture: str, county: str, name: str, valid_to: str,
                     successor: str) -> Reason:
     return _r("merged_by_place",
-              f"{prefecture}{county}{name}は{valid_to}に廃止(1970年以前)、役場の位置は現在の{successor}"
-              f" / {name} ended on "
-              f"{valid_to} (before 1970); its office stood in today's {successor}",
+              N_("{prefecture}{county}{name}は{valid_to}に廃止（1970年以前）、役場の位置は現在の{successor}"),
               prefecture=prefecture, county=county, name=name, valid_to=valid_to, successor=successor)
 
 
 def several_successors() -> Reason:
-    return _r("several_successors", "後継が複数 / several successors")
+    return _r("several_successors", N_("後継が複数"))
 
 
 def current_name_as_close() -> Reason:
-    return _r("current_name_as_close", "現存の類似名あり / a current name is as close")
+    return _r("current_name_as_close", N_("現存の類似名あり"))
 
 
 def not_yet(name: str, valid_from: str, as_of: str) -> Reason:
-    return _r("not_yet", f"{name}は{valid_from}から(時点{as_of}には未成立) / {name} dates from {valid_from}, "
-                         f"after {as_of}", name=name, valid_from=valid_from, as_of=as_of)
+    return _r("not_yet", N_("{name}は{valid_from}から（時点{as_of}には未成立）"), name=name, valid_from=valid_from,
+              as_of=as_of)
 
 
 def as_of_date(as_of: str) -> Reason:
-    return _r("as_of", f"{as_of}時点の名称として解決 / resolved as of {as_of}", as_of=as_of)
+    return _r("as_of", N_("{as_of}時点の名称として解決"), as_of=as_of)
 
 
 _EDIT_WORDS = {
-    "suffix": ("種別の誤り", "wrong type suffix"),
-    "variant": ("異体字", "kanji variant"),
-    "kana": ("仮名の誤り", "kana confusion"),
-    "glyph": ("字形類似", "look-alike kanji"),
-    "typo": ("誤字", "wrong character"),
-    "extra": ("余分な字", "extra character"),
-    "missing": ("脱字", "missing character"),
+    "suffix": N_("種別の誤り"),
+    "variant": N_("異体字"),
+    "kana": N_("仮名の誤り"),
+    "glyph": N_("字形類似"),
+    "typo": N_("誤字"),
+    "extra": N_("余分な字"),
+    "missing": N_("脱字"),
 }
 
 
 def edit(kind: str, written: str, official: str, similarity: float = 0.0) -> Reason:
     """One edit of a correction: the characters quoted as written, not as folded."""
-    ja, en = _EDIT_WORDS[kind]
+    word = {"what": Label(_EDIT_WORDS[kind])}
+    params = {"written": written, "official": official, "similarity": round(similarity, 2)}
     if kind == "extra":
-        text = f"「{written}」{ja} / {en} '{written}'"
-    elif kind == "missing":
-        text = f"「{official}」{ja} / {en} '{official}'"
-    elif kind == "glyph":
-        text = f"{written}→{official} {ja} / {en} (similarity {similarity:.2f})"
-    else:
-        text = f"{written}→{official} {ja} / {en}"
-    return _r(f"edit_{kind}", text, written=written, official=official, similarity=round(similarity, 2))
+        return _r(f"edit_{kind}", N_("「{written}」{what}"), word, **params)
+    if kind == "missing":
+        return _r(f"edit_{kind}", N_("「{official}」{what}"), word, **params)
+    if kind == "glyph":
+        return _r(f"edit_{kind}", N_("{written}→{official} {what}（類似度 {similarity:.2f}）"), word, **params)
+    return _r(f"edit_{kind}", N_("{written}→{official} {what}"), word, **params)
 
 
 def spelling_variation() -> Reason:
-    return _r("spelling_variation", "表記の揺れ / spelling variation")
+    return _r("spelling_variation", N_("表記の揺れ"))
 
 
 def other_prefecture(given: str, where: str) -> Reason:
-    return _r("other_prefecture",
-              f"{given}に該当なし、{where}にあり(都道府県の誤りか) / not in {given}; exists in {where}",
-              given=given, where=where)
+    return _r("other_prefecture", N_("{given}に該当なし、{where}にあり（都道府県の誤りか）"), given=given, where=where)
 
 
 def close_candidates() -> Reason:
-    return _r("close_candidates", "候補が拮抗 / close candidates")
+    return _r("close_candidates", N_("候補が拮抗"))
 
 
 def weak_match() -> Reason:
-    return _r("weak_match", "一致が弱い / weak match")
+    return _r("weak_match", N_("一致が弱い"))
 
 
 def no_match() -> Reason:
-    return _r("no_match", "該当なし / no matching local government")
+    return _r("no_match", N_("該当なし"))
 
 
 def northern_territory_set_aside() -> Reason:
-    return _r("northern_territory_set_aside", "北方領土の同名村を除外 / same-named 北方領土 village set aside")
+    return _r("northern_territory_set_aside", N_("北方領土の同名村を除外"))
 
 
 def same_name(count: int) -> Reason:
-    return _r("same_name", f"同名が{count}件 / {count} share this name", count=count)
+    return _r("same_name", N_("同名が{count}件"), count=count)
 
 
 # -- list context ---------------------------------------------------------------------------------
 
 
+def _ends(before: str, after: str) -> dict[str, object]:
+    return {"lo": before or Label(N_("先頭")), "hi": after or Label(N_("末尾"))}
+
+
 def code_order_fits(name: str, before: str, after: str) -> Reason:
-    lo = before or "先頭 / start"
-    hi = after or "末尾 / end"
-    return _r("code_order_fits", f"記載順(コード順)で{lo}と{hi}の間に入るのは{name}のみ / only {name} fits the code "
-                                 f"order between {lo} and {hi}", name=name, before=before, after=after)
+    return _r("code_order_fits", N_("記載順（コード順）で{lo}と{hi}の間に入るのは{name}のみ"), _ends(before, after),
+              name=name, before=before, after=after)
 
 
 def code_order_breaks(name: str, code: str, before: str, after: str) -> Reason:
-    lo = before or "先頭 / start"
-    hi = after or "末尾 / end"
-    return _r("code_order_breaks", f"{name}({code})は記載順(コード順)で{lo}と{hi}の間に入らない / {name} ({code}) "
-                                   f"breaks the code order between {lo} and {hi}",
-              name=name, code=code, before=before, after=after)
+    return _r("code_order_breaks", N_("{name}（{code}）は記載順（コード順）で{lo}と{hi}の間に入らない"),
+              _ends(before, after), name=name, code=code, before=before, after=after)
+
+
+# -- input that is not a name ---------------------------------------------------------------------
+
+
+def bad_json(line: int, detail: str) -> Reason:
+    return _r("bad_json", N_("標準入力の{line}行目：JSON として読めません（{detail}）"), line=line, detail=detail)
+
+
+def bad_date(line: int, value: str) -> Reason:
+    return _r("bad_date", N_("標準入力の{line}行目：「{value}」は日付ではありません"), line=line, value=value)

@@ -87,6 +87,15 @@ class Candidate:
         return {"code": self.code, "name": self.name, "prefecture": self.prefecture, "score": self.score}
 
 
+def reason_fields(reasons: tuple[Reason, ...]) -> dict[str, object]:
+    """What JSON outputs add beside ``reason`` (the text in the reader's language): ``reason_key`` and ``params``
+    of the first reason (in the order they were applied; null when there is none), and ``reasons``, every one
+    as {key, params, text}."""
+    first = reasons[0] if reasons else None
+    return {"reason_key": first.key if first else None, "params": first.args if first else {},
+            "reasons": [r.as_dict() for r in reasons]}
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """The answer for one written name. ``code`` is set only for the resolved statuses.
@@ -128,6 +137,7 @@ class Resolution:
             "name": self.name,
             "reason": self.reason,
             "candidates": [c.as_dict() for c in self.candidates],
+            **reason_fields(self.reasons),
         }
         if self.status == "multiple":
             out["parts"] = [p.as_dict() for p in self.parts]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .documents.model import PublishedList
 from .i18n import N_, Message
-from .resolve import Resolution, Resolver, default_resolver
+from .resolve import Resolution, Resolver, default_resolver, reason_fields
 from .sinks import is_formula_like
 
 NAMES_PER_ROW = 10
@@ -57,7 +57,7 @@ class Entry:
         r = self.resolution
         return {"row": self.row, "col": self.col, "cell": self.where, "input": r.input, "status": r.status,
                 "code": r.code, "name": r.name, "reason": r.reason,
-                "candidates": [c.as_dict() for c in r.candidates]}
+                "candidates": [c.as_dict() for c in r.candidates], **reason_fields(r.reasons)}
 
 
 @dataclass(slots=True)
