@@ -108,7 +108,7 @@ def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | 
     from pathlib import Path
 
     from .aggregate import read_list
-    from .documents import DocumentError
+    from .documents import DocumentError, NotOfficialLayout
     from .validate import check as run_check
 
     if not file and not use_default:
@@ -117,6 +117,10 @@ def check(file: str | None, use_default: bool, fmt: str | None, encoding: str | 
     try:
         document = read_list(path, fmt, encoding, parse_as_of(as_of), parse_as_of(since, "--since"),
                             parse_as_of(until, "--until"))
+    except NotOfficialLayout as exc:
+        from .cli_reconcile import suggest_reconcile
+
+        fail(suggest_reconcile(path, exc, encoding))
     except DocumentError as exc:
         fail(str(exc))
     report = run_check(document)
@@ -196,7 +200,7 @@ def main() -> None:
     cli(prog_name="renkei")
 
 
-from . import cli_registry  # noqa: E402, F401  (registers the registry commands on `cli`; it imports cli_common only)
+from . import cli_reconcile, cli_registry  # noqa: E402, F401  (register their commands on `cli`; they import cli_common only)
 
 if __name__ == "__main__":
     main()

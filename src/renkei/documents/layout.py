@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from ..i18n import N_, Message, _
 from . import wareki
-from .model import Block, Cell, DocumentError, PublishedList
+from .model import Block, Cell, DocumentError, NotOfficialLayout, PublishedList
 
 HEADER_PREFECTURE = "都道府県"
 HEADER_COUNT = "自治体数"
@@ -120,7 +120,7 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
             current.rows.append(row[0].row)
         current.names.extend(Cell(c.text.strip(), c.row, c.col, c.sheet, c.page) for c in names)
     if columns is None:
-        raise DocumentError(
+        raise NotOfficialLayout(
             _("見出し行（{prefecture} | {count} | 連携事業を実施した区市町村名）が見つかりません").format(
                 prefecture=HEADER_PREFECTURE, count=HEADER_COUNT),
             file=source, sheet=last_cell.sheet if last_cell else None)

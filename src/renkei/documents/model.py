@@ -46,6 +46,10 @@ def low_level(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
+class NotOfficialLayout(DocumentError):
+    """A readable table that is not the published list's layout (no 都道府県 | 自治体数 header)."""
+
+
 def cell_name(row: int, col: int) -> str:
     """Spreadsheet-style cell name, 1-based: (3, 4) → D3."""
     letters = ""

@@ -1,0 +1,111 @@
+"""`renkei reconcile`: codes for the name column of any table (a thin layer over renkei.reconcile)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .cli_common import cli, parse_as_of
+
+OUTPUT_FORMATS = ("csv", "tsv", "xlsx")
+
+
+def error_line(message: str) -> None:
+    click.echo(f"エラー: {message}", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-c", "--column", help="The column of names: its header text or its letter (A, B, …). "
+                                      "Detected when omitted.")
+@click.option("-p", "--prefecture-column", help="A column of prefectures (header or letter) that narrows each row. "
+                                                "Detected when omitted.")
+@click.option("--sheet", help="XLSX/XLS: the sheet, by name or number (default: the first with a name column).")
+@click.option("--encoding", help="Force the text encoding (utf-8, utf-8-sig, cp932, ...); sniffed by default.")
+@click.option("--as-of", "as_of", help="Resolve names as they stood on this date (ISO or 和暦), for old lists.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write: OUT.csv or OUT.tsv (UTF-8 with BOM) or OUT.xlsx (rows coloured by status).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when stderr is a terminal).")
+def reconcile(file: str, column: str | None, prefecture_column: str | None, sheet: str | None,
+              encoding: str | None, as_of: str | None, out: str, progress: bool | None) -> None:
+    """Add 全国地方公共団体コード to the column of local-government names of any table.
+
+    Reads CSV/TSV (UTF-8, UTF-8 with BOM or CP932), XLSX or XLS, and writes every row and
+    column unchanged, in order, plus: 全国地方公共団体コード, 正式名称, 都道府県, 判定 (status),
+    理由 (reason) and 候補 (top candidates). The summary goes to stderr.
+
+    Exit status as `renkei check`: 0 nothing to review, 1 something to review, 2 the file
+    cannot be read.
+
+    \b
+    Examples:
+      renkei reconcile 連携先.csv -o 連携先_コード付き.xlsx
+      renkei reconcile 一覧.xlsx --sheet 2 --column 市区町村 --prefecture-column 都道府県 -o out.csv
+      renkei reconcile old.csv --column C --as-of 2004-04-01 -o out.xlsx
+    """
+    from .documents import DocumentError
+    from .documents.table import describe
+    from .reports.table import open_planned, open_writer, write_reconciled
+    from .resolve import default_resolver
+
+    fmt = Path(out).suffix.lower().lstrip(".")
+    if fmt not in OUTPUT_FORMATS:
+        raise click.BadParameter("出力は .csv、.tsv、.xlsx のいずれかにしてください", param_hint="-o")
+    date = parse_as_of(as_of)
+    resolver = default_resolver()
+    try:
+        table, plan = open_planned(file, resolver, sheet=sheet, encoding=encoding, column=column,
+                                   prefecture_column=prefecture_column)
+    except DocumentError as exc:
+        error_line(describe(exc))
+        sys.exit(2)
+    where = f"{table.source}" + (f"（シート「{table.sheet}」）" if table.sheet else "")
+    click.echo(f"{where}: {plan.describe()}", err=True)
+    show = sys.stderr.isatty() if progress is None else progress
+    partial = Path(out).with_name(Path(out).name + ".part")
+    try:
+        with partial.open("wb") as target, click.progressbar(length=table.height, label="照合中", file=sys.stderr,
+                                                              hidden=not show, update_min_steps=500) as bar:
+            writer = open_writer(fmt, target, table.sheet)
+            summary = write_reconciled(table, plan, resolver, writer, as_of=date, on_row=lambda _row: bar.update(1))
+        partial.replace(out)  # all or nothing: a failed run leaves no half-written output
+    except DocumentError as exc:
+        partial.unlink(missing_ok=True)
+        error_line(describe(exc))
+        sys.exit(2)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    click.echo(f"{where}: {summary.describe()} → {out}", err=True)
+    sys.exit(summary.exit_code)
+
+
+def suggest_reconcile(path: str, exc: Exception, encoding: str | None = None) -> str:
+    """For `renkei check` on an ordinary table: say it is not the official layout and point to reconcile."""
+    from .documents import DocumentError
+    from .reconcile import letter
+    from .reports.table import open_planned
+    from .resolve import default_resolver
+
+    text = f"{path}: 公表一覧の形式（見出し「都道府県｜自治体数｜連携事業を実施した区市町村名」）ではありません。"
+    where = f"（シート「{exc.sheet}」）" if isinstance(exc, DocumentError) and exc.sheet else ""
+    text = text.replace(": ", where + ": ", 1)
+    try:
+        table, plan = open_planned(path, default_resolver(), encoding=encoding)
+    except DocumentError:
+        return text + f"任意の表の自治体名にコードを付けるには: renkei reconcile {path} --column 列 -o 出力.xlsx"
+    sheet = f" --sheet {_quote(table.sheet)}" if table.sheet and table.sheets.index(table.sheet) else ""
+    column = _quote(plan.name.header or letter(plan.name.index))
+    return (text + f"自治体名の列として {plan.name.label} を検出しました。コードを付けるには: "
+            f"renkei reconcile {_quote(path)}{sheet} --column {column} -o 出力.xlsx")
+
+
+def _quote(text: str) -> str:
+    """Quote for a shell only when needed: Japanese names stay readable."""
+    import re
+    import shlex
+
+    return text if re.fullmatch(r"[^\s'\"$`\\|&;<>()*?!#~{}\[\]]+", text) else shlex.quote(text)

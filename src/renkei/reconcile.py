@@ -1,0 +1,297 @@
+"""Reconcile any table: find the column of local-government names, resolve each row, append the answers.
+
+Pure: rows of values in, rows of answers out; files are read by
+:mod:`renkei.documents.table` and written by :mod:`renkei.reports.table`.
+
+Which row is the header and which column holds the names are decided from a sample of the
+first rows (:func:`plan`): a column given by its header text or its letter, or else the
+column whose values most often resolve to a local government. A prefecture column (given,
+or detected as one whose values are prefecture names) narrows every look-up of its row.
+Every row is kept: rows above the header and empty name cells get empty answers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .documents.model import cell_name
+from .documents.table import cell_text
+from .resolve import Resolution, Resolver
+
+COLUMNS = ("全国地方公共団体コード", "正式名称", "都道府県", "判定", "理由", "候補")
+STATUS_LABELS = {
+    "exact": "一致", "normalized": "表記ゆれ", "variant": "異体字", "corrected": "訂正", "merged": "合併・改称",
+    "multiple": "複数の名称", "ambiguous": "候補が複数", "unresolved": "該当なし", "": "空欄",
+}
+ACCEPTED = frozenset({"exact", "normalized", "variant"})  # nothing for a person to check
+SAMPLE_ROWS = 200
+MAX_NAME_LENGTH = 40  # a longer cell is a sentence, not a name: not worth a fuzzy search while detecting
+TOP_CANDIDATES = 3
+MEMO_SIZE = 50_000
+HEADER_WORDS = ("市区町村", "自治体", "団体名", "名称", "連携先", "市町村", "municipality", "name")
+PREFECTURE_WORDS = ("都道府県", "prefecture", "県名")
+
+
+class PlanError(ValueError):
+    """The table has no usable name column (or the one asked for does not exist); the message is Japanese."""
+
+
+def letter(index: int) -> str:
+    """0-based column index → spreadsheet letters (0 → A)."""
+    return cell_name(1, index + 1)[:-1]
+
+
+def _norm(value: object) -> str:
+    return "".join(unicodedata.normalize("NFKC", cell_text(value)).split())
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    index: int  # 0-based
+    header: str | None
+    detected: bool = False
+    share: float = 1.0  # detected: the share of sampled cells that look like local-government names
+
+    @property
+    def label(self) -> str:
+        return f"{letter(self.index)}列" + (f"「{self.header}」" if self.header else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where the table's header and columns are."""
+
+    header_row: int | None  # 1-based row number of the header; None when the table has none
+    name: Column
+    prefecture: Column | None = None
+
+    def describe(self) -> str:
+        """One Japanese sentence for the summary."""
+        how = f"（自動検出：自治体名らしい値 {self.name.share:.0%}）" if self.name.detected else ""
+        text = f"名称の列 {self.name.label}{how}"
+        if self.prefecture:
+            text += f"、都道府県の列 {self.prefecture.label}" + ("（自動検出）" if self.prefecture.detected else "")
+        if self.header_row is None:
+            text += "、見出し行なし"
+        return text
+
+
+def _non_empty(rows: Sequence[tuple[int, list[object]]]) -> list[tuple[int, list[object]]]:
+    return [(n, v) for n, v in rows if any(_norm(x) for x in v)]
+
+
+def _header_candidate(rows: list[tuple[int, list[object]]]) -> int:
+    """Index (in ``rows``) of the first row that can be a header: title lines above a table are skipped."""
+    for i, (_, values) in enumerate(rows[:10]):
+        filled = sum(1 for x in values if _norm(x))
+        later = max((sum(1 for x in v if _norm(x)) for _, v in rows[i + 1:i + 6]), default=0)
+        if filled > 1 or later <= 1:
+            return i
+    return 0
+
+
+def _find_column(spec: str, rows: list[tuple[int, list[object]]], what: str) -> tuple[int, int | None]:
+    """(0-based column, header row number or None) for a column given by header text, letter or number."""
+    wanted = _norm(spec)
+    for number, values in rows[:20]:
+        for i, value in enumerate(values):
+            if _norm(value) == wanted and wanted:
+                return i, number
+    if re.fullmatch(r"[A-Za-z]{1,3}", spec.strip()):
+        index = 0
+        for ch in spec.strip().upper():
+            index = index * 26 + ord(ch) - 64
+        return index - 1, None
+    if spec.strip().isdigit() and int(spec) >= 1:
+        return int(spec) - 1, None
+    raise PlanError(f"{what}「{spec}」が見つかりません。見出しの文字か、列の記号（A、B、…）で指定してください")
+
+
+class _Looker:
+    """The resolver with a bounded memo: real tables repeat the same few hundred names."""
+
+    def __init__(self, resolver: Resolver, as_of: str | None) -> None:
+        self.resolver, self.as_of = resolver, as_of
+        self.memo: dict[tuple[str, str | None], Resolution] = {}
+
+    def __call__(self, name: str, prefecture: str | None) -> Resolution:
+        key = (name, prefecture)
+        hit = self.memo.get(key)
+        if hit is None:
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            hit = self.memo[key] = self.resolver.resolve(name, prefecture, on=self.as_of)
+        return hit
+
+
+def _is_prefecture(resolver: Resolver, text: str) -> bool:
+    name = resolver.prefecture_name(text)
+    return name is not None and text in (name, name[:-1] if name != "北海道" else name)
+
+
+def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, column: str | None = None,
+         prefecture_column: str | None = None) -> Plan:
+    """Decide the header row and the name and prefecture columns from the first rows of a table."""
+    rows = _non_empty(sample)
+    if not rows:
+        raise PlanError("表に値がありません")
+    header_at: int | None = None
+    if column:
+        index, header_at = _find_column(column, rows, "列")
+        name = Column(index, None)
+    pref: Column | None = None
+    if prefecture_column:
+        p_index, p_header = _find_column(prefecture_column, rows, "都道府県の列")
+        header_at = header_at if header_at is not None else p_header
+        pref = Column(p_index, None)
+    if header_at is None:
+        header_at = rows[_header_candidate(rows)][0]
+    header_values = dict(sample)[header_at] if header_at is not None else []
+    data = [(n, v) for n, v in rows if n > header_at]
+    width = max(len(v) for _, v in rows)
+    look = _Looker(resolver, None)
+
+    def header_of(i: int) -> str | None:
+        text = cell_text(header_values[i]).strip() if i < len(header_values) else ""
+        return text or None
+
+    if not prefecture_column:
+        best = (0.0, -1)
+        for i in range(width):
+            texts = [_norm(v[i]) for _, v in data[:SAMPLE_ROWS] if i < len(v) and _norm(v[i])]
+            share = sum(1 for t in texts if _is_prefecture(resolver, t)) / max(len(texts), 1)
+            if any(w in (header_of(i) or "") for w in PREFECTURE_WORDS):
+                share += 0.1
+            best = max(best, (share, -i))
+        if best[0] >= 0.8:
+            pref = Column(-best[1], None, detected=True, share=min(best[0], 1.0))
+
+    if not column:
+        scores = []
+        for i in range(width):
+            if pref and i == pref.index:
+                continue
+            hits = total = 0
+            for _, v in data[:SAMPLE_ROWS]:
+                text = _norm(v[i]) if i < len(v) else ""
+                total += 1
+                if not text or len(text) > MAX_NAME_LENGTH or text.isdigit() or _is_prefecture(resolver, text):
+                    continue
+                p = _norm(v[pref.index]) if pref and pref.index < len(v) else None
+                r = look(text, p or None)
+                hits += r.status not in ("ambiguous", "unresolved")
+            share = hits / max(total, 1)
+            bonus = 0.1 if any(w in (header_of(i) or "").lower() for w in HEADER_WORDS) else 0.0
+            scores.append((share + bonus, -i, share))
+        if not scores or max(scores)[0] < 0.3:
+            raise PlanError("自治体名らしい値の列が見つかりません。--column で列を指定してください")
+        _, neg, share = max(scores)
+        name = Column(-neg, None, detected=True, share=share)
+
+    # a first row whose name cell is itself a local government is data, not a header
+    if header_at is not None and name.index < len(header_values):
+        text = _norm(header_values[name.index])
+        if text and look(text, None).status in ACCEPTED | {"corrected", "merged"}:
+            header_at, header_values = None, []
+    name = Column(name.index, header_of(name.index) if header_at is not None else None, name.detected, name.share)
+    if pref:
+        pref = Column(pref.index, header_of(pref.index) if header_at is not None else None, pref.detected,
+                      pref.share)
+    return Plan(header_at, name, pref)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Row:
+    """One row of the table with its answer: ``result`` is None for the header, titles and empty names."""
+
+    number: int
+    values: list[object]
+    kind: str  # "header", "before" (above the header), "data"
+    result: Resolution | None = None
+
+    @property
+    def status(self) -> str:
+        return self.result.status if self.result else ""
+
+
+def reconcile(rows: Iterable[tuple[int, list[object]]], the_plan: Plan, resolver: Resolver,
+              as_of: str | None = None) -> Iterator[Row]:
+    """Every row, in order, with its resolution."""
+    look = _Looker(resolver, as_of)
+    header = the_plan.header_row
+    for number, values in rows:
+        if header is not None and number <= header:
+            yield Row(number, values, "header" if number == header else "before")
+            continue
+        i = the_plan.name.index
+        text = cell_text(values[i]).strip() if i < len(values) else ""
+        if not text:
+            yield Row(number, values, "data")
+            continue
+        pref = None
+        if the_plan.prefecture and the_plan.prefecture.index < len(values):
+            pref = cell_text(values[the_plan.prefecture.index]).strip() or None
+        yield Row(number, values, "data", look(text, pref))
+
+
+def _parts(r: Resolution) -> Sequence[Resolution]:
+    return getattr(r, "parts", None) or ()
+
+
+def appended(row: Row) -> list[str]:
+    """The six appended cells: code, official name, prefecture, status, reason, top candidates."""
+    if row.kind == "header":
+        return list(COLUMNS)
+    r = row.result
+    if r is None:
+        return [""] * len(COLUMNS)
+    parts = _parts(r)
+    if parts:
+        code = "・".join(p.code or "?" for p in parts)
+        name = "・".join(p.name or "?" for p in parts)
+        pref = "・".join(dict.fromkeys(p.prefecture or "" for p in parts))
+    else:
+        code, name, pref = r.code or "", r.name or "", (r.prefecture or "") if r.code else ""
+    shown = [c for c in r.candidates if c.code != r.code or r.status not in ACCEPTED]
+    candidates = " / ".join(f"{c.prefecture}{c.name}({c.code}) {c.score:.2f}" for c in shown[:TOP_CANDIDATES]) \
+        if r.status not in ACCEPTED else ""
+    return [code, name, pref, r.status, r.reason, candidates]
+
+
+@dataclass(slots=True)
+class Summary:
+    """Counts per status, for the summary line and the exit status."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    rows: int = 0
+
+    def add(self, row: Row) -> Row:
+        self.rows += 1
+        if row.kind == "data":
+            self.counts[row.status] += 1
+        return row
+
+    @property
+    def names(self) -> int:
+        return sum(n for s, n in self.counts.items() if s)
+
+    @property
+    def to_review(self) -> int:
+        return sum(n for s, n in self.counts.items() if s and s not in ACCEPTED)
+
+    @property
+    def exit_code(self) -> int:
+        """As `renkei check`: 0 nothing to review, 1 something to review."""
+        return 1 if self.to_review else 0
+
+    def describe(self) -> str:
+        order = [s for s in STATUS_LABELS if self.counts.get(s)]
+        counts = "、".join(f"{STATUS_LABELS[s]}（{s or 'empty'}）{self.counts[s]:,}" for s in order)
+        return f"{self.rows:,}行、名称 {self.names:,}件: {counts or 'なし'}。要確認 {self.to_review:,}件"

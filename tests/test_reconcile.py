@@ -1,0 +1,280 @@
+"""`renkei reconcile`: any table in, the same table out with codes appended."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from renkei.cli import cli
+from renkei.reconcile import COLUMNS
+
+TABLE = [
+    ["番号", "都道府県", "市区町村", "備考"],
+    ["1", "宮城県", "亶理町", "姉妹都市"],
+    ["2", "福島県", "飯館村", ""],
+    ["3", "", "千代田区", ""],
+    ["4", "", "", "空欄の行"],
+    ["5", "埼玉県", "浦和市", ""],
+]
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        csv.writer(f, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV output carries a BOM for Excel"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, ["reconcile", *args])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_csv_in_every_encoding_gives_the_same_table_with_codes(tmp_path, encoding):
+    src = write_csv(tmp_path / "in.csv", TABLE, encoding)
+    out = tmp_path / "out.csv"
+    result = run(str(src), "-o", str(out))
+    assert result.exit_code == 1, result.output  # 亶理町 is a correction: something to review
+    rows = read_csv(out)
+    width = len(TABLE[0])
+    assert [r[:width] for r in rows] == TABLE  # every original row and column, unchanged and in order
+    assert rows[0][width:] == list(COLUMNS)
+    by_number = {r[0]: r[width:] for r in rows[1:]}
+    assert by_number["1"][:4] == ["043613", "亘理町", "宮城県", "corrected"]
+    assert by_number["2"][:4] == ["075647", "飯舘村", "福島県", "variant"]
+    assert by_number["3"][:4] == ["131016", "千代田区", "東京都", "exact"]
+    assert by_number["4"] == [""] * len(COLUMNS)
+    assert by_number["5"][:4] == ["111007", "さいたま市", "埼玉県", "merged"]
+    assert "C列「市区町村」" in result.stderr and "自動検出" in result.stderr
+    assert "B列「都道府県」" in result.stderr  # the prefecture column is found too
+    assert "要確認 2件" in result.stderr
+
+
+def test_nothing_to_review_exits_0_and_tsv_output(tmp_path):
+    src = write_csv(tmp_path / "in.tsv", [["名称"], ["千代田区"], ["札幌市"]], delimiter="\t")
+    out = tmp_path / "out.tsv"
+    result = run(str(src), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig")), delimiter="\t"))
+    assert [r[1] for r in rows] == ["全国地方公共団体コード", "131016", "011002"]
+
+
+def test_column_by_header_or_letter_and_no_header(tmp_path):
+    rows = [["区", "連携先", "分野"], ["港区", "亘理町", "防災"], ["港区", "飯舘村", "観光"]]
+    src = write_csv(tmp_path / "in.csv", rows)
+    for spec in ("連携先", "B", "b"):
+        out = tmp_path / f"out_{spec}.csv"
+        result = run(str(src), "--column", spec, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert [r[3] for r in read_csv(out)] == ["全国地方公共団体コード", "043613", "075647"]
+    # the ward column also holds local-government names; asked for A, we get A
+    out = tmp_path / "out_a.csv"
+    assert run(str(src), "--column", "A", "-o", str(out)).exit_code == 0
+    assert [r[3] for r in read_csv(out)][1:] == ["131032", "131032"]
+    # a pasted column without a header: the first row is data
+    src = write_csv(tmp_path / "bare.csv", [["亘理町"], ["飯舘村"]])
+    out = tmp_path / "bare_out.csv"
+    result = run(str(src), "-o", str(out))
+    assert [r[1] for r in read_csv(out)] == ["043613", "075647"]
+    assert "見出し行なし" in result.stderr
+
+
+def test_detection_prefers_names_over_other_text(tmp_path):
+    rows = [["事業名", "概要", "自治体", "金額"]]
+    rows += [[f"交流事業{i}", "物産展を開催し、区民との交流を深めた", name, str(i * 1000)]
+             for i, name in enumerate(["札幌市", "亘理町", "飯舘村", "南相馬市", "いわき市"] * 4)]
+    src = write_csv(tmp_path / "in.csv", rows)
+    out = tmp_path / "out.csv"
+    result = run(str(src), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "C列「自治体」" in result.stderr
+    assert read_csv(out)[1][4] == "011002"
+
+
+def test_unknown_column_and_no_name_column_exit_2_in_japanese(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["a", "b"], ["x", "1"], ["y", "2"]])
+    result = run(str(src), "--column", "市区町村", "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2
+    assert "列「市区町村」が見つかりません" in result.stderr and "in.csv" in result.stderr
+    result = run(str(src), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2 and "自治体名らしい値の列が見つかりません" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_unreadable_file_names_file_and_row(tmp_path):
+    src = tmp_path / "mixed.csv"
+    src.write_bytes("名称\n千代田区\n".encode() + "港区\n".encode("cp932"))
+    result = run(str(src), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2
+    assert "mixed.csv" in result.stderr and "3行目" in result.stderr and "文字コードが混在" in result.stderr
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    result = run(str(bad), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2 and "XLSX ファイルが壊れている" in result.stderr
+    assert run(str(src), "-o", str(tmp_path / "o.pdf")).exit_code == 2  # output format checked first
+
+
+def _workbook(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    notes = wb.active
+    notes.title = "説明"
+    notes.append(["この表は令和7年度の連携先です"])
+    notes.append(["担当: 企画課"])
+    ws = wb.create_sheet("一覧")
+    ws.append(["連携先一覧（令和7年度）"])  # a title line above the header
+    ws.append(["No", "都道府県", "市区町村", "締結日", "金額"])
+    ws.append([1, "宮城県", "亘理町", dt.datetime(2020, 4, 1), 1500.5])
+    ws.append([2, "福島県", "飯舘村", dt.datetime(2021, 5, 2), 20])
+    ws.append([3, "北海道", '=HYPERLINK("http://evil.example/","x")', None, None])
+    ws.cell(row=5, column=3).data_type = "s"  # a text cell that looks like a formula (as a CSV import leaves it)
+    third = wb.create_sheet("予備")
+    third.append(["市区町村"])
+    third.append(["港区"])
+    wb.save(path)
+    return path
+
+
+def test_xlsx_with_several_sheets_keeps_types_and_colours_rows(tmp_path):
+    from openpyxl import load_workbook
+
+    src = _workbook(tmp_path / "in.xlsx")
+    out = tmp_path / "out.xlsx"
+    result = run(str(src), "-o", str(out))
+    assert result.exit_code == 1, result.output  # the formula-like cell is not a name
+    assert "シート「一覧」" in result.stderr  # the first sheet with names, not the notes sheet
+    wb = load_workbook(out)
+    ws = wb["一覧"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0][0] == "連携先一覧（令和7年度）" and rows[0][5:] == [None] * 6
+    assert rows[1] == ["No", "都道府県", "市区町村", "締結日", "金額", *COLUMNS]
+    assert rows[2][:5] == [1, "宮城県", "亘理町", dt.datetime(2020, 4, 1), 1500.5]  # types kept
+    assert rows[2][5:9] == ["043613", "亘理町", "宮城県", "exact"]  # the code stays text: leading zero kept
+    formula = ws.cell(row=5, column=3)
+    assert formula.data_type == "s" and formula.value.startswith("=HYPERLINK")  # text, never a live formula
+    assert rows[4][8] in ("unresolved", "ambiguous")
+    fills = {ws.cell(row=r, column=1).fill.fgColor.rgb for r in (3, 5)}
+    assert len(fills) == 2, "rows are coloured by status"
+    assert "判定の凡例" in wb.sheetnames
+    # --sheet by name or number chooses another sheet
+    out3 = tmp_path / "out3.csv"
+    assert run(str(src), "--sheet", "3", "-o", str(out3)).exit_code == 0
+    assert read_csv(out3) == [["市区町村", *COLUMNS], ["港区", "131032", "港区", "東京都", "exact", "", ""]]
+    result = run(str(src), "--sheet", "なし", "-o", str(out3))
+    assert result.exit_code == 2 and "シート「なし」がありません" in result.stderr
+
+
+def test_xls_input(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("list")
+    for r, row in enumerate([["市区町村", "n"], ["亘理町", 3], ["飯舘村", 4.5]]):
+        for c, v in enumerate(row):
+            ws.write(r, c, v)
+    src = tmp_path / "in.xls"
+    wb.save(str(src))
+    out = tmp_path / "out.csv"
+    assert run(str(src), "-o", str(out)).exit_code == 0
+    assert read_csv(out)[1:] == [["亘理町", "3", "043613", "亘理町", "宮城県", "exact", "", ""],
+                                 ["飯舘村", "4.5", "075647", "飯舘村", "福島県", "exact", "", ""]]
+
+
+def test_formula_like_cells_are_neutralised_in_csv(tmp_path):
+    rows = [["市区町村", "備考"], ["亘理町", '=HYPERLINK("http://evil.example/","x")'],
+            ["飯舘村", "+cmd|' /C calc'!A0"], ["千代田区", "-1+2"], ["港区", "@SUM(A1)"], ["新宿区", "\tTAB"]]
+    src = write_csv(tmp_path / "in.csv", rows)
+    out = tmp_path / "out.csv"
+    assert run(str(src), "-o", str(out)).exit_code == 0
+    got = [r[1] for r in read_csv(out)[1:]]
+    assert got == ["'" + r[1] for r in rows[1:]]
+
+
+def test_check_on_an_ordinary_table_suggests_reconcile(tmp_path):
+    src = write_csv(tmp_path / "連携先.csv", [["区", "連携先"], ["港区", "亘理町"], ["港区", "飯舘村"]])
+    result = CliRunner().invoke(cli, ["check", str(src)])
+    assert result.exit_code == 2
+    assert "公表一覧の形式" in result.stderr and "ではありません" in result.stderr
+    assert "renkei reconcile" in result.stderr and "--column 連携先" in result.stderr
+    assert "no header row" not in result.stderr
+
+
+def test_as_of_is_passed_to_the_resolver(tmp_path, monkeypatch):
+    from renkei.resolve import Resolver
+
+    seen = []
+    original = Resolver.resolve
+
+    def spy(self, name, prefecture=None, **kw):  # type: ignore[no-untyped-def]
+        seen.append(kw.get("on") or kw.get("as_of"))
+        return original(self, name, prefecture, **kw)
+
+    monkeypatch.setattr(Resolver, "resolve", spy)
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["浦和市"]])
+    assert run(str(src), "--as-of", "平成12年4月1日", "-o", str(tmp_path / "o.csv")).exit_code == 1
+    assert "2000-04-01" in seen
+
+
+def test_hundred_thousand_rows_stream_in_order(tmp_path):
+    from renkei.reconcile import Summary
+    from renkei.reports.table import open_planned, open_writer, write_reconciled
+    from renkei.resolve import default_resolver
+
+    names = ["千代田区", "亶理町", "飯館村", "札幌市", "", "浦和市", "那覇市", "大島町"]
+    src = tmp_path / "big.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["n", "市区町村"])
+        for i in range(100_000):
+            w.writerow([i, names[i % len(names)]])
+    resolver = default_resolver()
+    table, plan = open_planned(str(src), resolver)
+    assert table.height == 100_001
+    out = tmp_path / "big_out.csv"
+    with out.open("wb") as target:
+        summary: Summary = write_reconciled(table, plan, resolver, open_writer("csv", target))
+    assert summary.rows == 100_001 and summary.counts[""] == 12_500
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        for i, row in enumerate(csv.reader(f)):
+            if i and i % 9973 == 0:
+                assert row[0] == str(i - 1) and row[1] == names[(i - 1) % len(names)]
+    assert i == 100_000
+
+
+cell = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\r\n,\"=+-@"), max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cell, min_size=1, max_size=4), min_size=1, max_size=8))
+def test_any_csv_comes_back_unchanged_with_columns_appended(tmp_path, rows):
+    from renkei.reports.table import open_planned, open_writer, write_reconciled
+    from renkei.resolve import default_resolver
+
+    rows = [["市区町村", "x"], ["千代田区", "y"], *rows]
+    src = write_csv(tmp_path / "h.csv", rows)
+    resolver = default_resolver()
+    table, plan = open_planned(str(src), resolver, column="A")
+    buffer = io.BytesIO()
+    write_reconciled(table, plan, resolver, open_writer("csv", buffer))
+    back = list(csv.reader(io.StringIO(buffer.getvalue().decode("utf-8-sig"), newline="")))
+    with src.open(encoding="utf-8", newline="") as f:
+        expected = list(csv.reader(f))
+    assert len(back) == len(expected)
+    for original, written in zip(expected, back, strict=True):
+        width = table.width
+        assert len(written) == width + len(COLUMNS)
+        restored = [w[1:] if w.startswith("'") and w[1:2] in ("=", "+", "-", "@", "\t", "\r") else w
+                    for w in written[:width]]
+        assert restored == original + [""] * (width - len(original))
