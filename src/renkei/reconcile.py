@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 
 from .documents.model import cell_name
 from .documents.table import cell_text
+from .reports import STATUS_LABELS as REPORT_LABELS
 from .resolve import Resolution, Resolver
 
 COLUMNS = ("全国地方公共団体コード", "正式名称", "都道府県", "判定", "理由", "候補")
-STATUS_LABELS = {
-    "exact": "一致", "normalized": "表記ゆれ", "variant": "異体字", "corrected": "訂正", "merged": "合併・改称",
-    "multiple": "複数の名称", "ambiguous": "候補が複数", "unresolved": "該当なし", "": "空欄",
-}
+STATUS_LABELS = {**REPORT_LABELS, "multiple": "複数の名称", "": "空欄"}
 ACCEPTED = frozenset({"exact", "normalized", "variant"})  # nothing for a person to check
 SAMPLE_ROWS = 200
 MAX_NAME_LENGTH = 40  # a longer cell is a sentence, not a name: not worth a fuzzy search while detecting
@@ -111,6 +109,11 @@ def _find_column(spec: str, rows: list[tuple[int, list[object]]], what: str) -> 
     raise PlanError(f"{what}「{spec}」が見つかりません。見出しの文字か、列の記号（A、B、…）で指定してください")
 
 
+def resolve_at(resolver: Resolver, name: str, prefecture: str | None, as_of: str | None) -> Resolution:
+    """One name as it stood on ``as_of`` (None: today), within a prefecture if given."""
+    return resolver.resolve(name, prefecture, on=as_of)
+
+
 class _Looker:
     """The resolver with a bounded memo: real tables repeat the same few hundred names."""
 
@@ -124,7 +127,7 @@ class _Looker:
         if hit is None:
             if len(self.memo) >= MEMO_SIZE:
                 self.memo.clear()
-            hit = self.memo[key] = self.resolver.resolve(name, prefecture, on=self.as_of)
+            hit = self.memo[key] = resolve_at(self.resolver, name, prefecture, self.as_of)
         return hit
 
 

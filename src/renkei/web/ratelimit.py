@@ -1,0 +1,47 @@
+"""A per-address token bucket for public endpoints that cost CPU (conversion, reconciliation).
+
+Bounded in every direction an outsider controls: each address has a bucket of ``burst``
+tokens refilled at ``rate`` per second, and at most ``max_clients`` buckets are kept (the
+least recently seen address is forgotten first). Per process: with several workers each
+has its own buckets, which still bounds the total to workers × rate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from fastapi import HTTPException, Request
+
+
+class RateLimiter:
+    def __init__(self, rate: float, burst: float, max_clients: int = 10_000) -> None:
+        self.rate, self.burst, self.max_clients = rate, burst, max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # address → (tokens, updated)
+        self._lock = threading.Lock()
+
+    def wait(self, key: str, cost: float = 1.0, now: float | None = None) -> float:
+        """Take ``cost`` tokens for ``key``: 0 when allowed, else the seconds to wait (nothing is taken)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, updated = self._buckets.pop(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - updated) * self.rate)
+            if cost > self.burst:
+                wait = float("inf")
+            elif tokens >= cost:
+                tokens, wait = tokens - cost, 0.0
+            else:
+                wait = (cost - tokens) / self.rate
+            self._buckets[key] = (tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+            return wait
+
+    def check(self, request: Request, cost: float = 1.0) -> None:
+        """Raise 429 with Retry-After when the client's address has used its share."""
+        address = request.client.host if request.client else "?"
+        wait = self.wait(address, cost)
+        if wait:
+            retry = "60" if wait == float("inf") else str(max(1, int(wait + 0.999)))
+            raise HTTPException(429, "しばらくしてから再度お試しください", headers={"Retry-After": retry})
