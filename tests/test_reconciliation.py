@@ -157,7 +157,9 @@ def test_as_of_property_reaches_the_resolver(client, monkeypatch):
     (json.dumps({f"q{i}": {"query": "港区"} for i in range(51)}), 413),
 ])
 def test_bad_batches_are_refused_with_json(client, body, status):
-    assert client.post("/reconcile", data={"queries": '{"q": {"query": "港区", "limit": 1e999}}'}).status_code == 200
+    for odd in ('{"q": {"query": "港区", "limit": 1e999}}', '{"q": {"query": "港区", "type": [["x"]]}}',
+                '{"q": {"query": "港区", "properties": [{"pid": ["x"], "v": 1}]}}'):
+        assert client.post("/reconcile", data={"queries": odd}).status_code == 200
     response = client.post("/reconcile", data={"queries": body})
     assert response.status_code == status
     assert response.json()["error"]  # Japanese message

@@ -113,7 +113,7 @@ def _property_values(query: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     props = query.get("properties") or []
     for prop in props if isinstance(props, list) else []:
-        if not isinstance(prop, dict) or prop.get("pid") not in PROPERTIES:
+        if not isinstance(prop, dict) or not isinstance(prop.get("pid"), str) or prop["pid"] not in PROPERTIES:
             continue
         value = prop.get("v")
         if isinstance(value, list):
@@ -128,7 +128,7 @@ def _property_values(query: dict[str, Any]) -> dict[str, str]:
 def _wanted_types(query: dict[str, Any]) -> set[str]:
     raw = query.get("type")
     types = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
-    return {t for t in types if t in TYPES}
+    return {t for t in types if isinstance(t, str) and t in TYPES}
 
 
 def answer(query: dict[str, Any], resolver: Any) -> list[dict[str, Any]]:  # Resolver; Any keeps tests light
