@@ -8,19 +8,18 @@ injection); XLSX strings are always written as text cells, never type-guessed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Protocol
 
+from .. import sinks
 from ..documents.table import Table, cell_text
 
 if TYPE_CHECKING:
     from ..reconcile import Plan, Row, Summary
     from ..resolve import Resolver
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STATUS_FILLS = {  # light fills that keep black text readable (AA contrast)
     "exact": "#E2EFDA", "normalized": "#E2EFDA", "variant": "#E2EFDA",
     "corrected": "#FFF2CC", "merged": "#DDEBF7", "multiple": "#E4DFEC",
@@ -32,11 +31,6 @@ LEGEND = (
     ("merged", "合併・改称：旧名から現在の自治体へ（要確認）"), ("multiple", "複数の名称：一つのセルに複数（要確認）"),
     ("ambiguous", "候補が複数：候補から選んでください（要確認）"), ("unresolved", "該当なし（要確認）"),
 )
-
-
-def neutralise(text: str) -> str:
-    """A text that a spreadsheet would read as a formula, made inert with a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 class TableWriter(Protocol):
@@ -51,12 +45,11 @@ class CsvTableWriter:
     """CSV or TSV text; the caller opens the stream (UTF-8 with BOM for Excel)."""
 
     def __init__(self, stream: IO[str], delimiter: str = ",") -> None:
-        self._writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")
+        self._writer = sinks.csv_writer(stream, delimiter=delimiter, lineterminator="\r\n")
 
     def write(self, values: list[object], width: int, extra: list[str], status: str, header: bool = False) -> None:
-        cells = [neutralise(cell_text(v)) for v in values]
-        cells += [""] * (width - len(cells))
-        self._writer.writerow(cells + [neutralise(x) for x in extra])
+        cells = [cell_text(v) for v in values]
+        self._writer.writerow(cells + [""] * (width - len(cells)) + extra)
 
     def close(self) -> None:
         pass
@@ -67,9 +60,7 @@ class XlsxTableWriter:
 
     def __init__(self, target: str | IO[bytes], sheet: str | None = None, *, in_memory: bool = False) -> None:
         """``in_memory``: no temporary files (the web, with bounded rows); else constant memory (the CLI)."""
-        import xlsxwriter
-
-        self._book = xlsxwriter.Workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory})
+        self._book = sinks.workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory})
         self._book.set_properties({"created": dt.datetime(2000, 1, 1)})  # reproducible output
         self._ws = self._book.add_worksheet((sheet or "照合結果")[:31])
         self._formats: dict[tuple[str, str], object] = {}
