@@ -192,3 +192,50 @@ def test_upload(server, page, make_fixtures):
     page.get_by_role("button", name="取り込む").click()
     page.get_by_text("取り込みました").first.wait_for()
     assert len(reg.snapshots()) == before + 1
+
+
+def _tab_to(page, selector: str, limit: int = 40) -> None:
+    """Press Tab until the element matching ``selector`` has the focus (keyboard only, no clicks)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_convert_names_with_the_keyboard_on_a_phone(server, browser):
+    base, _, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{base}/")
+    _tab_to(page, 'a[href="/convert/"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/convert/")
+    _tab_to(page, "#names")
+    page.keyboard.type("亶理町\n飯館村")
+    _tab_to(page, 'button[type="submit"]')
+    page.keyboard.press("Enter")
+    page.locator("table.converted").wait_for()
+    table = page.locator("table.converted").inner_text()
+    assert "043613" in table and "075647" in table
+    assert page.evaluate("document.documentElement.scrollWidth") <= 380  # the table scrolls in its own region
+    _tab_to(page, "div.scroll")  # and that region is reachable to scroll with the keyboard
+    context.close()
+
+
+def test_convert_upload_downloads_xlsx(server, page, tmp_path):
+    base, _, _ = server
+    src = tmp_path / "連携先.csv"
+    src.write_text("市区町村\n亶理町\n", encoding="utf-8")
+    page.goto(f"{base}/convert/")
+    page.set_input_files("#file", str(src))
+    page.get_by_label("Excel（XLSX、判定ごとに色分け）").check()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="変換する").click()
+    download = info.value
+    assert download.suggested_filename == "連携先_コード付き.xlsx"
+    from openpyxl import load_workbook
+
+    with open(download.path(), "rb") as f:
+        ws = load_workbook(f).worksheets[0]
+    assert ws["B2"].value == "043613"

@@ -66,6 +66,7 @@ class Plan:
     header_row: int | None  # 1-based row number of the header; None when the table has none
     name: Column
     prefecture: Column | None = None
+    default_prefecture: str | None = None  # for rows without one (no column, or an empty cell)
 
     def describe(self) -> str:
         """One Japanese sentence for the summary."""
@@ -111,7 +112,7 @@ def _find_column(spec: str, rows: list[tuple[int, list[object]]], what: str) -> 
 
 def resolve_at(resolver: Resolver, name: str, prefecture: str | None, as_of: str | None) -> Resolution:
     """One name as it stood on ``as_of`` (None: today), within a prefecture if given."""
-    return resolver.resolve(name, prefecture, on=as_of)
+    return resolver.resolve(name, prefecture, as_of=as_of)
 
 
 class _Looker:
@@ -129,6 +130,11 @@ class _Looker:
                 self.memo.clear()
             hit = self.memo[key] = resolve_at(self.resolver, name, prefecture, self.as_of)
         return hit
+
+
+def _name_like(r: Resolution) -> bool:
+    """A resolved name, or one shared by several governments (府中市): either way a name, not a header."""
+    return r.resolved or any(c.score >= 0.9 for c in r.candidates)
 
 
 def _is_prefecture(resolver: Resolver, text: str) -> bool:
@@ -154,7 +160,8 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
     if header_at is None:
         header_at = rows[_header_candidate(rows)][0]
     header_values = dict(sample)[header_at] if header_at is not None else []
-    data = [(n, v) for n, v in rows if n > header_at]
+    # the header candidate is sampled too: it may be the first name of a table without a header
+    data = [(n, v) for n, v in rows if n >= header_at]
     width = max(len(v) for _, v in rows)
     look = _Looker(resolver, None)
 
@@ -186,7 +193,7 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
                     continue
                 p = _norm(v[pref.index]) if pref and pref.index < len(v) else None
                 r = look(text, p or None)
-                hits += r.status not in ("ambiguous", "unresolved")
+                hits += _name_like(r)
             share = hits / max(total, 1)
             bonus = 0.1 if any(w in (header_of(i) or "").lower() for w in HEADER_WORDS) else 0.0
             scores.append((share + bonus, -i, share))
@@ -198,7 +205,7 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
     # a first row whose name cell is itself a local government is data, not a header
     if header_at is not None and name.index < len(header_values):
         text = _norm(header_values[name.index])
-        if text and look(text, None).status in ACCEPTED | {"corrected", "merged"}:
+        if text and _name_like(look(text, None)):
             header_at, header_values = None, []
     name = Column(name.index, header_of(name.index) if header_at is not None else None, name.detected, name.share)
     if pref:
@@ -241,6 +248,7 @@ def reconcile(rows: Iterable[tuple[int, list[object]]], the_plan: Plan, resolver
         pref = None
         if the_plan.prefecture and the_plan.prefecture.index < len(values):
             pref = cell_text(values[the_plan.prefecture.index]).strip() or None
+        pref = pref or the_plan.default_prefecture
         yield Row(number, values, "data", look(text, pref))
 
 

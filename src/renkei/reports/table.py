@@ -109,6 +109,9 @@ class XlsxTableWriter:
                 ws.write_string(r, c, cell_text(value), row_format)  # text stays text: never a formula
         if header:
             ws.freeze_panes(r + 1, 0)
+        # constant-memory mode flushes a row when the next one starts, but keeps every set_row entry;
+        # rows already written need theirs no more, so memory stays flat with the number of rows
+        ws.row_info.pop(r - 2, None)
         self._row += 1
 
     def close(self) -> None:

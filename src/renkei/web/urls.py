@@ -54,5 +54,9 @@ def about() -> str:
     return "/about/"
 
 
+def convert() -> str:
+    return "/convert/"
+
+
 def api(path: str, fmt: str = "") -> str:
     return f"/api/v1/{path}{'.' + fmt if fmt else ''}"
