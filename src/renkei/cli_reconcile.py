@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from .cli_common import cli, parse_as_of
+from .i18n import gettext as _
 
 OUTPUT_FORMATS = ("csv", "tsv", "xlsx")
 
 
 def error_line(message: str) -> None:
-    click.echo(f"エラー: {message}", err=True)
+    click.echo(_("エラー: {message}").format(message=message), err=True)
 
 
 @cli.command()
@@ -53,7 +54,7 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
 
     fmt = Path(out).suffix.lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
-        raise click.BadParameter("出力は .csv、.tsv、.xlsx のいずれかにしてください", param_hint="-o")
+        raise click.BadParameter(_("出力は .csv、.tsv、.xlsx のいずれかにしてください"), param_hint="-o")
     date = parse_as_of(as_of)
     resolver = default_resolver()
     try:
@@ -62,12 +63,13 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
     except DocumentError as exc:
         error_line(describe(exc))
         sys.exit(2)
-    where = f"{table.source}" + (f"（シート「{table.sheet}」）" if table.sheet else "")
+    where = _("{file}（シート「{sheet}」）").format(file=table.source, sheet=table.sheet) if table.sheet \
+        else table.source
     click.echo(f"{where}: {plan.describe()}", err=True)
     show = sys.stderr.isatty() if progress is None else progress
     partial = Path(out).with_name(Path(out).name + ".part")
     try:
-        with partial.open("wb") as target, click.progressbar(length=table.height, label="照合中", file=sys.stderr,
+        with partial.open("wb") as target, click.progressbar(length=table.height, label=_("照合中"), file=sys.stderr,
                                                               hidden=not show, update_min_steps=500) as bar:
             writer = open_writer(fmt, target, table.sheet)
             summary = write_reconciled(table, plan, resolver, writer, as_of=date, on_row=lambda _row: bar.update(1))
@@ -90,17 +92,23 @@ def suggest_reconcile(path: str, exc: Exception, encoding: str | None = None) ->
     from .reports.table import open_planned
     from .resolve import default_resolver
 
-    text = f"{path}: 公表一覧の形式（見出し「都道府県｜自治体数｜連携事業を実施した区市町村名」）ではありません。"
-    where = f"（シート「{exc.sheet}」）" if isinstance(exc, DocumentError) and exc.sheet else ""
-    text = text.replace(": ", where + ": ", 1)
+    where = path
+    if isinstance(exc, DocumentError) and exc.sheet:
+        where = _("{file}（シート「{sheet}」）").format(file=path, sheet=exc.sheet)
+    text = _("{file}: 公表一覧の形式（見出し「都道府県｜自治体数｜連携事業を実施した区市町村名」）ではありません。")
+    text = text.format(file=where)
     try:
         table, plan = open_planned(path, default_resolver(), encoding=encoding)
     except DocumentError:
-        return text + f"任意の表の自治体名にコードを付けるには: renkei reconcile {path} --column 列 -o 出力.xlsx"
+        column, output = _("列"), _("出力.xlsx")
+        return text + _("任意の表の自治体名にコードを付けるには: {command}").format(
+            command=f"renkei reconcile {_quote(path)} --column {column} -o {output}")
     sheet = f" --sheet {_quote(table.sheet)}" if table.sheet and table.sheets.index(table.sheet) else ""
     column = _quote(plan.name.header or letter(plan.name.index))
-    return (text + f"自治体名の列として {plan.name.label} を検出しました。コードを付けるには: "
-            f"renkei reconcile {_quote(path)}{sheet} --column {column} -o 出力.xlsx")
+    output = _("出力.xlsx")
+    command = f"renkei reconcile {_quote(path)}{sheet} --column {column} -o {output}"
+    return text + _("自治体名の列として {column} を検出しました。コードを付けるには: {command}").format(
+        column=plan.name.label, command=command)
 
 
 def _quote(text: str) -> str:

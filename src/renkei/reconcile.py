@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 from .documents.model import cell_name
 from .documents.table import cell_text
+from .i18n import N_
+from .i18n import gettext as _
 from .reports import STATUS_LABELS as REPORT_LABELS
 from .resolve import Resolution, Resolver
 
 COLUMNS = ("全国地方公共団体コード", "正式名称", "都道府県", "判定", "理由", "候補")
-STATUS_LABELS = {**REPORT_LABELS, "multiple": "複数の名称", "": "空欄"}
+STATUS_LABELS = {**REPORT_LABELS, "": N_("空欄")}  # msgids: shown through gettext
 ACCEPTED = frozenset({"exact", "normalized", "variant"})  # nothing for a person to check
 SAMPLE_ROWS = 200
 MAX_NAME_LENGTH = 40  # a longer cell is a sentence, not a name: not worth a fuzzy search while detecting
@@ -56,7 +58,9 @@ class Column:
 
     @property
     def label(self) -> str:
-        return f"{letter(self.index)}列" + (f"「{self.header}」" if self.header else "")
+        if self.header:
+            return _("{letter}列「{header}」").format(letter=letter(self.index), header=self.header)
+        return _("{letter}列").format(letter=letter(self.index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +73,18 @@ class Plan:
     default_prefecture: str | None = None  # for rows without one (no column, or an empty cell)
 
     def describe(self) -> str:
-        """One Japanese sentence for the summary."""
-        how = f"（自動検出：自治体名らしい値 {self.name.share:.0%}）" if self.name.detected else ""
-        text = f"名称の列 {self.name.label}{how}"
+        """One sentence for the summary, in the reader's language."""
+        if self.name.detected:
+            text = _("名称の列 {column}（自動検出：自治体名らしい値 {share}）").format(
+                column=self.name.label, share=f"{self.name.share:.0%}")
+        else:
+            text = _("名称の列 {column}").format(column=self.name.label)
         if self.prefecture:
-            text += f"、都道府県の列 {self.prefecture.label}" + ("（自動検出）" if self.prefecture.detected else "")
+            detected = self.prefecture.detected
+            pref = _("、都道府県の列 {column}（自動検出）") if detected else _("、都道府県の列 {column}")
+            text += pref.format(column=self.prefecture.label)
         if self.header_row is None:
-            text += "、見出し行なし"
+            text += _("、見出し行なし")
         return text
 
 
@@ -85,15 +94,15 @@ def _non_empty(rows: Sequence[tuple[int, list[object]]]) -> list[tuple[int, list
 
 def _header_candidate(rows: list[tuple[int, list[object]]]) -> int:
     """Index (in ``rows``) of the first row that can be a header: title lines above a table are skipped."""
-    for i, (_, values) in enumerate(rows[:10]):
+    for i, (_number, values) in enumerate(rows[:10]):
         filled = sum(1 for x in values if _norm(x))
-        later = max((sum(1 for x in v if _norm(x)) for _, v in rows[i + 1:i + 6]), default=0)
+        later = max((sum(1 for x in v if _norm(x)) for _number, v in rows[i + 1:i + 6]), default=0)
         if filled > 1 or later <= 1:
             return i
     return 0
 
 
-def _find_column(spec: str, rows: list[tuple[int, list[object]]], what: str) -> tuple[int, int | None]:
+def _find_column(spec: str, rows: list[tuple[int, list[object]]], missing: str) -> tuple[int, int | None]:
     """(0-based column, header row number or None) for a column given by header text, letter or number."""
     wanted = _norm(spec)
     for number, values in rows[:20]:
@@ -107,7 +116,7 @@ def _find_column(spec: str, rows: list[tuple[int, list[object]]], what: str) -> 
         return index - 1, None
     if spec.strip().isdigit() and int(spec) >= 1:
         return int(spec) - 1, None
-    raise PlanError(f"{what}「{spec}」が見つかりません。見出しの文字か、列の記号（A、B、…）で指定してください")
+    raise PlanError(missing.format(spec=spec))
 
 
 def resolve_at(resolver: Resolver, name: str, prefecture: str | None, as_of: str | None) -> Resolution:
@@ -150,11 +159,13 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
         raise PlanError("表に値がありません")
     header_at: int | None = None
     if column:
-        index, header_at = _find_column(column, rows, "列")
+        index, header_at = _find_column(column, rows, _(
+            "列「{spec}」が見つかりません。見出しの文字か、列の記号（A、B、…）で指定してください"))
         name = Column(index, None)
     pref: Column | None = None
     if prefecture_column:
-        p_index, p_header = _find_column(prefecture_column, rows, "都道府県の列")
+        p_index, p_header = _find_column(prefecture_column, rows, _(
+            "都道府県の列「{spec}」が見つかりません。見出しの文字か、列の記号（A、B、…）で指定してください"))
         header_at = header_at if header_at is not None else p_header
         pref = Column(p_index, None)
     if header_at is None:
@@ -162,7 +173,7 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
     header_values = dict(sample)[header_at] if header_at is not None else []
     # the header candidate is sampled too: it may be the first name of a table without a header
     data = [(n, v) for n, v in rows if n >= header_at]
-    width = max(len(v) for _, v in rows)
+    width = max(len(v) for _number, v in rows)
     look = _Looker(resolver, None)
 
     def header_of(i: int) -> str | None:
@@ -172,7 +183,7 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
     if not prefecture_column:
         best = (0.0, -1)
         for i in range(width):
-            texts = [_norm(v[i]) for _, v in data[:SAMPLE_ROWS] if i < len(v) and _norm(v[i])]
+            texts = [_norm(v[i]) for _number, v in data[:SAMPLE_ROWS] if i < len(v) and _norm(v[i])]
             share = sum(1 for t in texts if _is_prefecture(resolver, t)) / max(len(texts), 1)
             if any(w in (header_of(i) or "") for w in PREFECTURE_WORDS):
                 share += 0.1
@@ -186,7 +197,7 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
             if pref and i == pref.index:
                 continue
             hits = total = 0
-            for _, v in data[:SAMPLE_ROWS]:
+            for _number, v in data[:SAMPLE_ROWS]:
                 text = _norm(v[i]) if i < len(v) else ""
                 total += 1
                 if not text or len(text) > MAX_NAME_LENGTH or text.isdigit() or _is_prefecture(resolver, text):
@@ -198,8 +209,8 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
             bonus = 0.1 if any(w in (header_of(i) or "").lower() for w in HEADER_WORDS) else 0.0
             scores.append((share + bonus, -i, share))
         if not scores or max(scores)[0] < 0.3:
-            raise PlanError("自治体名らしい値の列が見つかりません。--column で列を指定してください")
-        _, neg, share = max(scores)
+            raise PlanError(_("自治体名らしい値の列が見つかりません。--column で列を指定してください"))
+        _score, neg, share = max(scores)
         name = Column(-neg, None, detected=True, share=share)
 
     # a first row whose name cell is itself a local government is data, not a header
@@ -304,5 +315,7 @@ class Summary:
 
     def describe(self) -> str:
         order = [s for s in STATUS_LABELS if self.counts.get(s)]
-        counts = "、".join(f"{STATUS_LABELS[s]}（{s or 'empty'}）{self.counts[s]:,}" for s in order)
-        return f"{self.rows:,}行、名称 {self.names:,}件: {counts or 'なし'}。要確認 {self.to_review:,}件"
+        counts = _("、").join(_("{label}（{status}）{n}").format(label=_(STATUS_LABELS[s]), status=s or "empty",
+                                                                n=f"{self.counts[s]:,}") for s in order)
+        return _("{rows}行、名称 {names}件: {counts}。要確認 {review}件").format(
+            rows=f"{self.rows:,}", names=f"{self.names:,}", counts=counts or _("なし"), review=f"{self.to_review:,}")

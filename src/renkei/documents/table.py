@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ..i18n import gettext as _
 from .model import DocumentError
 from .readers import sniff_format
 
@@ -32,7 +33,7 @@ Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 
 
 def describe(exc: DocumentError) -> str:
-    """One Japanese line: ファイル、シート、行、セル: 内容."""
+    """One line in the reader's language (Japanese by default): ファイル、シート、行、セル：内容."""
     return str(exc)
 
 
@@ -73,20 +74,21 @@ def open_table(path: str | Path, *, data: bytes | None = None, sheet: str | None
         with opener() as f:
             head = f.read(4096)
     except OSError as exc:
-        raise DocumentError(f"開けません（{exc.strerror}）", file=file) from exc
+        raise DocumentError(_("開けません（{error}）").format(error=exc.strerror), file=file) from exc
     if not head.strip():
-        raise DocumentError("ファイルが空です", file=file)
+        raise DocumentError(_("ファイルが空です"), file=file)
     fmt = (format or sniff_format(head, path.name)).lower()
     if fmt == "pdf":
-        raise DocumentError("PDF は表として読めません。CSV・XLSX で保存し直してください", file=file)
+        raise DocumentError(_("PDF は表として読めません。CSV・XLSX で保存し直してください"), file=file)
     if fmt not in TABLE_FORMATS:
-        raise DocumentError(f"対応していない形式です（{fmt}）。CSV・TSV・XLSX・XLS が使えます", file=file)
+        raise DocumentError(_("対応していない形式です（{format}）。CSV・TSV・XLSX・XLS が使えます").format(format=fmt),
+                            file=file)
     if fmt == "xlsx":
         return _xlsx(opener, file, sheet)
     if fmt == "xls":
         return _xls(opener, file, sheet)
     if sheet:
-        raise DocumentError("--sheet は XLSX・XLS にだけ使えます", file=file)
+        raise DocumentError(_("--sheet は XLSX・XLS にだけ使えます"), file=file)
     return _text(opener, file, fmt, encoding)
 
 
@@ -103,18 +105,18 @@ def sniff_encoding(opener: Opener, file: str) -> str:
         head = f.read(4096)
     controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
     if b"\x00" in head or controls > len(head) * 0.05:
-        raise DocumentError("バイナリファイルです。CSV・TSV・XLSX・XLS の表ではありません", file=file)
+        raise DocumentError(_("バイナリファイルです。CSV・TSV・XLSX・XLS の表ではありません"), file=file)
     failure = _first_failure(opener, "utf-8")
     if failure is None:
         return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     line, non_ascii_before = failure
     if non_ascii_before:
-        raise DocumentError("文字コードが混在しています（この行より前は UTF-8、ここから別の文字コード）。"
-                            "一つの文字コードで保存し直してください", file=file, row=line)
+        raise DocumentError(_("文字コードが混在しています（この行より前は UTF-8、ここから別の文字コード）。"
+                              "一つの文字コードで保存し直してください"), file=file, row=line)
     failure = _first_failure(opener, "cp932")
     if failure is not None:
-        raise DocumentError("文字コードが UTF-8 でも CP932（Shift_JIS）でもありません。"
-                            "--encoding で指定してください", file=file, row=failure[0])
+        raise DocumentError(_("文字コードが UTF-8 でも CP932（Shift_JIS）でもありません。"
+                              "--encoding で指定してください"), file=file, row=failure[0])
     return "cp932"
 
 
@@ -141,10 +143,10 @@ def _text(opener: Opener, file: str, fmt: str, encoding: str | None) -> Table:
         try:
             codecs.lookup(encoding)
         except LookupError as exc:
-            raise DocumentError(f"文字コード「{encoding}」は使えません", file=file) from exc
+            raise DocumentError(_("文字コード「{encoding}」は使えません").format(encoding=encoding), file=file) from exc
         failure = _first_failure(opener, encoding)
         if failure is not None:
-            raise DocumentError(f"{encoding} として読めません", file=file, row=failure[0])
+            raise DocumentError(_("{encoding} として読めません").format(encoding=encoding), file=file, row=failure[0])
     else:
         encoding = sniff_encoding(opener, file)
     with opener() as f:
@@ -163,8 +165,8 @@ def _text(opener: Opener, file: str, fmt: str, encoding: str | None) -> Table:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    raise DocumentError(f"{fmt.upper()} の形式が崩れています（{exc}）", file=file,
-                                        row=reader.line_num) from exc
+                    message = _("{format} の形式が崩れています（{error}）").format(format=fmt.upper(), error=exc)
+                    raise DocumentError(message, file=file, row=reader.line_num) from exc
                 yield [v if v != "" else None for v in record]
 
     width = height = 0
@@ -185,7 +187,8 @@ def _pick_sheet(names: list[str], sheet: str | None, file: str) -> str:
         return sheet
     if sheet.isdigit() and 1 <= int(sheet) <= len(names):
         return names[int(sheet) - 1]
-    raise DocumentError(f"シート「{sheet}」がありません（あるのは {'、'.join(names)}）", file=file)
+    message = _("シート「{sheet}」がありません（あるのは {sheets}）").format(sheet=sheet, sheets=_("、").join(names))
+    raise DocumentError(message, file=file)
 
 
 def _xlsx(opener: Opener, file: str, sheet: str | None) -> Table:
@@ -197,8 +200,8 @@ def _xlsx(opener: Opener, file: str, sheet: str | None) -> Table:
         try:
             return load_workbook(opener(), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-            raise DocumentError(f"XLSX ファイルが壊れているか途中で切れています（{exc.__class__.__name__}）",
-                                file=file) from exc
+            raise DocumentError(_("XLSX ファイルが壊れているか途中で切れています（{error}）").format(
+                error=exc.__class__.__name__), file=file) from exc
 
     wb = workbook()
     names = list(wb.sheetnames)
@@ -230,7 +233,8 @@ def _xls(opener: Opener, file: str, sheet: str | None) -> Table:
     try:
         book = xlrd.open_workbook(file_contents=content)
     except Exception as exc:  # xlrd raises bare XLRDError and others for damaged or encrypted files
-        raise DocumentError(f"XLS ファイルが壊れているか、パスワードで保護されています（{exc}）", file=file) from exc
+        raise DocumentError(_("XLS ファイルが壊れているか、パスワードで保護されています（{error}）").format(error=exc),
+                            file=file) from exc
     names = book.sheet_names()
     chosen = _pick_sheet(names, sheet, file)
     ws = book.sheet_by_name(chosen)

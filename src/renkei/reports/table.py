@@ -15,6 +15,8 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from .. import sinks
 from ..documents.table import Table, cell_text
+from ..i18n import N_
+from ..i18n import gettext as _
 
 if TYPE_CHECKING:
     from ..reconcile import Plan, Row, Summary
@@ -26,10 +28,12 @@ STATUS_FILLS = {  # light fills that keep black text readable (AA contrast)
     "ambiguous": "#FCE4D6", "unresolved": "#F8CBAD",
 }
 LEGEND = (
-    ("exact", "一致：正式名称のとおり"), ("normalized", "表記ゆれ：全角半角・空白・ヶ/ケ・読み・前置の都道府県/郡など"),
-    ("variant", "異体字：漢字の字体違い"), ("corrected", "訂正：誤字と判断して訂正（要確認）"),
-    ("merged", "合併・改称：旧名から現在の自治体へ（要確認）"), ("multiple", "複数の名称：一つのセルに複数（要確認）"),
-    ("ambiguous", "候補が複数：候補から選んでください（要確認）"), ("unresolved", "該当なし（要確認）"),
+    ("exact", N_("一致：正式名称のとおり")),
+    ("normalized", N_("表記ゆれ：全角半角・空白・ヶ/ケ・読み・前置の都道府県/郡など")),
+    ("variant", N_("異体字：漢字の字体違い")), ("corrected", N_("訂正：誤字と判断して訂正（要確認）")),
+    ("merged", N_("合併・改称：旧名から現在の自治体へ（要確認）")),
+    ("multiple", N_("複数の名称：一つのセルに複数（要確認）")),
+    ("ambiguous", N_("候補が複数：候補から選んでください（要確認）")), ("unresolved", N_("該当なし（要確認）")),
 )
 
 
@@ -62,7 +66,7 @@ class XlsxTableWriter:
         """``in_memory``: no temporary files (the web, with bounded rows); else constant memory (the CLI)."""
         self._book = sinks.workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory})
         self._book.set_properties({"created": dt.datetime(2000, 1, 1)})  # reproducible output
-        self._ws = self._book.add_worksheet((sheet or "照合結果")[:31])
+        self._ws = self._book.add_worksheet((sheet or _("照合結果"))[:31])
         self._formats: dict[tuple[str, str], object] = {}
         self._row = 0
         self._width: int | None = None
@@ -115,14 +119,14 @@ class XlsxTableWriter:
         self._row += 1
 
     def close(self) -> None:
-        legend = self._book.add_worksheet("判定の凡例")
+        legend = self._book.add_worksheet(_("判定の凡例"))
         legend.set_column(0, 0, 12)
         legend.set_column(1, 1, 60)
-        legend.write_string(0, 0, "判定", self._format("header"))
-        legend.write_string(0, 1, "意味", self._format("header"))
+        legend.write_string(0, 0, _("判定"), self._format("header"))
+        legend.write_string(0, 1, _("意味"), self._format("header"))
         for i, (status, text) in enumerate(LEGEND, 1):
             legend.write_string(i, 0, status, self._format(status))
-            legend.write_string(i, 1, text, self._format(status))
+            legend.write_string(i, 1, _(text), self._format(status))
         self._book.close()
 
 

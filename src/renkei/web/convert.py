@@ -24,6 +24,8 @@ from .. import sinks
 from ..documents import DocumentError
 from ..documents.readers import MAX_BYTES
 from ..documents.table import cell_text, describe
+from ..i18n import N_
+from ..i18n import gettext as _
 from ..reconcile import COLUMNS, STATUS_LABELS, Row, appended, letter
 from ..reports.table import open_planned, open_writer, write_reconciled
 from .core import Site, render, render_text
@@ -35,8 +37,8 @@ MAX_ROWS = 20_000  # a few seconds of resolving even when every name is a differ
 MAX_PASTE = 400_000  # characters
 MAX_BODY = MAX_BYTES + 2 * MAX_PASTE * 4 + 64 * 1024  # an upload and a paste (UTF-8) and the form's overhead
 SHOWN_ROWS = 300  # rows shown on the page; the downloads carry all of them
-OUTPUTS = {"html": "画面に表示", "csv": "CSV（UTF-8 BOM付き、Excel で開けます）",
-           "xlsx": "Excel（XLSX、判定ごとに色分け）"}
+OUTPUTS = {"html": N_("画面に表示"), "csv": N_("CSV（UTF-8 BOM付き、Excel で開けます）"),  # msgids
+           "xlsx": N_("Excel（XLSX、判定ごとに色分け）")}
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 limiter = RateLimiter(rate=1 / 20, burst=10)  # conversions per address: 10 at once, then one every 20 s
@@ -65,7 +67,7 @@ def form(request: Request) -> Response:
 @router.post("/convert/", response_class=HTMLResponse)
 async def convert(request: Request) -> Response:
     limiter.check(request)  # before reading anything
-    too_big = f"{MAX_BYTES // 1_000_000} MB を超えるファイルは変換できません"
+    too_big = _("{mb} MB を超えるファイルは変換できません").format(mb=MAX_BYTES // 1_000_000)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         return _page(request, _values({}), 413, too_big)
@@ -78,7 +80,7 @@ async def convert(request: Request) -> Response:
     try:
         form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_PASTE * 4)
     except Exception as exc:  # starlette raises its own MultiPartException / HTTPException for bad forms
-        raise HTTPException(400, "フォームを読み取れません") from exc
+        raise HTTPException(400, _("フォームを読み取れません")) from exc
     values = _values(form)
     file = form.get("file")
     uploaded = isinstance(file, StarletteUpload) and bool(file.filename)
@@ -91,11 +93,12 @@ async def convert(request: Request) -> Response:
         if len(data) > MAX_BYTES:
             return _page(request, values, 413, f"{name}: {too_big}")
     elif values["names"].strip():
-        data, name = values["names"].encode("utf-8"), "貼り付け.tsv"
+        data, name = values["names"].encode("utf-8"), _("貼り付け") + ".tsv"
     else:
-        return _page(request, values, 422, "名称を貼り付けるか、ファイルを選んでください")
+        return _page(request, values, 422, _("名称を貼り付けるか、ファイルを選んでください"))
     if not busy.acquire(blocking=False):
-        raise HTTPException(503, "混み合っています。しばらくしてから再度お試しください", headers={"Retry-After": "10"})
+        raise HTTPException(503, _("混み合っています。しばらくしてから再度お試しください"),
+                            headers={"Retry-After": "10"})
     try:
         return await run_in_threadpool(_convert, request, values, data, name, uploaded)
     finally:
@@ -129,15 +132,16 @@ def _convert(request: Request, values: dict[str, str], data: bytes, name: str, u
     resolver = site.registry.resolver
     as_of = parse_date(values["as_of"]) if values["as_of"].strip() else None
     if values["as_of"].strip() and as_of is None:
-        return _page(request, values, 422,
-                     f"時点「{values['as_of']}」を日付として読めません（例: 2004-04-01、平成16年4月1日）")
+        message = _("時点「{date}」を日付として読めません（例: 2004-04-01、平成16年4月1日）")
+        return _page(request, values, 422, message.format(date=values["as_of"]))
     prefecture = resolver.prefecture_name(values["prefecture"]) if values["prefecture"] else None
     try:
         table, plan = open_planned(name, resolver, data=data, name=name, sheet=values["sheet"] or None,
                                    column=values["column"] or None)
         if table.height > MAX_ROWS:
-            raise TooLarge(f"{table.height:,}行あります。この画面で変換できるのは {MAX_ROWS:,}行までです"
-                           "（それ以上は renkei reconcile をお使いください）", file=name, sheet=table.sheet)
+            raise TooLarge(_("{rows}行あります。この画面で変換できるのは {limit}行までです"
+                             "（それ以上は renkei reconcile をお使いください）").format(
+                rows=f"{table.height:,}", limit=f"{MAX_ROWS:,}"), file=name, sheet=table.sheet)
         plan = replace(plan, default_prefecture=prefecture)
         fmt = values["output"]
         buffer = io.BytesIO()
@@ -149,8 +153,8 @@ def _convert(request: Request, values: dict[str, str], data: bytes, name: str, u
         return _page(request, values, 413 if isinstance(exc, TooLarge) else 422,
                      describe(exc) if uploaded else exc.message)
     if fmt in MEDIA:
-        stem = PurePath(name).stem if uploaded else "名称"
-        filename = f"{stem}_コード付き.{fmt}"
+        stem = PurePath(name).stem if uploaded else _("名称")
+        filename = _("{name}_コード付き").format(name=stem) + f".{fmt}"
         return Response(buffer.getvalue(), media_type=MEDIA[fmt], headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "no-store"})
     rows = [(row, [*(cell_text(v) for v in row.values), *[""] * (table.width - len(row.values))], appended(row))

@@ -14,6 +14,8 @@ from collections import OrderedDict
 
 from fastapi import HTTPException, Request
 
+from ..i18n import gettext as _
+
 
 class RateLimiter:
     def __init__(self, rate: float, burst: float, max_clients: int = 10_000) -> None:
@@ -44,4 +46,4 @@ class RateLimiter:
         wait = self.wait(address, cost)
         if wait:
             retry = "60" if wait == float("inf") else str(max(1, int(wait + 0.999)))
-            raise HTTPException(429, "しばらくしてから再度お試しください", headers={"Retry-After": retry})
+            raise HTTPException(429, _("しばらくしてから再度お試しください"), headers={"Retry-After": retry})

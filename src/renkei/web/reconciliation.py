@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..directory import Entity
+from ..i18n import gettext as _
 from ..reconcile import resolve_at
 from ..resolve import Resolution
 from . import urls
@@ -51,7 +52,11 @@ CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET
 
 
 class BadBatch(ValueError):
-    """A malformed batch: the message is Japanese."""
+    """A malformed batch (400), or too large a one (413); the message is in the reader's language."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def entity_types(e: Entity) -> list[str]:
@@ -97,14 +102,14 @@ def parse_batch(raw: object) -> dict[str, dict[str, Any]]:
         try:
             raw = json.loads(raw)
         except ValueError as exc:
-            raise BadBatch(f"queries が JSON ではありません（{exc}）") from exc
+            raise BadBatch(_("queries が JSON ではありません（{error}）").format(error=exc)) from exc
     if not isinstance(raw, dict) or not raw:
-        raise BadBatch("queries は、ID をキーとする照会のオブジェクトにしてください")
+        raise BadBatch(_("queries は、ID をキーとする照会のオブジェクトにしてください"))
     if len(raw) > BATCH_SIZE:
-        raise BadBatch(f"一度に照会できるのは {BATCH_SIZE} 件までです（{len(raw)} 件）")
+        raise BadBatch(_("一度に照会できるのは {limit} 件までです（{n} 件）").format(limit=BATCH_SIZE, n=len(raw)), 413)
     for key, query in raw.items():
         if not isinstance(query, dict) or not (isinstance(query.get("query"), str) or query.get("properties")):
-            raise BadBatch(f"照会「{key}」に query（文字列）も properties もありません")
+            raise BadBatch(_("照会「{key}」に query（文字列）も properties もありません").format(key=key))
     return raw
 
 
@@ -148,12 +153,12 @@ def answer(query: dict[str, Any], resolver: Any) -> list[dict[str, Any]]:  # Res
     notes = []
     as_of = parse_date(props["as_of"]) if "as_of" in props else None
     if "as_of" in props and as_of is None:
-        notes.append(f"時点「{props['as_of']}」を日付として読めないため、現在の名称で照合")
+        notes.append(_("時点「{date}」を日付として読めないため、現在の名称で照合").format(date=props["as_of"]))
     if not text:
         return []
     by_code = _by_code(d, text)
     if by_code is not None:
-        results = [(by_code, 100.0, True, "コードで一致")]
+        results = [(by_code, 100.0, True, _("コードで一致"))]
     else:
         r: Resolution = resolve_at(resolver, text, props.get("prefecture"), as_of)
         results = _from_resolution(d, r)
@@ -210,7 +215,7 @@ def _json(request: Request, payload: object, status_code: int = 200) -> Response
     callback = request.query_params.get("callback") if request.method == "GET" else None
     if callback is not None:
         if not CALLBACK.fullmatch(callback):
-            return Response(json.dumps({"error": "callback の名前が不正です"}, ensure_ascii=False), 400,
+            return Response(json.dumps({"error": _("callback の名前が不正です")}, ensure_ascii=False), 400,
                             media_type="application/json", headers=CORS)
         return Response(f"/**/{callback}({body});", status_code, media_type="application/javascript",
                         headers=CORS)
@@ -225,8 +230,7 @@ def _results(request: Request, raw: object) -> Response:
     try:
         batch = parse_batch(raw)
     except BadBatch as exc:
-        status = 413 if "件まで" in str(exc) else 400
-        return _json(request, {"error": str(exc)}, status)
+        return _json(request, {"error": str(exc)}, exc.status)
     try:
         limiter.check(request, cost=len(batch))
     except HTTPException as exc:
@@ -245,22 +249,26 @@ def service(request: Request) -> Response:
     return _results(request, queries)
 
 
+def too_big() -> str:
+    return _("要求が大きすぎます（{kb} KB まで）").format(kb=MAX_BODY // 1024)
+
+
 @router.post("")
 async def reconcile(request: Request) -> Response:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
-        return _json(request, {"error": f"要求が大きすぎます（{MAX_BODY // 1024} KB まで）"}, 413)
+        return _json(request, {"error": too_big()}, 413)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            return _json(request, {"error": f"要求が大きすぎます（{MAX_BODY // 1024} KB まで）"}, 413)
+            return _json(request, {"error": too_big()}, 413)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
             raw: object = json.loads(body or b"null")
         except ValueError:
-            return _json(request, {"error": "JSON として読めません"}, 400)
+            return _json(request, {"error": _("JSON として読めません")}, 400)
         if isinstance(raw, dict) and set(raw) == {"queries"}:
             raw = raw["queries"]
     else:
@@ -316,7 +324,7 @@ def suggest_type(request: Request, prefix: str = "", cursor: int = 0) -> Respons
 def preview(request: Request, id: str = "") -> Response:
     e = request.app.state.site.registry.directory.get(id.strip()[:10])
     if e is None:
-        raise HTTPException(404, "自治体が見つかりません")
+        raise HTTPException(404, _("自治体が見つかりません"))
     html = render_text(request, "web/reconcile_preview.html", e=e, types=[TYPES[t] for t in entity_types(e)],
                        base=_base(request))
     # meant for an iframe in OpenRefine: framing is allowed here, and only here
