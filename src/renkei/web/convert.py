@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from .. import sinks
 from ..documents import DocumentError
+from ..documents.limits import Limits, check_xlsx
 from ..documents.readers import MAX_BYTES
 from ..documents.table import cell_text, describe
 from ..i18n import N_
@@ -135,7 +136,11 @@ def _convert(request: Request, values: dict[str, str], data: bytes, name: str, u
         message = _("時点「{date}」を日付として読めません（例: 2004-04-01、平成16年4月1日）")
         return _page(request, values, 422, message.format(date=values["as_of"]))
     prefecture = resolver.prefecture_name(values["prefecture"]) if values["prefecture"] else None
+    limits = Limits.from_env()
     try:
+        limits.check_size(len(data), name)
+        if data.startswith(b"PK\x03\x04"):
+            check_xlsx(io.BytesIO(data), limits, name)  # zip bombs and entity declarations, before any parsing
         table, plan = open_planned(name, resolver, data=data, name=name, sheet=values["sheet"] or None,
                                    column=values["column"] or None)
         if table.height > MAX_ROWS:
@@ -147,8 +152,14 @@ def _convert(request: Request, values: dict[str, str], data: bytes, name: str, u
         buffer = io.BytesIO()
         shown: list[Row] = []
         writer = open_writer("xlsx" if fmt == "xlsx" else "csv", buffer, table.sheet, in_memory=True)
-        summary = write_reconciled(table, plan, resolver, writer, as_of=as_of,
-                                   on_row=lambda row: shown.append(row) if len(shown) < SHOWN_ROWS else None)
+        budget = limits.budget(name)  # cells per row and parse time, as every upload
+
+        def on_row(row: Row) -> None:
+            budget.row(len(row.values), row=row.number, sheet=table.sheet)
+            if len(shown) < SHOWN_ROWS:
+                shown.append(row)
+
+        summary = write_reconciled(table, plan, resolver, writer, as_of=as_of, on_row=on_row)
     except DocumentError as exc:
         return _page(request, values, 413 if isinstance(exc, TooLarge) else 422,
                      describe(exc) if uploaded else exc.message)
