@@ -29,8 +29,8 @@ def test_fresh_machine_works_with_no_setup(run):
 
 def test_db_upgrade(run):
     result = run("db", "upgrade")
-    assert result.exit_code == 0 and f"schema none → {head_revision()}" in result.output
-    assert f"schema {head_revision()} → {head_revision()}" in run("db", "upgrade").output
+    assert result.exit_code == 0 and f"スキーマ なし → {head_revision()}" in result.output
+    assert f"スキーマ {head_revision()} → {head_revision()}" in run("db", "upgrade").output
 
 
 def test_import_diff_formats(run, tmp_path, make_fixtures):
@@ -39,7 +39,7 @@ def test_import_diff_formats(run, tmp_path, make_fixtures):
     path = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="cp932", newline="\r\n")
     result = run("import", str(path), "--note", "令和8年版")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("snapshot #2 (2026-08-01): 4 partners, 4 names; 1 need review")
+    assert result.output.startswith("スナップショット #2（2026-08-01）：連携先 4、名称 4、要確認 1")
     csv_out = run("diff", "--csv").output
     lines = csv_out.splitlines()
     assert lines[0] == "change,都道府県,全国地方公共団体コード,名称,before,after"
@@ -71,17 +71,17 @@ def test_import_errors(run, tmp_path):
 def test_review_flow(run):
     listing = run("review")
     assert listing.exit_code == 1  # something needs review
-    assert " 2. 宮城県 「亶理町」 → 亘理町 (043613)  [corrected]" in listing.output
+    assert " 2. 宮城県「亶理町」 → 亘理町 (043613)  [誤記訂正]" in listing.output
     items = json.loads(run("review", "--json").output)
     assert [i["written"] for i in items][:2] == ["美幌市", "亶理町"]
     result = run("review", "--accept", "2", "--by", "staff")
-    assert result.exit_code == 0 and "1 entries updated; 6 names still need review" in result.output
+    assert result.exit_code == 0 and "1件を更新しました。要確認の名称はあと 6件です" in result.output
     assert "亶理町" not in run("review").output
     result = run("review", "--choose", "1=015431")
-    assert "5 names still need review" in result.output
+    assert "要確認の名称はあと 5件です" in result.output
     assert run("review", "--accept", "99").exit_code == 1
-    assert run("review", "--accept", "all").output.endswith("0 names still need review\n")
-    assert run("review").output == "nothing needs review\n"
+    assert run("review", "--accept", "all").output.endswith("要確認の名称はあと 0件です\n")
+    assert run("review").output == "要確認の名称はありません\n"
 
 
 def test_review_interactive(run):
@@ -93,8 +93,8 @@ def test_review_interactive(run):
 
 def test_show(run):
     out = run("show", "亶理町").output
-    assert out.startswith("亘理町 (ワタリチョウ) 043613: 宮城県, 町\n  「亶理町」 → 亘理町: corrected")
-    assert "宮城県 (040002): 36 local governments" in run("show", "宮城県").output
+    assert out.startswith("亘理町（ワタリチョウ）043613：宮城県、町\n  「亶理町」→ 亘理町：誤記訂正")
+    assert "宮城県（040002）：地方公共団体 36" in run("show", "宮城県").output
     result = run("show", "ほげほげほげ")
     assert result.exit_code == 1 and "エラー：" in result.output
 
@@ -141,4 +141,4 @@ def test_template_and_project_import(run, tmp_path, make_fixtures):
     assert result.exit_code == 0 and "連携事業テンプレート.xlsx" in result.output
     path = make_fixtures.write_projects(make_fixtures.project_grid(40), tmp_path / "p.csv")
     result = run("import", str(path), "--as-of", "2026-03-31")
-    assert result.exit_code == 0 and ", 40 projects; 0 need review" in result.output
+    assert result.exit_code == 0 and "、事業 40件、要確認 0" in result.output

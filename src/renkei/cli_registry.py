@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 
 from .cli_common import FORMAT_CHOICE, cli, fail, open_registry, parse_as_of, progress_bar, refusals
-from .i18n import _
+from .directory import KIND_LABELS
+from .i18n import _, format_datetime
+from .reports import STATUS_LABELS, label
 
 
 @cli.group()
@@ -40,9 +42,10 @@ def db_upgrade(ctx: click.Context) -> None:
         before, after = database.upgrade(engine)
     except Exception as exc:
         if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
-            fail(f"cannot open the registry: {str(exc).splitlines()[0]}")
+            fail(_("レジストリを開けません（{detail}）").format(detail=str(exc).splitlines()[0]))
         raise
-    click.echo(f"{engine.url.render_as_string(hide_password=True)}: schema {before or 'none'} → {after}")
+    click.echo(_("{url}：スキーマ {before} → {after}").format(url=engine.url.render_as_string(hide_password=True),
+                                                        before=before or _("なし"), after=after))
 
 
 @cli.command("import")
@@ -76,12 +79,14 @@ def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None
                                  until=parse_as_of(until, "--until"), progress=progress)
     s = result.snapshot
     t = result.report.totals
-    projects = f", {result.projects} projects" if result.projects else ""
-    click.echo(f"snapshot #{s.id} ({s.as_of or 'no date'}): {s.partners} partners, {t['listed']} names{projects}; "
-               f"{s.needs_review} need review"
-               + (f" ({result.reused_decisions} earlier decisions applied)" if result.reused_decisions else ""))
+    projects = _("、事業 {n}件").format(n=result.projects) if result.projects else ""
+    click.echo(_("スナップショット #{id}（{as_of}）：連携先 {partners}、名称 {listed}{projects}、要確認 {review}")
+               .format(
+        id=s.id, as_of=s.as_of or _("日付なし"), partners=s.partners, listed=t["listed"], projects=projects,
+        review=s.needs_review)
+        + (_("（以前の判断 {n}件を適用）").format(n=result.reused_decisions) if result.reused_decisions else ""))
     if s.needs_review:
-        click.echo("run `renkei review` to decide them")
+        click.echo(_("renkei review で判断してください"))
 
 
 @cli.command()
@@ -101,10 +106,10 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
         return
     from .textfmt import table
 
-    click.echo(table(["id", "as of", "kind", "source", "declared", "listed", "partners", "review", "imported",
-                      "by", "note"],
+    click.echo(table(["id", _("時点"), _("種類"), _("ファイル"), _("記載件数"), _("掲載"), _("連携先"), _("要確認"),
+                      _("取り込み日時"), _("取り込んだ人"), _("注記")],
                      [(s.id, s.as_of, s.kind, s.source, s.declared, s.listed, s.partners, s.needs_review,
-                       s.imported_at[:16], s.imported_by, s.note) for s in snaps]))
+                       format_datetime(s.imported_at), s.imported_by, s.note) for s in snaps]))
 
 
 @cli.command()
@@ -131,25 +136,28 @@ def show(ctx: click.Context, query: str, as_json: bool) -> None:
     from .textfmt import table
 
     if found["type"] == "prefecture":
-        click.echo(f"{found['name']} ({found['code']}): {found['local_governments']} local governments")
-        click.echo(table(["snapshot", "as of", "declared", "partners"],
+        click.echo(_("{name}（{code}）：地方公共団体 {n}").format(name=found["name"], code=found["code"],
+                                                           n=found["local_governments"]))
+        click.echo(table([_("スナップショット"), _("時点"), _("記載件数"), _("連携先")],
                          [(s["snapshot"], s["as_of"], s["declared"], s["partners"]) for s in found["snapshots"]]))
         names = "、".join(p["name"] for p in found["partners"])
-        click.echo(f"partners in the latest snapshot: {names or '-'}")
+        click.echo(_("最新のスナップショットの連携先：{names}").format(names=names or "-"))
         return
-    click.echo(f"{found['name']} ({found['kana']}) {found['code']}: {found['prefecture']}, {found['kind']}")
+    kind = label(KIND_LABELS, found["kind"])
+    click.echo(f"{found['name']}（{found['kana']}）{found['code']}：{found['prefecture']}、{kind}")
     if found["resolved_from"]:
         r = found["resolved_from"]
-        click.echo(f"  「{r['input']}」 → {r['name']}: {r['status']} {r['reason'] or ''}")
+        click.echo(f"  「{r['input']}」→ {r['name']}：{label(STATUS_LABELS, r['status'])} {r['reason'] or ''}")
     if found["url"]:
         click.echo(f"  {found['url']}")
-    click.echo(table(["snapshot", "as of", "written", "status", "cell"],
-                     [(s["snapshot"], s["as_of"], s["written"], s["status"], s["cell"]) for s in found["snapshots"]])
-               if found["snapshots"] else "  not listed in any snapshot")
+    click.echo(table([_("スナップショット"), _("時点"), _("記載"), _("判定"), _("セル")],
+                     [(s["snapshot"], s["as_of"], s["written"], label(STATUS_LABELS, s["status"]), s["cell"])
+                      for s in found["snapshots"]])
+               if found["snapshots"] else "  " + _("どのスナップショットにも掲載されていません"))
     if found["wards"]:
-        click.echo("wards: " + "、".join(w["name"] for w in found["wards"]))
+        click.echo(_("区：{wards}").format(wards="、".join(w["name"] for w in found["wards"])))
     for p in found["projects"]:
-        wards = "・".join(n for _, n in ((w["code"], w["name"]) for w in p["wards"]))
+        wards = "・".join(w["name"] for w in p["wards"])
         click.echo(f"  [{p['fiscal_year'] or '-'}] #{p['id']} {p['title']} ({p['field'] or '-'}; {wards})")
 
 
@@ -192,14 +200,15 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
                         fail(f"item {key} ({item.written}) has no suggestion; use --choose {key}=CODE", 1)
                     decided += reg.decide(item.pref_code, item.written, code=item.code, action="accept", actor=actor)
             for spec in chooses:
-                key, _, code = spec.partition("=")
+                key, _sep, code = spec.partition("=")
                 item = pick(key)
                 action = "choose" if any(c["code"] == code for c in item.candidates) else "manual"
                 decided += reg.decide(item.pref_code, item.written, code=code.strip(), action=action, actor=actor)
             for key in rejects:
                 item = pick(key)
                 decided += reg.decide(item.pref_code, item.written, code=None, action="reject", actor=actor)
-            click.echo(f"{decided} entries updated; {len(reg.review_queue())} names still need review")
+            click.echo(_("{n}件を更新しました。要確認の名称はあと {left}件です").format(n=decided,
+                                                                          left=len(reg.review_queue())))
             return
         if interactive:
             _interactive(reg, items, actor)
@@ -212,12 +221,13 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
                                for n, i in enumerate(items, 1)], ensure_ascii=False, indent=2))
         return
     if not items:
-        click.echo("nothing needs review")
+        click.echo(_("要確認の名称はありません"))
         return
     for n, i in enumerate(items, 1):
         where = ", ".join(f"#{s} {c}" for s, c in i.occurrences)
         suggestion = f"→ {i.name} ({i.code})" if i.code else "→ ?"
-        click.echo(f"{n:>3}. {i.prefecture} 「{i.written}」 {suggestion}  [{i.status}] {i.reason}  ({where})")
+        click.echo(f"{n:>3}. {i.prefecture}「{i.written}」 {suggestion}  [{label(STATUS_LABELS, i.status)}] {i.reason}"
+                   f"  （{where}）")
         for c in i.candidates[:5]:
             click.echo(f"       {c['code']} {c['prefecture']}{c['name']} {c['score']:.2f}")
     sys.exit(1)
@@ -228,7 +238,8 @@ def _picker(items):  # type: ignore[no-untyped-def]
 
     def pick(key: str):  # type: ignore[no-untyped-def]
         if not key.strip().isdigit() or not 1 <= int(key) <= len(items):
-            raise RegistryError(f"no review item {key!r}; `renkei review` numbers them 1–{len(items)}")
+            raise RegistryError(_("要確認の項目「{key}」はありません。renkei review の番号は 1〜{n} です").format(
+                key=key, n=len(items)))
         return items[int(key) - 1]
 
     return pick
@@ -236,10 +247,10 @@ def _picker(items):  # type: ignore[no-untyped-def]
 
 def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-untyped-def]
     for n, i in enumerate(items, 1):
-        click.echo(f"\n{n}/{len(items)} {i.prefecture} 「{i.written}」 [{i.status}] {i.reason}")
+        click.echo(f"\n{n}/{len(items)} {i.prefecture}「{i.written}」 [{label(STATUS_LABELS, i.status)}] {i.reason}")
         for k, c in enumerate(i.candidates[:9], 1):
             click.echo(f"  {k}. {c['code']} {c['prefecture']}{c['name']} {c['score']:.2f}")
-        answer = click.prompt("a=accept, 1-9=candidate, c=type a code, r=reject, s=skip, q=quit",
+        answer = click.prompt(_("a=訂正を採用、1-9=候補、c=コードを入力、r=却下、s=飛ばす、q=終了"),
                               default="a" if i.code else "s").strip()
         if answer == "q":
             break
@@ -310,7 +321,7 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
         if not output:
             raise click.UsageError("--format sqlite needs -o FILE")
         counts = export_sqlite(reg, output)
-        click.echo(f"{output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        click.echo(f"{output}：" + "、".join(f"{k} {v}" for k, v in counts.items() if v))
         return
     text = json.dumps(public_dump(reg), ensure_ascii=False, indent=1)
     if output:
@@ -363,11 +374,10 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
                 data = json.loads(Path(file).read_text(encoding="utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 from .documents import DocumentError
-                from .i18n import _
 
                 raise DocumentError(_("JSON のバックアップではありません"), file=file, detail=str(exc)) from exc
         counts = reg.load(data, replace=replace)
-    click.echo(", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    click.echo("、".join(f"{k} {v}" for k, v in counts.items() if v))
 
 
 @cli.command()
@@ -615,4 +625,4 @@ def build_site_command(ctx: click.Context, out: str) -> None:
         task = bar.add_task("site", total=None)
         paths = build_site(reg, out, progress=lambda done, total: bar.update(task, completed=done, total=total))
     size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
-    click.echo(f"{out}: {len(paths)} files, {size / 1e6:.1f} MB")
+    click.echo(_("{out}：{n}ファイル、{size:.1f} MB").format(out=out, n=len(paths), size=size / 1e6))
