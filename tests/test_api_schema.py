@@ -25,8 +25,10 @@ def api_schema(tmp_path_factory, directory, resolver, make_fixtures):
     reg = Registry.open(f"sqlite:///{tmp / 'api.sqlite3'}", directory=directory, resolver=resolver)
     grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "女川町"])],
                                         "特別区連携自治体数一覧(令和8年8月1日現在)")
-    reg.import_file(make_fixtures.write_text(grid, tmp / "r8.tsv", delimiter="\t", encoding="utf-8", newline="\n"))
-    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(30), tmp / "p.csv"))
+    reg.import_file(make_fixtures.write_text(grid, tmp / "r8.tsv", delimiter="\t", encoding="utf-8", newline="\n"),
+                    release=True)
+    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(30), tmp / "p.csv"),
+                    release=True)
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(registry=reg))
 
 

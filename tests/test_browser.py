@@ -47,7 +47,8 @@ def server(tmp_path_factory, make_fixtures):
     tmp = tmp_path_factory.mktemp("browser")
     db = str(tmp / "browser.sqlite3")
     reg = Registry.open(db)
-    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(60), tmp / "p.csv"))
+    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(60), tmp / "p.csv"), release=True)
+    reg.revise(1)  # a draft copy of the seed: review decisions apply to drafts
     accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
     accounts.add_user(reg, "chuo", PASSWORD, "ward", "中央区")
     reg.engine.dispose()

@@ -24,7 +24,7 @@ def run(tmp_path):
 def test_fresh_machine_works_with_no_setup(run):
     result = run("snapshots")
     assert result.exit_code == 0
-    assert "2025-08-01" in result.output and "000_c5c746091caa1e08.txt" in result.output
+    assert "令和7年8月1日現在（第1版）" in result.output and "published" in result.output
 
 
 def test_db_upgrade(run):
@@ -39,7 +39,9 @@ def test_import_diff_formats(run, tmp_path, make_fixtures):
     path = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="cp932", newline="\r\n")
     result = run("import", str(path), "--note", "令和8年版")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("スナップショット #2（2026-08-01）：連携先 4、名称 4、要確認 1")
+    assert result.stdout == "2\n"  # the new draft's id, alone: N=$(renkei import FILE)
+    assert result.stderr.startswith("#2 令和8年8月1日現在 下書き（未公表）: 連携自治体 4、記載 4件、要確認 1件\n")
+    assert run("release", "2", "--by", "staff").stdout == "#2 令和8年8月1日現在（第1版） を公表しました\n"
     csv_out = run("diff", "--csv").output
     lines = csv_out.splitlines()
     assert lines[0] == "change,都道府県,全国地方公共団体コード,名称,before,after"
@@ -48,7 +50,7 @@ def test_import_diff_formats(run, tmp_path, make_fixtures):
     assert sum(line.startswith("removed,宮城県,") for line in lines) == 17
     assert run("diff", "--csv").stdout_bytes.endswith(b",0\r\n")  # CRLF, as Excel writes CSV
     md = run("diff", "1", "2", "--markdown").output
-    assert md.startswith("# 差分: #1 2025-08-01 000_c5c746091caa1e08.txt → #2 2026-08-01 r8.csv\n")
+    assert md.startswith("# 差分: 令和7年8月1日現在（第1版） → 令和8年8月1日現在（第1版）\n")
     assert "| 宮城県 | 24 → 4 | 20 → 4 | 女川町 |" in md
     data = json.loads(run("diff", "--json").output)
     assert data["totals"]["added"] == 1 and data["a"]["id"] == 1
@@ -64,11 +66,13 @@ def test_import_errors(run, tmp_path):
     from renkei.cli import default_list_path
 
     result = run("import", default_list_path())
-    assert result.exit_code == 1 and "すでにスナップショット #1 として" in result.output
+    assert result.exit_code == 1 and "既に #1「令和7年8月1日現在（第1版）」（公表）" in result.output
     assert len(json.loads(run("snapshots", "--json").output)) == 1
 
 
 def test_review_flow(run):
+    assert run("review").output == "nothing needs review\n"  # the seed is published: nothing to decide
+    assert run("revise", "1").stdout == "2\n"  # a draft copy to correct
     listing = run("review")
     assert listing.exit_code == 1  # something needs review
     assert " 2. 宮城県「亶理町」 → 亘理町 (043613)  [誤記訂正]" in listing.output
@@ -85,6 +89,7 @@ def test_review_flow(run):
 
 
 def test_review_interactive(run):
+    run("revise", "1")
     result = run("review", "-i", input="r\n1\nq\n")
     assert result.exit_code == 0
     items = json.loads(run("review", "--json").output)
@@ -141,4 +146,4 @@ def test_template_and_project_import(run, tmp_path, make_fixtures):
     assert result.exit_code == 0 and "連携事業テンプレート.xlsx" in result.output
     path = make_fixtures.write_projects(make_fixtures.project_grid(40), tmp_path / "p.csv")
     result = run("import", str(path), "--as-of", "2026-03-31")
-    assert result.exit_code == 0 and "、事業 40件、要確認 0" in result.output
+    assert result.exit_code == 0 and "、事業 40件、要確認 0件" in result.stderr and result.stdout == "2\n"

@@ -35,7 +35,7 @@ def small(tmp_path_factory, directory, resolver, make_fixtures):
     grid[2][1] = "5"  # the source declares 5 for 北海道 but lists 4
     path = make_fixtures.write_text(grid, tmp / "small.tsv", delimiter="\t", encoding="utf-8", newline="\n")
     reg = Registry.open(f"sqlite:///{tmp / 'small.sqlite3'}", directory=directory, resolver=resolver, seed=False)
-    reg.import_file(path)
+    reg.import_file(path, release=True)
     yield reg
     reg.engine.dispose()
 
@@ -347,7 +347,7 @@ def test_diff_html_and_xlsx(tmp_path, make_fixtures, directory, resolver):
     grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "女川町"]), ("<script>県", ["x"])],
                                         "特別区連携自治体数一覧(令和8年8月1日現在)")
     reg.import_file(make_fixtures.write_text(grid, tmp_path / "r8.tsv", delimiter="\t", encoding="utf-8",
-                                             newline="\n"))
+                                             newline="\n"), release=True)
     d = reg.diff()
     page = render_diff.html(d)
     assert "<ins>女川町</ins>" in page and "<del>亘理町</del>" in page

@@ -31,7 +31,9 @@ def seed_blocks_changed(registry):
 
 def test_first_use_imports_the_seed(registry):
     (snap,) = registry.snapshots()
-    assert (snap.as_of, snap.kind, snap.source) == ("2025-08-01", "list", "000_c5c746091caa1e08.txt")
+    assert (snap.as_of, snap.kind, snap.file, snap.source) == ("2025-08-01", "list", "000_c5c746091caa1e08.txt", "")
+    assert (snap.state, snap.edition, snap.label) == ("published", 1, "令和7年8月1日現在（第1版）")
+    assert "北海道〜長野県" in snap.note
     assert snap.partners == SEED_PARTNERS and snap.declared == 536 and snap.needs_review == 7
     assert snap.title == "特別区連携自治体数一覧(令和7年8月1日現在)"
     again = Registry.open(registry.url, directory=registry.directory, resolver=registry.resolver)
@@ -57,6 +59,8 @@ def test_import_and_diff(registry, tmp_path, make_fixtures):
     result = registry.import_file(path, note="令和8年版", imported_by="tester")
     snap = result.snapshot
     assert (snap.id, snap.as_of, snap.note, snap.imported_by) == (2, "2026-08-01", "令和8年版", "tester")
+    assert snap.state == "draft" and registry.snapshot().id == 1  # a draft is not the latest edition
+    registry.release(2, actor="tester")
     d = registry.diff()
     assert (d.a.id, d.b.id) == (1, 2)
     by = {p.prefecture: p for p in d.changed}
@@ -75,7 +79,7 @@ def test_import_and_diff(registry, tmp_path, make_fixtures):
 def test_duplicate_import_is_refused(registry):
     from renkei.cli import default_list_path
 
-    with pytest.raises(RegistryError, match="すでにスナップショット #1 として取り込まれています"):
+    with pytest.raises(RegistryError, match="既に #1「令和7年8月1日現在（第1版）」（公表）"):
         registry.import_file(default_list_path())
     assert len(registry.snapshots()) == 1
 
@@ -125,13 +129,17 @@ def test_project_import(registry, tmp_path, make_fixtures):
 
 
 def test_review_decisions_are_reused(registry, tmp_path, make_fixtures):
+    assert registry.review_queue() == []  # the seed is published: decisions apply to drafts only
+    draft = registry.revise(1, actor="staff")
     (item,) = [i for i in registry.review_queue() if i.written == "亶理町"]
-    assert (item.code, item.status, item.occurrences) == ("043613", "corrected", [(1, "L17")])
+    assert (item.code, item.status, item.occurrences) == ("043613", "corrected", [(draft.id, "L17")])
     changed = registry.decide(item.pref_code, item.written, code=item.code, action="accept", actor="staff")
     assert changed == 1
     assert "亶理町" not in {i.written for i in registry.review_queue()}
-    watari = next(p for p in registry.partners(prefecture="宮城県") if p.code == "043613")
+    watari = next(p for p in registry.partners(draft.id, prefecture="宮城県") if p.code == "043613")
     assert watari.status == "reviewed"
+    published = next(p for p in registry.partners(1, prefecture="宮城県") if p.code == "043613")
+    assert published.status == "corrected"  # the published edition did not change
     # a later list with the same typo: the decision applies, nobody reviews it again
     path = write_list(tmp_path, make_fixtures, [("宮城県", ["宮城県(県庁)", "亶理町"])])
     result = registry.import_file(path)
@@ -163,13 +171,14 @@ def test_choose_and_reject(registry, tmp_path, make_fixtures):
 def test_schema_constraints(registry):
     from sqlalchemy.exc import IntegrityError
 
+    draft = registry.revise(1).id  # a draft: a published edition refuses every insert anyway
     with pytest.raises(IntegrityError), registry.Session.begin() as s:  # a code that is not in the directory
-        s.execute(insert(Partner).values(snapshot_id=1, code="999999", entry_id=1))
+        s.execute(insert(Partner).values(snapshot_id=draft, code="999999", entry_id=1))
     with pytest.raises(IntegrityError), registry.Session.begin() as s:  # the same partner twice
-        code = s.scalar(select(Partner.code).where(Partner.snapshot_id == 1).limit(1))
-        s.execute(insert(Partner).values(snapshot_id=1, code=code, entry_id=1))
+        code = s.scalar(select(Partner.code).where(Partner.snapshot_id == draft).limit(1))
+        s.execute(insert(Partner).values(snapshot_id=draft, code=code, entry_id=1))
     with registry.Session() as s:
-        assert s.scalar(select(func.count()).select_from(Partner)) == SEED_PARTNERS
+        assert s.scalar(select(func.count()).select_from(Partner)) == 2 * SEED_PARTNERS
 
 
 def test_show(registry):
@@ -178,8 +187,8 @@ def test_show(registry):
     assert registry.show("04")["code"] == pref["code"]
     gov = registry.show("亶理町")
     assert gov["code"] == "043613" and gov["resolved_from"]["status"] == "corrected"
-    assert gov["snapshots"] == [{"snapshot": 1, "as_of": "2025-08-01", "written": "亶理町", "status": "corrected",
-                                 "cell": "L17"}]
+    assert gov["snapshots"] == [{"snapshot": 1, "as_of": "2025-08-01", "state": "published", "written": "亶理町",
+                                 "status": "corrected", "cell": "L17"}]
     assert registry.show("043613")["name"] == "亘理町"
     with pytest.raises(RegistryError, match="都道府県でも地方公共団体でもありません"):
         registry.show("ほげほげほげ")

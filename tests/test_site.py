@@ -20,8 +20,10 @@ def built(tmp_path_factory, directory, resolver, make_fixtures):
     db = tmp / "site.sqlite3"
     reg = Registry.open(f"sqlite:///{db}", directory=directory, resolver=resolver, seed=False)
     grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "亶理町"]), ("福島県", ["飯舘村"])])
-    reg.import_file(make_fixtures.write_text(grid, tmp / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n"))
-    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(5, prefectures=7), tmp / "p.csv"))
+    reg.import_file(make_fixtures.write_text(grid, tmp / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n"),
+                    release=True)
+    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(5, prefectures=7), tmp / "p.csv"),
+                    release=True)
     out = tmp / "public"
     result = CliRunner().invoke(cli, ["--db", str(db), "build-site", str(out)])
     assert result.exit_code == 0, result.output

@@ -20,7 +20,7 @@ MINATO, CHUO = "131032", "131024"
 def make_registry(url, directory, resolver, make_fixtures, tmp_path):
     reg = Registry.open(url, directory=directory, resolver=resolver)
     path = make_fixtures.write_projects(make_fixtures.project_grid(80), tmp_path / "projects.csv")
-    reg.import_file(path, imported_by="fixture")
+    reg.import_file(path, imported_by="fixture", release=True)
     accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
     accounts.add_user(reg, "minato", PASSWORD, "ward", "港区")
     accounts.add_user(reg, "chuo", PASSWORD, "ward", "中央区")
@@ -89,7 +89,8 @@ def test_top_page(site):
     assert 'option value="1"' in html and 'option value="2"' in html  # the snapshot picker
     assert "前回からの変更" in html and "追加" in html
     old = client.get("/?snapshot=1").text
-    assert "令和7年8月1日現在の集計" in old and "この時点より前のスナップショットはありません" in old
+    assert "令和7年8月1日現在（第1版）の集計" in old and "この版より前の公表版はありません" in old
+    assert "北海道〜長野県のみを収録" in old  # the edition's public note
     assert client.get("/?snapshot=99").status_code == 404
 
 
@@ -183,7 +184,7 @@ def test_public_sqlite_has_no_accounts(site, tmp_path):
 def test_diff_and_about(site):
     client, _ = site
     html = client.get("/diff/?a=1&b=2").text
-    assert "#1 2025-08-01" in html and "<ins>" in html
+    assert "令和7年8月1日現在（第1版）" in html and "<ins>" in html
     about = client.get("/about/").text
     for line in ("出典：アドレス・ベース・レジストリ（デジタル庁）を加工して作成",
                  "国土数値情報（行政区域データ）（国土交通省）を加工して作成", "CC BY 4.0"):
@@ -374,6 +375,7 @@ def test_create_project(fresh):
 
 def test_review_queue(fresh):
     app, reg = fresh
+    reg.revise(1)  # decisions apply to drafts: a draft copy of the published seed
     admin = sign_in(app, "jimu")
     page = admin.get("/admin/review").text
     assert "宮城県「亶理町」" in page and "「亘理町」で確定" in page
@@ -519,3 +521,30 @@ def test_the_site_on_both_backends(db_url, directory, resolver, make_fixtures, t
         assert reg.project(p.id).title == "一番目"
     finally:
         reg.engine.dispose()
+
+
+def test_editions_page_releases_and_withdraws(fresh):
+    app, reg = fresh
+    draft = reg.revise(1).id
+    admin = sign_in(app, "jimu")
+    page = admin.get("/admin/editions").text
+    assert "下書き（未公表）" in page and f'id="snapshot-{draft}"' in page
+    assert "令和7年8月1日現在" in admin.get(f"/admin/editions/{draft}/diff").text
+    ward = sign_in(app, "minato")
+    assert "下書き（未公表）" in ward.get("/admin/editions").text  # seen, but not released, by a ward editor
+    assert ward.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(ward), "action": "release"}
+                     ).status_code == 403
+    assert reg.snapshot(draft).state == "draft"
+    r = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "release",
+                                                     "note": "訂正版", "source": "javascript:alert(1)"})
+    assert r.status_code == 422 and "http:// または https://" in r.text and reg.snapshot(draft).state == "draft"
+    r = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "release",
+                                                     "note": "訂正版"})
+    assert r.status_code == 200 and "令和7年8月1日現在（第2版） を公表しました" in r.text
+    assert reg.snapshot(1).superseded_by == draft and reg.snapshot("2025-08-01").id == draft
+    r = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "withdraw",
+                                                     "reason": "訂正の誤り"})
+    assert r.status_code == 200 and reg.snapshot("2025-08-01").id == 1
+    history = TestClient(app).get("/downloads/").text
+    assert "取り下げ" in history and "訂正の誤り" in history
+    assert [a["actor"] for a in reg.audit_log() if a["action"] in ("release", "withdraw")][:2] == ["jimu", "jimu"]

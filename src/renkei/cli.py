@@ -200,7 +200,8 @@ def main() -> None:
     cli(prog_name="renkei")
 
 
-from . import cli_reconcile, cli_registry  # noqa: E402, F401  (register their commands on `cli`; they import cli_common only)
+# The command modules register their commands on `cli`; each imports cli_common only.
+from . import cli_editions, cli_reconcile, cli_registry  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ import click
 
 from .cli_common import FORMAT_CHOICE, cli, fail, open_registry, parse_as_of, progress_bar, refusals
 from .directory import KIND_LABELS
-from .i18n import _, format_datetime
+from .i18n import _, gettext
 from .reports import STATUS_LABELS, label
 
 
@@ -55,12 +55,19 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.option("--as-of", "as_of", help="The as-of date (ISO or 和暦), overriding the title.")
 @click.option("--since", help="Project templates: projects active on or after this date.")
 @click.option("--until", help="Project templates: projects active on or before this date.")
-@click.option("--note", default="", help="A note stored with the snapshot.")
+@click.option("--note", default="", help="The public note of the edition (shown with it once published).")
+@click.option("--source", "source", default="", metavar="URL", help="The address of the original publication.")
+@click.option("--release", "release", is_flag=True, help="Publish the new snapshot at once (for scripts).")
 @click.option("--by", "imported_by", help="Who imports it [default: $RENKEI_USER or the login name].")
 @click.pass_context
 def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None, as_of: str | None,
-            since: str | None, until: str | None, note: str, imported_by: str | None) -> None:
-    """Import a published list, or a ward project template, as a new snapshot.
+            since: str | None, until: str | None, note: str, source: str, release: bool,
+            imported_by: str | None) -> None:
+    """Import a published list, or a ward project template, as a new draft snapshot.
+
+    Prints the new snapshot's id alone on stdout (the summary goes to stderr), so that
+    `N=$(renkei import FILE)` works. The draft is not public: review it, then publish it
+    with `renkei release N` (or give --release to publish at once).
 
     The file is validated as `renkei check` does; names decided earlier in `renkei review`
     are applied again. The import is one transaction: on any error nothing is written.
@@ -68,7 +75,7 @@ def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None
     \b
     Examples:
       renkei import 特別区連携自治体数一覧_R8.xlsx --note 令和8年版
-      renkei import list.csv --as-of 令和8年8月1日
+      renkei import list.csv --as-of 令和8年8月1日 --release
       renkei import 連携事業.xlsx --since 2025-04-01 --until 2026-03-31
     """
     reg = open_registry(ctx)
@@ -76,28 +83,37 @@ def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None
     with refusals(), progress_bar("importing", large) as progress:
         result = reg.import_file(file, format=fmt, encoding=encoding, as_of=parse_as_of(as_of), note=note,
                                  imported_by=imported_by, since=parse_as_of(since, "--since"),
-                                 until=parse_as_of(until, "--until"), progress=progress)
+                                 until=parse_as_of(until, "--until"), progress=progress, source=source,
+                                 release=release)
     s = result.snapshot
     t = result.report.totals
-    projects = _("、事業 {n}件").format(n=result.projects) if result.projects else ""
-    click.echo(_("スナップショット #{id}（{as_of}）：連携先 {partners}、名称 {listed}{projects}、要確認 {review}")
-               .format(
-        id=s.id, as_of=s.as_of or _("日付なし"), partners=s.partners, listed=t["listed"], projects=projects,
-        review=s.needs_review)
-        + (_("（以前の判断 {n}件を適用）").format(n=result.reused_decisions) if result.reused_decisions else ""))
-    if s.needs_review:
-        click.echo(_("renkei review で判断してください"))
+    click.echo(s.id)
+    projects = f"、事業 {result.projects}件" if result.projects else ""
+    click.echo(f"#{s.id} {s.label}: 連携自治体 {s.partners}、記載 {t['listed']}件{projects}、"
+               f"要確認 {s.needs_review}件"
+               + (f"（以前の判断 {result.reused_decisions}件を適用）" if result.reused_decisions else ""), err=True)
+    if s.needs_review and s.state == "draft":
+        click.echo("`renkei review` で確認し、`renkei release "f"{s.id}` で公表します", err=True)
+    elif s.state == "draft":
+        click.echo(f"`renkei release {s.id}` で公表します", err=True)
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table (a stable contract).")
 @click.pass_context
 def snapshots(ctx: click.Context, as_json: bool) -> None:
-    """List the snapshots in the registry, oldest first.
+    """List every snapshot, drafts and withdrawn ones included, by as-of date.
+
+    --json prints an array of objects with the keys id, as_of, kind, state
+    (draft | published | withdrawn), label, source, note, declared, listed, partners
+    and review, then edition, revises, superseded_by, file, sha256, format, title,
+    imported_at, imported_by, published_at, published_by, withdrawn_at, withdrawn_by
+    and withdrawn_reason.
 
     \b
-    Example:
+    Examples:
       renkei snapshots
+      renkei snapshots --json | jq '.[] | select(.state == "published") | .label'
     """
     reg = open_registry(ctx)
     snaps = reg.snapshots()
@@ -106,10 +122,19 @@ def snapshots(ctx: click.Context, as_json: bool) -> None:
         return
     from .textfmt import table
 
-    click.echo(table(["id", _("時点"), _("種類"), _("ファイル"), _("記載件数"), _("掲載"), _("連携先"), _("要確認"),
-                      _("取り込み日時"), _("取り込んだ人"), _("注記")],
-                     [(s.id, s.as_of, s.kind, s.source, s.declared, s.listed, s.partners, s.needs_review,
-                       format_datetime(s.imported_at), s.imported_by, s.note) for s in snaps]))
+    click.echo(table(["id", _("状態"), _("版"), _("種類"), _("記載件数"), _("掲載"), _("連携先"), _("要確認"),
+                      _("ファイル"), _("注記")],
+                     [(s.id, state_text(s), s.label, s.kind, s.declared, s.listed, s.partners, s.needs_review,
+                       s.file, s.note) for s in snaps]))
+
+
+def state_text(s) -> str:  # type: ignore[no-untyped-def]
+    """The state in words, or 「#N で差し替え済み」 for a published edition that a revision replaced."""
+    from .registry.snapshots import STATE_NAMES
+
+    if s.state == "published" and s.superseded_by:
+        return _("#{id} で差し替え済み").format(id=s.superseded_by)
+    return gettext(STATE_NAMES[s.state])
 
 
 @cli.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Date, DateTime, delete, func, insert, select, text
+from sqlalchemy import Date, DateTime, delete, func, insert, select, text, update
 
 from ..i18n import _
 from . import database
@@ -51,14 +51,24 @@ def load(reg: Core, data: dict[str, object], *, replace: bool = False) -> dict[s
         if has_data and not replace:
             raise RegistryError(_("レジストリにはすでにスナップショットがあります。"
                                   "上書きするには --replace を付けてください"))
-        for name in reversed(TABLE_ORDER):
-            conn.execute(delete(Base.metadata.tables[name]))
+        if has_data:
+            database.recreate(conn)  # published editions cannot be deleted row by row (the triggers refuse)
+        else:
+            for name in reversed(TABLE_ORDER):
+                conn.execute(delete(Base.metadata.tables[name]))
+        states: list[tuple[int, str]] = []
         for name in TABLE_ORDER:
             table = Base.metadata.tables[name]
             rows = [{k: _in(table.c[k].type, v) for k, v in row.items()} for row in tables.get(name, [])]
+            if name == "snapshots":  # in as drafts, so that their entries can follow; then their states
+                states = [(r["id"], r["state"]) for r in rows if r.get("state", "draft") != "draft"]
+                rows = [{**r, "state": "draft"} for r in rows]
             if rows:
                 conn.execute(insert(table), rows)
             counts[name] = len(rows)
+        snapshots = Base.metadata.tables["snapshots"]
+        for sid, state in states:
+            conn.execute(update(snapshots).where(snapshots.c.id == sid).values(state=state))
         if conn.dialect.name == "postgresql":  # serial sequences continue after the loaded ids
             for name in TABLE_ORDER:
                 table = Base.metadata.tables[name]
@@ -87,7 +97,7 @@ def public_dump(reg: Core) -> dict[str, object]:
         table = Base.metadata.tables[name]
         actors = {c.name: (None if c.nullable else "") for c in table.c if c.name.endswith("_by")}
         out[name] = [{**row, **actors} for row in rows]
-    return {**data, "public": True, "tables": out}
+    return {**data, "public": True, "tables": _published_only(out)}
 
 
 def export_sqlite(reg: Core, path: str, *, public: bool = True) -> dict[str, int]:
@@ -128,6 +138,20 @@ def _create_secret(target: Path) -> Path:
     os.fchmod(fd, 0o600)  # whatever the umask
     os.close(fd)
     return target
+
+
+def _published_only(tables: dict[str, list[dict[str, object]]]) -> dict[str, list[dict[str, object]]]:
+    """Only published editions: drafts and withdrawn ones are not public (nor their blocks, entries, partners)."""
+    out = dict(tables)
+    public = {r["id"] for r in out["snapshots"] if r.get("state") == "published"}
+    out["snapshots"] = [{**r, "revises": r.get("revises") if r.get("revises") in public else None}
+                        for r in out["snapshots"] if r["id"] in public]
+    for name in ("snapshot_blocks", "entries", "partners"):
+        out[name] = [r for r in out[name] if r["snapshot_id"] in public]
+    if "projects" in out:
+        out["projects"] = [{**r, "snapshot_id": r["snapshot_id"] if r["snapshot_id"] in public else None}
+                           for r in out["projects"]]
+    return out
 
 
 def _out(v: object) -> object:

@@ -63,6 +63,8 @@ def default_actor() -> str:
 class Core:
     """The database at ``url`` (see :func:`database.database_url`) with the directory it resolves against."""
 
+    public_only = False  # a public view (see Registry.public) sees published editions only
+
     def __init__(self, url: str | None = None, *, directory: Directory | None = None,
                  resolver: Resolver | None = None) -> None:
         self.url = database.database_url(url)

@@ -80,3 +80,23 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), revision)
     return before, current_revision(engine) or ""
+
+
+def recreate(conn) -> None:  # type: ignore[no-untyped-def]
+    """Drop every table of the registry and build the schema again, inside the caller's transaction.
+
+    The only way to empty a registry that holds published editions: row triggers refuse to delete
+    them, so the tables go as a whole (with their triggers) and the migrations run again.
+    """
+    from alembic import command
+    from sqlalchemy import MetaData
+
+    meta = MetaData()
+    meta.reflect(conn)
+    meta.drop_all(conn)
+    if conn.dialect.name == "postgresql":
+        for (name,) in conn.execute(text("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
+                                         "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
+                                         "AND p.proname LIKE 'renkei\\_%'")):
+            conn.execute(text(f"DROP FUNCTION {name}"))
+    command.upgrade(_alembic_config(conn), "head")

@@ -15,16 +15,16 @@ from sqlalchemy.orm import Session
 
 from ..documents.model import PublishedList
 from ..documents.projects import ProjectFile
-from ..i18n import _, format_date
 from ..resolve import Resolution
 from ..validate import Report
-from . import audit, projects
+from . import audit, editions, projects
 from .base import Core, Progress, RegistryError, default_actor, now
 from .schema import Entry, ReviewDecision, Snapshot, SnapshotBlock
-from .snapshots import SnapshotInfo, rebuild_partners
+from .snapshots import STATE_NAMES, SnapshotInfo, info, rebuild_partners
 from .snapshots import get as get_snapshot
 
-DEFAULT_NOTE = "令和7年8月1日現在の公表一覧（北海道〜長野県、抽出のまま）"
+DEFAULT_NOTE = ("令和7年8月1日現在の公表一覧のうち北海道〜長野県のみを収録しています（抽出したままで、"
+                "欠落行や誤記を含みます）。新潟県以降は含まれません。")
 
 
 @dataclass(slots=True)
@@ -36,35 +36,49 @@ class ImportResult:
 
 
 def import_default(core: Core) -> ImportResult:
+    """The embedded list, imported and published at once: what a fresh registry shows."""
     from ..seed import default_list_path
 
-    return import_file(core, default_list_path(), imported_by="renkei (embedded default)", note=DEFAULT_NOTE)
+    return import_file(core, default_list_path(), imported_by="renkei (embedded default)", note=DEFAULT_NOTE,
+                       release=True)
 
 
 def import_file(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
                 as_of: str | None = None, note: str = "", imported_by: str | None = None, since: str | None = None,
-                until: str | None = None, progress: Progress | None = None,
-                data: bytes | None = None) -> ImportResult:
-    """Read, validate and import a published list or a project template, in one transaction."""
+                until: str | None = None, progress: Progress | None = None, data: bytes | None = None,
+                source: str = "", release: bool = False) -> ImportResult:
+    """Read, validate and import a published list or a project template as a new draft, in one transaction.
+
+    ``release`` publishes the draft at once (for scripts); ``source`` is the original publication's address.
+    """
     from ..documents import read
     from ..documents.projects import sniff_projects
 
+    source = editions.check_source(source) or ""
     if sniff_projects(path, data):  # reads only the head: project files are streamed
-        return import_projects(core, path, format=format, encoding=encoding, as_of=as_of, note=note,
-                               imported_by=imported_by, since=since, until=until, progress=progress, data=data)
-    document = read(path, format=format, encoding=encoding, as_of=as_of, data=data)
-    return import_list(core, document, note=note, imported_by=imported_by, progress=progress)
+        result = import_projects(core, path, format=format, encoding=encoding, as_of=as_of, note=note,
+                                 imported_by=imported_by, since=since, until=until, progress=progress, data=data,
+                                 source=source)
+    else:
+        document = read(path, format=format, encoding=encoding, as_of=as_of, data=data)
+        result = import_list(core, document, note=note, imported_by=imported_by, progress=progress, source=source)
+    if release:
+        result.snapshot = editions.release(core, result.snapshot.id, actor=imported_by)
+    return result
 
 
 def import_list(core: Core, document: PublishedList, *, note: str = "", imported_by: str | None = None,
-                progress: Progress | None = None) -> ImportResult:
-    """A list already read (from a file, or derived from projects) as a new snapshot."""
+                progress: Progress | None = None, source: str = "", kind: str = "list") -> ImportResult:
+    """A list already read (from a file, or derived from projects by ``aggregate.derive_list``) as a new draft.
+
+    This is how every snapshot is made; publishing is a separate step (:func:`.editions.release`).
+    """
     from ..validate import check
 
     report = check(document, core.resolver)
     with core.Session.begin() as s:
-        refuse_duplicate(s, document.sha256, document.as_of, "list")
-        snap = new_snapshot(core, s, document, "list", note, imported_by)
+        refuse_duplicate(s, document.sha256, document.as_of, kind)
+        snap = new_snapshot(core, s, document, kind, note, imported_by, source)
         reused = write_report(s, snap, report, progress)
         audit.record(s, imported_by, "import", "snapshots", str(snap.id), None,
                      {"source": document.source, "sha256": document.sha256, "as_of": document.as_of})
@@ -74,8 +88,8 @@ def import_list(core: Core, document: PublishedList, *, note: str = "", imported
 def import_projects(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
                     as_of: str | None = None, note: str = "", imported_by: str | None = None,
                     since: str | None = None, until: str | None = None, progress: Progress | None = None,
-                    data: bytes | None = None) -> ImportResult:
-    """Import a project template: the projects, and the summary list derived from them, as one snapshot."""
+                    data: bytes | None = None, source: str = "") -> ImportResult:
+    """Import a project template: the projects, and the summary list derived from them, as one draft."""
     from ..aggregate import derive_list
     from ..documents.projects import read_projects
     from ..validate import check
@@ -84,7 +98,7 @@ def import_projects(core: Core, path: str | Path, *, format: str | None = None, 
     actor = imported_by or default_actor()
     with core.Session.begin() as s:
         placeholder = PublishedList(str(path), "projects", None, None, as_of or until, [], [], "")
-        snap = new_snapshot(core, s, placeholder, "projects", note, actor)
+        snap = new_snapshot(core, s, placeholder, "projects", note, actor, source)
         records = read_projects(path, format=format, encoding=encoding, data=data, info=info)
         counted = projects.insert_records(core, s, snap.id, records, actor, progress, str(path))
         document = derive_list(counted, source=str(path), resolver=core.resolver, since=since, until=until,
@@ -102,13 +116,11 @@ def import_projects(core: Core, path: str | Path, *, format: str | None = None, 
 
 
 def refuse_duplicate(s: Session, sha256: str, as_of: str | None, kind: str, exclude: int = 0) -> None:
-    found = s.scalar(select(Snapshot.id).where(Snapshot.sha256 == sha256, Snapshot.kind == kind,
-                                               Snapshot.as_of == (date.fromisoformat(as_of) if as_of else None),
-                                               Snapshot.id != exclude))
+    found = s.scalar(select(Snapshot).where(Snapshot.sha256 == sha256, Snapshot.kind == kind,
+                                            Snapshot.as_of == (date.fromisoformat(as_of) if as_of else None),
+                                            Snapshot.id != exclude))
     if found:
-        raise RegistryError(_("このファイル（SHA-256 {sha}…、時点 {as_of}）はすでにスナップショット #{id} として"
-                              "取り込まれています").format(sha=sha256[:12], id=found,
-                                                        as_of=format_date(as_of) if as_of else _("不明")))
+        raise RegistryError(duplicate_message(info(s, found)))
 
 
 def stored_name(path: str) -> str:
@@ -121,11 +133,20 @@ def stored_name(path: str) -> str:
         raise RegistryError(str(exc)) from exc
 
 
-def new_snapshot(core: Core, s: Session, d: PublishedList, kind: str, note: str, actor: str | None) -> Snapshot:
+def duplicate_message(snap: SnapshotInfo) -> str:
+    """「このファイルは既に #3 …として取り込まれています」: names the snapshot a file duplicates."""
+    return (f"このファイル（SHA-256 {snap.sha256[:12]}…）は既に #{snap.id}「{snap.label}」"
+            f"（{STATE_NAMES[snap.state]}）として取り込まれています")
+
+
+def new_snapshot(core: Core, s: Session, d: PublishedList, kind: str, note: str, actor: str | None,
+                 source: str = "") -> Snapshot:
+    """A new draft row for document ``d`` (its blocks and entries follow in :func:`write_report`)."""
     snap = Snapshot(as_of=date.fromisoformat(d.as_of) if d.as_of else None, kind=kind, source=stored_name(d.source),
                     sha256=d.sha256, format=d.format, encoding=d.encoding, title=d.title, imported_at=now(),
                     imported_by=actor or default_actor(), note=note,
-                    directory_as_of=date.fromisoformat(core.directory.as_of), problems=[])
+                    directory_as_of=date.fromisoformat(core.directory.as_of), problems=[], state="draft",
+                    source_url=source)
     s.add(snap)
     s.flush()
     return snap

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from ..i18n import _
 from . import audit
 from .base import REVIEW_STATUSES, Core, RegistryError, default_actor, now
-from .schema import Entry, ProjectPartner, ReviewDecision
+from .schema import Entry, ProjectPartner, ReviewDecision, Snapshot
 from .snapshots import entry_row, rebuild_partners
 
 
@@ -29,10 +29,10 @@ class ReviewItem:
 
 
 def queue(core: Core) -> list[ReviewItem]:
-    """Names that need a person, grouped by (prefecture, written name), across all snapshots."""
+    """Names that need a person, grouped by (prefecture, written name), across all drafts."""
     items: dict[tuple[str, str], ReviewItem] = {}
     with core.Session() as s:
-        for e in s.scalars(select(Entry).where(Entry.status.in_(REVIEW_STATUSES))
+        for e in s.scalars(select(Entry).where(Entry.status.in_(REVIEW_STATUSES), Entry.snapshot_id.in_(_drafts()))
                            .order_by(Entry.pref_code, Entry.snapshot_id, Entry.id)):
             key = (e.pref_code, e.written)
             if key not in items:
@@ -65,7 +65,8 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
         old.action, old.code, old.decided_by, old.decided_at, old.note = action, code, actor, now(), note
         s.flush()
         entries = s.scalars(select(Entry).where(Entry.pref_code == pref_code, Entry.written == written,
-                                                Entry.auto_status.in_(REVIEW_STATUSES))).all()
+                                                Entry.auto_status.in_(REVIEW_STATUSES),
+                                                Entry.snapshot_id.in_(_drafts()))).all()
         for e in entries:
             e.status, e.code, e.decision_id = ("reviewed" if code else "rejected"), code, old.id
         s.flush()
@@ -75,6 +76,11 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
                                                ProjectPartner.written == written).values(code=code))
         audit.record(s, actor, "review", "review_decisions", f"{pref_code}:{written}", before, decision_dict(old))
     return len(entries)
+
+
+def _drafts():  # type: ignore[no-untyped-def]
+    """Decisions apply to drafts only: a published edition never changes (the database refuses it too)."""
+    return select(Snapshot.id).where(Snapshot.state == "draft")
 
 
 def decisions(core: Core) -> list[dict[str, object]]:

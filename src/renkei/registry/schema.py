@@ -70,12 +70,22 @@ class Ward(Base):
     name: Mapped[str] = mapped_column(String(8))
 
 
+STATES = ("draft", "published", "withdrawn")  # 下書き, 公表, 取り下げ
+
+
 class Snapshot(Base):
-    """One imported list (published, or derived from project records). Immutable once imported."""
+    """One list (imported, derived from project records, or a revision of an edition), in a state.
+
+    A draft can be reviewed and changed. Once published it is an *edition* and never changes:
+    database triggers (migration 0003) refuse any UPDATE or DELETE of it, its blocks, entries
+    and partners, except the one move published → withdrawn with who, when and why.
+    """
 
     __tablename__ = "snapshots"
     __table_args__ = (UniqueConstraint("sha256", "as_of", "kind"),
-                      CheckConstraint("kind IN ('list', 'projects')", name="kind"))
+                      CheckConstraint("kind IN ('list', 'projects')", name="kind"),
+                      # PostgreSQL has this constraint; on SQLite (no ALTER ... ADD CONSTRAINT) a trigger checks it
+                      CheckConstraint("state IN ('draft', 'published', 'withdrawn')", name="state"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     as_of: Mapped[date | None] = mapped_column(Date, index=True)
     kind: Mapped[str] = mapped_column(String(10), default="list")
@@ -89,6 +99,15 @@ class Snapshot(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     directory_as_of: Mapped[date | None] = mapped_column(Date, ForeignKey("directory_versions.as_of"))
     problems: Mapped[list] = mapped_column(JSON, default=list)  # the validation report's problems
+    state: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft", index=True)
+    edition: Mapped[int | None] = mapped_column(Integer)  # 第N版 among the editions of one as-of date
+    source_url: Mapped[str] = mapped_column(Text, default="", server_default="")  # the original publication
+    revises: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))  # the edition this draft corrects
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(80))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(80))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     blocks: Mapped[list[SnapshotBlock]] = relationship(back_populates="snapshot", order_by="SnapshotBlock.position")
 
@@ -155,6 +174,8 @@ class ReviewDecision(Base):
     decided_by: Mapped[str] = mapped_column(String(80))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(Text, default="")
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # set: no longer applied
+    undone_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class Project(Base):

@@ -38,9 +38,10 @@ def _prefecture(core: Core, pref_code: str) -> dict[str, object]:
     snaps = []
     for snap in snapshots.all_snapshots(core):
         found = snapshots.partners(core, snap.id, pref.name)
-        snaps.append({"snapshot": snap.id, "as_of": snap.as_of,
+        snaps.append({"snapshot": snap.id, "as_of": snap.as_of, "state": snap.state,
                       "declared": snapshots.declared(core, snap.id).get(pref_code), "partners": len(found)})
-    latest = snapshots.partners(core, None, pref.name) if snaps else []
+    published = any(s.state == "published" for s in snapshots.all_snapshots(core, snapshots.PUBLIC_STATES))
+    latest = snapshots.partners(core, None, pref.name) if published else []
     return {"type": "prefecture", "code": pref.code, "name": pref.name,
             "local_governments": len(core.directory.local_governments(pref.name)),
             "snapshots": snaps, "partners": [{"code": p.code, "name": p.name} for p in latest]}
@@ -49,9 +50,12 @@ def _prefecture(core: Core, pref_code: str) -> dict[str, object]:
 def _government(core: Core, code: str, resolution: Resolution | None) -> dict[str, object]:
     e = core.directory[code]
     with core.Session() as s:
-        listed = s.execute(select(Snapshot.id, Snapshot.as_of, Entry.written, Entry.status, Entry.cell)
-                           .join(Entry, Entry.snapshot_id == Snapshot.id).where(Entry.code == code)
-                           .order_by(Snapshot.as_of, Snapshot.id)).all()
+        q = (select(Snapshot.id, Snapshot.as_of, Snapshot.state, Entry.written, Entry.status, Entry.cell)
+             .join(Entry, Entry.snapshot_id == Snapshot.id).where(Entry.code == code)
+             .order_by(Snapshot.as_of, Snapshot.id))
+        if core.public_only:
+            q = q.where(Snapshot.state.in_(snapshots.PUBLIC_STATES))
+        listed = s.execute(q).all()
         pids = select(ProjectPartner.project_id).where(ProjectPartner.code == code)
         if e.kind == "special_ward":
             pids = select(ProjectWard.project_id).where(ProjectWard.ward_code == code)
@@ -61,7 +65,7 @@ def _government(core: Core, code: str, resolution: Resolution | None) -> dict[st
     return {"type": "government", "code": e.code, "name": e.name, "kana": e.kana, "kind": e.kind_label,
             "prefecture": e.prefecture, "url": e.url,
             "resolved_from": resolution.as_dict() if resolution and resolution.status != "exact" else None,
-            "snapshots": [{"snapshot": sid, "as_of": a.isoformat() if a else None, "written": w, "status": st,
-                           "cell": cell} for sid, a, w, st, cell in listed],
+            "snapshots": [{"snapshot": sid, "as_of": a.isoformat() if a else None, "state": state, "written": w,
+                           "status": st, "cell": cell} for sid, a, state, w, st, cell in listed],
             "wards": [{"code": c, "name": n} for c, n in wards],
             "projects": [p.as_dict() for p in found]}

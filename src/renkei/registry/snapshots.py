@@ -7,7 +7,7 @@ entry of each code, rebuilt whenever a review changes an entry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -17,15 +17,21 @@ from ..diff import Partner as DiffPartner
 from ..diff import diff as diff_contents
 from ..directory import Directory
 from ..i18n import _
-from .base import REVIEW_STATUSES, Core, RegistryError
+from .base import REVIEW_STATUSES, Core, RegistryError, iso
 from .schema import Entry, Government, Partner, Snapshot, SnapshotBlock
 
 
 @dataclass(frozen=True, slots=True)
 class SnapshotInfo:
+    """A snapshot with its state and counts. ``file`` is the imported file's name (internal: never a label);
+    ``source`` the address of the original publication, if known; ``note`` the public note."""
+
     id: int
     as_of: str | None
     kind: str
+    state: str
+    edition: int | None
+    file: str
     source: str
     sha256: str
     format: str
@@ -37,13 +43,50 @@ class SnapshotInfo:
     listed: int
     partners: int
     needs_review: int
+    published_at: str | None = None
+    published_by: str | None = None
+    withdrawn_at: str | None = None
+    withdrawn_by: str | None = None
+    withdrawn_reason: str | None = None
+    revises: int | None = None
+    superseded_by: int | None = None
 
     @property
     def label(self) -> str:
-        return f"#{self.id} {self.as_of or '時点不明'} {Path(self.source).name}"
+        """「令和7年8月1日現在（第1版）」 for an edition, 「令和8年8月1日現在 下書き（未公表）」 for a draft."""
+        return edition_label(self.as_of, self.state, self.edition)
+
+    @property
+    def is_public(self) -> bool:
+        return self.state == "published"
 
     def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The ``renkei snapshots --json`` contract: id, as_of, kind, state, label, source, note, declared,
+        listed, partners, review; then the rest."""
+        head = {"id": self.id, "as_of": self.as_of, "kind": self.kind, "state": self.state, "label": self.label,
+                "source": self.source or None, "note": self.note, "declared": self.declared, "listed": self.listed,
+                "partners": self.partners, "review": self.needs_review}
+        rest = {k: getattr(self, k) for k in ("edition", "revises", "superseded_by", "file", "sha256", "format",
+                                              "title", "imported_at", "imported_by", "published_at",
+                                              "published_by", "withdrawn_at", "withdrawn_by", "withdrawn_reason")}
+        return {**head, **rest}
+
+    def public_dict(self) -> dict[str, object]:
+        """What ``/api/v1/snapshots`` shows: no file names and no account names."""
+        private = ("file", "imported_by", "published_by", "withdrawn_by", "imported_at", "format", "title")
+        return {k: v for k, v in self.as_dict().items() if k not in private}
+
+
+STATE_NAMES = {"draft": "下書き（未公表）", "published": "公表", "withdrawn": "取り下げ"}
+
+
+def edition_label(as_of: str | None, state: str, edition: int | None) -> str:
+    from ..documents.wareki import format_wareki
+
+    day = f"{format_wareki(as_of)}現在" if as_of else "時点不明"
+    if state == "draft":
+        return f"{day} 下書き（未公表）"
+    return f"{day}（第{edition or 1}版）"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,36 +119,55 @@ class EntryRow:
     candidates: list
 
 
-def all_snapshots(core: Core) -> list[SnapshotInfo]:
+PUBLIC_STATES = ("published",)
+
+
+def all_snapshots(core: Core, states: tuple[str, ...] | None = None) -> list[SnapshotInfo]:
+    """Snapshots by as-of date, then id. Every state, unless ``states`` says which (a public view: published)."""
+    states = states or (PUBLIC_STATES if core.public_only else None)
     with core.Session() as s:
-        snaps = s.scalars(select(Snapshot).order_by(Snapshot.as_of.nulls_first(), Snapshot.id)).all()
-        return [info(s, snap) for snap in snaps]
+        q = select(Snapshot).order_by(Snapshot.as_of.nulls_first(), Snapshot.id)
+        if states:
+            q = q.where(Snapshot.state.in_(states))
+        return [info(s, snap) for snap in s.scalars(q).all()]
 
 
 def get(core: Core, ref: int | str | None = None) -> SnapshotInfo:
     with core.Session() as s:
-        return info(s, s.get(Snapshot, resolve_ref(s, ref)))  # type: ignore[arg-type]
+        return info(s, s.get(Snapshot, resolve_ref(s, ref, core.public_only)))  # type: ignore[arg-type]
 
 
-def resolve_ref(s: Session, ref: int | str | None) -> int:
-    """Which snapshot ``ref`` means, from ids and dates only (no counting: every read method asks this)."""
-    snaps = s.execute(select(Snapshot.id, Snapshot.as_of).order_by(Snapshot.as_of.nulls_first(),
-                                                                    Snapshot.id)).all()
-    if not snaps:
-        raise RegistryError(_("レジストリにはまだスナップショットがありません"))
-    if ref is None or ref == "latest":
-        return snaps[-1].id
-    if ref == "previous":
-        if len(snaps) < 2:
-            raise RegistryError(_("スナップショットが一つしかありません"))
-        return snaps[-2].id
+def resolve_ref(s: Session, ref: int | str | None, public_only: bool = False) -> int:
+    """Which snapshot ``ref`` means, from ids, states and dates only (no counting: every read asks this).
+
+    None / 'latest' is the latest *published* edition by as-of date (a superseded one never);
+    'previous' the published one before it; a date the latest published edition of that date.
+    An id means that snapshot in any state, except for a public view, which sees published ones only.
+    """
+    rows = s.execute(select(Snapshot.id, Snapshot.as_of, Snapshot.state, Snapshot.revises)
+                     .order_by(Snapshot.as_of.nulls_first(), Snapshot.id)).all()
+    published = [r for r in rows if r.state == "published"]
+    if ref is None or ref in ("latest", "previous"):
+        superseded = {r.revises for r in published if r.revises}
+        current = [r for r in published if r.id not in superseded]
+        if not current:
+            raise RegistryError(_("公表済みの版がまだありません（`renkei release N` で公表します）") if rows
+                                else _("レジストリにはまだスナップショットがありません"))
+        latest = current[-1]
+        if ref != "previous":
+            return latest.id
+        before = published[:published.index(latest)]
+        if not before:
+            raise RegistryError(_("公表済みの版が一つしかありません"))
+        return before[-1].id
     text = str(ref).lstrip("#")
-    if text.isdigit() and any(snap.id == int(text) for snap in snaps):
+    visible = published if public_only else rows
+    if text.isdigit() and any(r.id == int(text) for r in visible):
         return int(text)
     from ..documents.wareki import parse
 
     iso = parse(text) or text
-    hits = [snap.id for snap in snaps if snap.as_of and snap.as_of.isoformat() == iso]
+    hits = [r.id for r in published if r.as_of and r.as_of.isoformat() == iso]
     if hits:
         return hits[-1]
     raise RegistryError(_("スナップショット「{ref}」はありません。一覧は renkei snapshots で見られます").format(
@@ -114,7 +176,7 @@ def resolve_ref(s: Session, ref: int | str | None) -> int:
 
 def snapshot_id(core: Core, ref: int | str | None = None) -> int:
     with core.Session() as s:
-        return resolve_ref(s, ref)
+        return resolve_ref(s, ref, core.public_only)
 
 
 def info(s: Session, snap: Snapshot) -> SnapshotInfo:
@@ -124,9 +186,17 @@ def info(s: Session, snap: Snapshot) -> SnapshotInfo:
     partners = s.scalar(select(func.count()).select_from(Partner).where(Partner.snapshot_id == snap.id)) or 0
     review = s.scalar(select(func.count()).select_from(Entry).where(Entry.snapshot_id == snap.id,
                                                                      Entry.status.in_(REVIEW_STATUSES))) or 0
-    return SnapshotInfo(snap.id, snap.as_of.isoformat() if snap.as_of else None, snap.kind, snap.source,
-                        snap.sha256, snap.format, snap.title, snap.imported_at.isoformat(timespec="seconds"),
-                        snap.imported_by, snap.note, int(declared), listed, partners, review)
+    superseded_by = s.scalar(select(func.max(Snapshot.id)).where(Snapshot.revises == snap.id,
+                                                                  Snapshot.state == "published"))
+    return SnapshotInfo(snap.id, iso(snap.as_of), snap.kind, snap.state, snap.edition, snap.source, snap.source_url,
+                        snap.sha256, snap.format, snap.title, _time(snap.imported_at), snap.imported_by, snap.note,
+                        int(declared), listed, partners, review, _time(snap.published_at), snap.published_by,
+                        _time(snap.withdrawn_at), snap.withdrawn_by, snap.withdrawn_reason, snap.revises,
+                        superseded_by)
+
+
+def _time(t: datetime | None) -> str | None:
+    return t.isoformat(timespec="seconds") if t else None
 
 
 def partners(core: Core, snapshot: int | str | None = None, prefecture: str | None = None) -> list[PartnerRow]:
@@ -148,7 +218,7 @@ def declared(core: Core, snapshot: int | str | None = None) -> dict[str, int | N
     """The count each prefecture's block declared (blocks of one prefecture added up)."""
     with core.Session() as s:
         rows = s.execute(select(SnapshotBlock.pref_code, SnapshotBlock.declared)
-                         .where(SnapshotBlock.snapshot_id == resolve_ref(s, snapshot))).all()
+                         .where(SnapshotBlock.snapshot_id == resolve_ref(s, snapshot, core.public_only))).all()
     out: dict[str, int | None] = {}
     for pc, n in rows:
         if pc:
@@ -158,7 +228,7 @@ def declared(core: Core, snapshot: int | str | None = None) -> dict[str, int | N
 
 def entries(core: Core, snapshot: int | str | None = None, *, needs_review: bool = False) -> list[EntryRow]:
     with core.Session() as s:
-        q = (select(Entry).where(Entry.snapshot_id == resolve_ref(s, snapshot))
+        q = (select(Entry).where(Entry.snapshot_id == resolve_ref(s, snapshot, core.public_only))
              .order_by(Entry.block_id, Entry.position))
         if needs_review:
             q = q.where(Entry.status.in_(REVIEW_STATUSES))

@@ -1,7 +1,8 @@
 """The :class:`Registry` facade: one object over SQLite or PostgreSQL, delegating to one module per concern.
 
 - :mod:`.snapshots` — which snapshot a reference means, its partners, entries, declared counts, diffs;
-- :mod:`.imports` — a published list or a project template becomes a new snapshot;
+- :mod:`.editions` — states: release (公表), withdraw (取り下げ), revise (a draft copy that supersedes);
+- :mod:`.imports` — a published list or a project template becomes a new draft;
 - :mod:`.reviews` — names that need a person, and the decisions;
 - :mod:`.projects` — projects, with optimistic locking;
 - :mod:`.accounts` — accounts and browser sessions; :mod:`.audit` — the audit log;
@@ -15,13 +16,14 @@ modules, which take the registry as a :class:`~.base.Core`.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ..diff import Diff, SnapshotContent
 from ..documents.model import PublishedList
-from . import audit, backup, database, governments, imports, projects, reviews, show, snapshots
+from . import audit, backup, database, editions, governments, imports, projects, reviews, show, snapshots
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, default_actor, now
 from .imports import ImportResult
 from .projects import ProjectView
@@ -58,6 +60,15 @@ class Registry(Core):
     def sync_directory(self) -> bool:
         return governments.sync_directory(self)
 
+    def public(self) -> Registry:
+        """A view of the same registry that sees published editions only: what the public site and API use.
+
+        Refs by id to a draft or a withdrawn snapshot fail in it as if the snapshot did not exist.
+        """
+        view = copy.copy(self)
+        view.public_only = True
+        return view
+
     # -- imports -----------------------------------------------------------------------------------------------
 
     def import_default(self) -> ImportResult:
@@ -68,19 +79,37 @@ class Registry(Core):
         return imports.import_file(self, path, **options)  # type: ignore[arg-type]
 
     def import_list(self, document: PublishedList, *, note: str = "", imported_by: str | None = None,
-                    progress: Progress | None = None) -> ImportResult:
-        return imports.import_list(self, document, note=note, imported_by=imported_by, progress=progress)
+                    progress: Progress | None = None, source: str = "", kind: str = "list") -> ImportResult:
+        """A list already read, or derived from projects (``aggregate.derive_list``), as a new draft snapshot."""
+        return imports.import_list(self, document, note=note, imported_by=imported_by, progress=progress,
+                                   source=source, kind=kind)
 
     def import_projects(self, path: str | Path, **options: object) -> ImportResult:
         return imports.import_projects(self, path, **options)  # type: ignore[arg-type]
 
+    def find_duplicate(self, sha256: str, as_of: str | None, kind: str = "list") -> SnapshotInfo | None:
+        return editions.find_duplicate(self, sha256, as_of, kind)
+
+    # -- editions: the states of a snapshot (admins only: the callers check the role) ---------------------------
+
+    def release(self, ref: int | str, *, actor: str | None = None, note: str | None = None,
+                source: str | None = None) -> SnapshotInfo:
+        return editions.release(self, ref, actor=actor, note=note, source=source)
+
+    def withdraw(self, ref: int | str, *, reason: str, actor: str | None = None) -> SnapshotInfo:
+        return editions.withdraw(self, ref, reason=reason, actor=actor)
+
+    def revise(self, ref: int | str, *, actor: str | None = None, note: str = "") -> SnapshotInfo:
+        return editions.revise(self, ref, actor=actor, note=note)
+
     # -- snapshots ---------------------------------------------------------------------------------------------
 
-    def snapshots(self) -> list[SnapshotInfo]:
-        return snapshots.all_snapshots(self)
+    def snapshots(self, states: tuple[str, ...] | None = None) -> list[SnapshotInfo]:
+        """By as-of date: every state (a public view: published only), or the ``states`` given."""
+        return snapshots.all_snapshots(self, states)
 
     def snapshot(self, ref: int | str | None = None) -> SnapshotInfo:
-        """A snapshot by id (7 or #7), as-of date (2025-08-01), or 'latest' / 'previous' / None (latest)."""
+        """By id (7 or #7, any state), as-of date, or 'latest' / 'previous' / None: published editions only."""
         return snapshots.get(self, ref)
 
     def snapshot_id(self, ref: int | str | None = None) -> int:

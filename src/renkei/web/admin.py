@@ -49,7 +49,7 @@ async def session_middleware(request: Request, call_next: Callable[[Request], Aw
 
 
 def _reg(request: Request) -> Registry:
-    return request.app.state.site.registry
+    return request.app.state.site.full  # drafts included: the signed-in area
 
 
 def require(request: Request, *roles: str) -> Account:

@@ -116,7 +116,7 @@ def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> d
 
 @router.get("/snapshots", responses={**CSV_RESPONSE, **ERRORS}, summary="Snapshots, oldest first")
 def snapshots(request: Request, format: Format | None = None) -> Response:
-    return _respond(request, format, lambda: [s.as_dict() for s in _site(request).registry.snapshots()])
+    return _respond(request, format, lambda: [s.public_dict() for s in _site(request).registry.snapshots()])
 
 
 def _prefectures(request: Request, snapshot: int | None) -> list[dict[str, Any]]:

@@ -49,7 +49,8 @@ class Site:
     """What every request shares: the registry and the rendered-page cache."""
 
     def __init__(self, registry: Registry) -> None:
-        self.registry = registry
+        self.full = registry  # the signed-in area: drafts too
+        self.registry = registry.public()  # public pages and the API: published editions only
         self._cache: OrderedDict[tuple[str, int], Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = (-1.0, 0)  # (monotonic time read, value)

@@ -47,7 +47,7 @@ def top(request: Request, snapshot: int | None = None) -> Response:
         data = opendata.build(reg, snap.id)
         svg = maps.prefecture_links(maps.prefecture_map(data, "count"), lambda c: urls.prefecture(c, keep))
         snaps = reg.snapshots()
-        earlier = [s for s in snaps if s.id != snap.id and (s.as_of or "") <= (snap.as_of or "")]
+        earlier = [s for s in snaps if (s.as_of or "", s.id) < (snap.as_of or "", snap.id)]
         change = reg.diff(earlier[-1].id, snap.id) if earlier else None
         return _html(request, "web/top.html", snap=snap, keep=keep, snaps=snaps, data=data, map_svg=svg,
                      change=change, prefectures=[c for c in data.coverage if c[2]])
@@ -211,7 +211,10 @@ def downloads(request: Request) -> Response:
                  for s in snaps}
         for s in snaps:
             files[s.id].append(("datapackage", "datapackage.json"))
-        return _html(request, "web/downloads.html", snaps=list(reversed(snaps)), files=files)
+        history = site.registry.snapshots(states=("published", "withdrawn"))
+        replaced_by = {s.id: next(r for r in history if r.id == s.superseded_by) for s in history if s.superseded_by}
+        return _html(request, "web/downloads.html", snaps=list(reversed(snaps)), files=files,
+                     history=list(reversed(history)), replaced_by=replaced_by)
 
     return site.cached(request, make)
 

@@ -85,7 +85,7 @@ def build_site(reg: Registry, out: str | Path, progress: Progress | None = None)
     from .admin import STATIC_HEADER
 
     client = TestClient(app, headers={STATIC_HEADER: "1"})
-    targets = site_urls(reg)
+    targets = site_urls(reg.public())  # published editions only: drafts are never written out
     written = []
     for i, (url, target) in enumerate(targets, 1):
         r = client.get(url)

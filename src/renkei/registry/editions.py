@@ -1,0 +1,140 @@
+"""The life of an edition: draft → published (公表) → withdrawn (取り下げ), and corrections as new editions.
+
+Only these functions change a snapshot's state, each in one transaction with an audit row
+(who, when, why). Publishing freezes a snapshot: the database triggers of migration 0003
+refuse any later change to it, so the rules here are a courtesy (clear messages), not the guard.
+
+- :func:`release` publishes a draft as the next edition (第N版) of its as-of date;
+- :func:`withdraw` withdraws a published edition, with a reason: the public sees the previous one again;
+- :func:`revise` makes a draft copy of a published edition; releasing it supersedes the original,
+  which stays on record (and the diff between the two is public).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .base import Core, RegistryError, default_actor, now
+from .schema import Entry, Snapshot, SnapshotBlock
+from .snapshots import STATE_NAMES, SnapshotInfo, edition_label, get, info, rebuild_partners, resolve_ref
+
+
+def _load(s: Session, ref: int | str) -> Snapshot:
+    snap = s.get(Snapshot, resolve_ref(s, ref))
+    assert snap is not None
+    return snap
+
+
+def _name(snap: Snapshot) -> str:
+    as_of = snap.as_of.isoformat() if snap.as_of else None
+    return f"#{snap.id}（{edition_label(as_of, snap.state, snap.edition)}）"
+
+
+def check_source(url: str | None) -> str | None:
+    """The original publication's address: http(s) only (it becomes a link on the public pages)."""
+    if url and not url.strip().lower().startswith(("https://", "http://")):
+        raise RegistryError(f"原資料のアドレスは http:// または https:// で始まるURLにしてください: {url!r}")
+    return url.strip() if url else url
+
+
+def release(core: Core, ref: int | str, *, actor: str | None = None, note: str | None = None,
+            source: str | None = None) -> SnapshotInfo:
+    """Publish draft ``ref`` as the next edition of its as-of date; ``note`` replaces its public note."""
+    actor = actor or default_actor()
+    source = check_source(source)
+    with core.Session.begin() as s:
+        snap = _load(s, ref)
+        if snap.state != "draft":
+            raise RegistryError(f"{_name(snap)} は{STATE_NAMES[snap.state]}済みです。公表できるのは下書きだけです")
+        if snap.revises is not None:
+            original = s.get(Snapshot, snap.revises)
+            if original is not None and original.state == "draft":
+                raise RegistryError(f"{_name(snap)} が訂正する #{original.id} は公表されていません")
+        before = {"state": snap.state, "note": snap.note, "source_url": snap.source_url}
+        editions = s.scalar(select(func.max(Snapshot.edition)).where(
+            Snapshot.as_of == snap.as_of if snap.as_of else Snapshot.as_of.is_(None),
+            Snapshot.state.in_(("published", "withdrawn"))))
+        snap.state, snap.edition = "published", (editions or 0) + 1
+        snap.published_at, snap.published_by = now(), actor
+        if note is not None:
+            snap.note = note
+        if source is not None:
+            snap.source_url = source
+        audit.record(s, actor, "release", "snapshots", str(snap.id), before,
+                     {"state": "published", "edition": snap.edition, "note": snap.note,
+                      "source_url": snap.source_url, "supersedes": snap.revises})
+        sid = snap.id
+    return get(core, sid)
+
+
+def withdraw(core: Core, ref: int | str, *, reason: str, actor: str | None = None) -> SnapshotInfo:
+    """Withdraw a published edition. It stays on record, marked with the reason; the public sees the one before."""
+    actor = actor or default_actor()
+    if not reason.strip():
+        raise RegistryError("取り下げの理由（--reason）を入力してください")
+    with core.Session.begin() as s:
+        snap = _load(s, ref)
+        if snap.state != "published":
+            raise RegistryError(f"{_name(snap)} は公表中ではないため、取り下げられません")
+        snap.state, snap.withdrawn_at, snap.withdrawn_by, snap.withdrawn_reason = "withdrawn", now(), actor, \
+            reason.strip()
+        audit.record(s, actor, "withdraw", "snapshots", str(snap.id), {"state": "published"},
+                     {"state": "withdrawn", "reason": snap.withdrawn_reason})
+        sid = snap.id
+    return get(core, sid)
+
+
+def revise(core: Core, ref: int | str, *, actor: str | None = None, note: str = "") -> SnapshotInfo:
+    """A draft copy of published edition ``ref`` (blocks, entries with their decisions, partners).
+
+    The copy keeps the file name, as-of date, note and source address; its ``sha256`` names the
+    revision (the original's file hash stays with the original), since one file makes one snapshot.
+    """
+    actor = actor or default_actor()
+    with core.Session.begin() as s:
+        original = _load(s, ref)
+        if original.state != "published":
+            raise RegistryError(f"{_name(original)} は公表中ではないため、訂正版を作れません")
+        pending = s.scalar(select(Snapshot.id).where(Snapshot.revises == original.id, Snapshot.state == "draft"))
+        if pending:
+            raise RegistryError(f"#{original.id} の訂正版の下書き #{pending} が既にあります")
+        count = s.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.revises == original.id)) or 0
+        digest = hashlib.sha256(f"renkei revision {count + 1} of snapshot {original.id} ({original.sha256})"
+                                .encode()).hexdigest()
+        copy = Snapshot(as_of=original.as_of, kind=original.kind, source=original.source, sha256=digest,
+                        format=original.format, encoding=original.encoding, title=original.title, imported_at=now(),
+                        imported_by=actor, note=note or original.note, directory_as_of=original.directory_as_of,
+                        problems=original.problems, state="draft", source_url=original.source_url,
+                        revises=original.id)
+        s.add(copy)
+        s.flush()
+        blocks = s.scalars(select(SnapshotBlock).where(SnapshotBlock.snapshot_id == original.id)
+                           .order_by(SnapshotBlock.position)).all()
+        for b in blocks:
+            nb = SnapshotBlock(snapshot_id=copy.id, position=b.position, written=b.written, pref_code=b.pref_code,
+                               declared=b.declared, listed=b.listed)
+            s.add(nb)
+            s.flush()
+            columns = [c for c in Entry.__table__.c if c.name not in ("id", "snapshot_id", "block_id")]
+            rows = [{**{c.name: getattr(e, c.key) for c in columns}, "snapshot_id": copy.id, "block_id": nb.id}
+                    for e in s.scalars(select(Entry).where(Entry.block_id == b.id).order_by(Entry.position))]
+            if rows:
+                s.execute(insert(Entry.__table__), rows)
+        rebuild_partners(s, copy.id)
+        audit.record(s, actor, "revise", "snapshots", str(copy.id), None,
+                     {"state": "draft", "revises": original.id})
+        return info(s, copy)
+
+
+def find_duplicate(core: Core, sha256: str, as_of: str | None, kind: str) -> SnapshotInfo | None:
+    """The snapshot already made from this file for this date, if any (one file makes one snapshot)."""
+    from datetime import date
+
+    with core.Session() as s:
+        snap = s.scalar(select(Snapshot).where(Snapshot.sha256 == sha256, Snapshot.kind == kind,
+                                               Snapshot.as_of == (date.fromisoformat(as_of) if as_of else None)))
+        return info(s, snap) if snap else None
