@@ -179,6 +179,24 @@ def test_review_queue(server, page):
     assert page.get_by_text("宮城県「亶理町」").count() == 0
 
 
+def test_review_decision_is_undone(server, page):
+    base, reg, _ = server
+    sign_in(page, base, "jimu")
+    page.goto(f"{base}/admin/review")
+    item = page.locator("section.review-item", has_text="北海道「美幌市」")
+    item.get_by_role("button", name="自治体ではない").click()
+    page.get_by_text("判断を記録しました。").wait_for()
+    assert page.get_by_text("北海道「美幌市」").count() == 0
+    page.get_by_role("link", name="判断の一覧と取り消し").click()
+    row = page.locator("tr", has_text="美幌市")
+    row.get_by_role("button", name="取り消す").click()
+    page.get_by_role("status").filter(has_text="を取り消しました").wait_for()
+    assert page.locator("tr", has_text="美幌市").get_by_text("取り消し済み").is_visible()
+    page.goto(f"{base}/admin/review")
+    assert page.get_by_text("北海道「美幌市」").is_visible()  # back in the queue
+    assert next(d for d in reg.decisions() if d["written"] == "美幌市")["undone_by"] == "jimu"
+
+
 def test_upload(server, page, make_fixtures):
     base, reg, tmp = server
     before = len(reg.snapshots())

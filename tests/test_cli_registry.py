@@ -66,12 +66,12 @@ def test_import_errors(run, tmp_path):
     from renkei.cli import default_list_path
 
     result = run("import", default_list_path())
-    assert result.exit_code == 1 and "既に #1「令和7年8月1日現在（第1版）」（公表）" in result.output
+    assert result.exit_code == 1 and "既に #1「令和7年8月1日現在（第1版）」（公表済み）" in result.output
     assert len(json.loads(run("snapshots", "--json").output)) == 1
 
 
 def test_review_flow(run):
-    assert run("review").output == "nothing needs review\n"  # the seed is published: nothing to decide
+    assert run("review").output == "要確認の名称はありません\n"  # the seed is published: nothing to decide
     assert run("revise", "1").stdout == "2\n"  # a draft copy to correct
     listing = run("review")
     assert listing.exit_code == 1  # something needs review

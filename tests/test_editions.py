@@ -214,3 +214,65 @@ def test_cli_contract(tmp_path, make_fixtures):
     path = make_fixtures.write_text(grid, tmp_path / "r9.tsv", delimiter="\t", encoding="utf-8", newline="\n")
     with_release = run("import", str(path), "--release")
     assert with_release.stdout == "4\n" and json.loads(run("snapshots", "--json").stdout)[-1]["state"] == "published"
+
+
+def test_review_guard_refuses_a_code_of_another_prefecture(registry):
+    from renkei.registry import OutsidePrefecture
+
+    draft = registry.revise(1).id
+    before = registry.dump()["tables"]
+    with pytest.raises(OutsidePrefecture, match="472018（沖縄県那覇市）は宮城県の自治体ではなく"):
+        registry.decide("040002", "亶理町", code="472018", action="manual", actor="jimu")
+    assert registry.dump()["tables"] == before and registry.decisions() == []
+    registry.decide("040002", "亶理町", code="043613", action="manual", actor="jimu")  # its own prefecture: fine
+    registry.decide("040002", "亶理町", code="472018", action="manual", actor="jimu", force=True)
+    (d,) = registry.decisions()
+    assert d["code"] == "472018" and "確認のうえ記録" in d["note"] and "沖縄県" in d["note"]
+    assert "472018" in {p.code for p in registry.partners(draft)}
+    assert "472018" not in {p.code for p in registry.partners(1)}  # the published edition is unchanged
+
+
+def test_undo_a_decision(registry, tmp_path, make_fixtures):
+    draft = registry.revise(1).id
+    registry.decide("040002", "亶理町", code=None, action="reject", actor="jimu")
+    assert "043613" not in {p.code for p in registry.partners(draft)}
+    (d,) = registry.decisions()
+    assert registry.undo_decision(d["id"], actor="boss") == 1
+    assert "043613" in {p.code for p in registry.partners(draft)}  # back to the importer's answer
+    (d,) = registry.decisions()
+    assert d["undone_by"] == "boss" and d["undone_at"]
+    assert "亶理町" in {i.written for i in registry.review_queue()}
+    undo = next(a for a in registry.audit_log() if a["action"] == "undo")
+    assert undo["actor"] == "boss" and undo["before"]["undone_at"] is None and undo["after"]["undone_by"] == "boss"
+    with pytest.raises(RegistryError, match="取り消し済み"):
+        registry.undo_decision(d["id"])
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "亶理町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    path = make_fixtures.write_text(grid, tmp_path / "r8.tsv", delimiter="\t", encoding="utf-8", newline="\n")
+    assert registry.import_file(path).reused_decisions == 0  # an undone decision is not applied again
+
+
+def test_review_cli_guard_decisions_and_undo(tmp_path):
+    db = str(tmp_path / "cli.sqlite3")
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, ["--db", db, *args])
+
+    run("revise", "1")
+    items = json.loads(run("review", "--json").stdout)
+    n = next(i["item"] for i in items if i["written"] == "亶理町")
+    refused = run("review", "--choose", f"{n}=043613", "--choose", f"{n}=131032")
+    assert refused.exit_code == 2 and refused.stderr == (
+        "error: 131032（東京都港区）は宮城県の自治体ではなく、「亶理町」の候補にもありません。"
+        "記録するには --force を付けてください\n")
+    assert json.loads(run("review", "--decisions", "--json").stdout) == []  # nothing recorded, not even the first
+    assert run("review", "--choose", f"{n}=131032", "--force", "--by", "jimu").exit_code == 0
+    (d,) = json.loads(run("review", "--decisions", "--json").stdout)
+    assert list(d) == ["id", "pref_code", "prefecture", "written", "action", "code", "name", "decided_by",
+                       "decided_at", "note", "undone_at", "undone_by"]
+    assert (d["prefecture"], d["written"], d["code"], d["name"], d["decided_by"]) == \
+        ("宮城県", "亶理町", "131032", "港区", "jimu") and "確認のうえ記録" in d["note"]
+    undone = run("review", "--undo", str(d["id"])).stdout
+    assert undone == f"判断 #{d['id']} を取り消しました（下書きの1件を元に戻しました）\n"
+    assert "manual (undone)" in run("review", "--decisions").stdout
+    assert run("review", "--undo", "99").exit_code == 1

@@ -79,7 +79,7 @@ def test_import_and_diff(registry, tmp_path, make_fixtures):
 def test_duplicate_import_is_refused(registry):
     from renkei.cli import default_list_path
 
-    with pytest.raises(RegistryError, match="既に #1「令和7年8月1日現在（第1版）」（公表）"):
+    with pytest.raises(RegistryError, match="既に #1「令和7年8月1日現在（第1版）」（公表済み）"):
         registry.import_file(default_list_path())
     assert len(registry.snapshots()) == 1
 

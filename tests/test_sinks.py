@@ -35,7 +35,7 @@ def evil_list(tmp_path_factory, make_fixtures):
 def evil_registry(tmp_path_factory, evil_list, directory, resolver):
     tmp = tmp_path_factory.mktemp("evilreg")
     reg = Registry.open(f"sqlite:///{tmp / 'r.sqlite3'}", directory=directory, resolver=resolver, seed=False)
-    reg.import_file(evil_list)
+    reg.import_file(evil_list, release=True)
     yield reg
     reg.engine.dispose()
 

@@ -548,3 +548,46 @@ def test_editions_page_releases_and_withdraws(fresh):
     history = TestClient(app).get("/downloads/").text
     assert "取り下げ" in history and "訂正の誤り" in history
     assert [a["actor"] for a in reg.audit_log() if a["action"] in ("release", "withdraw")][:2] == ["jimu", "jimu"]
+
+
+def test_review_form_asks_twice_for_a_code_of_another_prefecture(fresh):
+    app, reg = fresh
+    reg.revise(1)
+    admin = sign_in(app, "jimu")
+    form = {"csrf_token": csrf_of(admin), "pref_code": "040002", "written": "亶理町", "action": "manual",
+            "code": "472018"}
+    r = admin.post("/admin/review", data=form)
+    assert r.status_code == 422 and "472018（沖縄県那覇市）は宮城県の自治体ではなく" in r.text
+    assert 'name="force" value="1"' in r.text and reg.decisions() == []
+    r = admin.post("/admin/review", data={**form, "force": "1"}, follow_redirects=True)
+    assert r.status_code == 200 and "宮城県「亶理町」" not in r.text
+    (d,) = reg.decisions()
+    assert d["code"] == "472018" and "確認のうえ記録" in d["note"]
+    assert "確認のうえ記録" in admin.get("/admin/decisions").text
+
+
+def test_list_upload_reports_a_duplicate_before_confirming_and_sets_the_as_of_date(fresh, tmp_path, make_fixtures):
+    from renkei.cli import default_list_path
+
+    app, reg = fresh
+    admin = sign_in(app, "jimu")
+    seed = open(default_list_path(), "rb").read()  # noqa: SIM115
+    r = admin.post("/admin/upload", data={"csrf_token": csrf_of(admin)},
+                   files={"file": ("seed.txt", seed, "text/plain")})
+    assert r.status_code == 200
+    assert "このファイルは既に #1「令和7年8月1日現在（第1版）」として取り込まれています" in r.text
+    assert 'value="import"' not in r.text  # nothing to confirm: only cancel
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "女川町"])], "特別区連携自治体数一覧")
+    path = make_fixtures.write_text(grid, tmp_path / "nodate.csv", delimiter=",", encoding="utf-8", newline="\n")
+    bad = admin.post("/admin/upload", data={"csrf_token": csrf_of(admin), "as_of": "いつか"},
+                     files={"file": ("nodate.csv", path.read_bytes(), "text/csv")})
+    assert bad.status_code == 422 and "時点「いつか」を日付として読めません" in bad.text
+    r = admin.post("/admin/upload", data={"csrf_token": csrf_of(admin), "as_of": "令和9年8月1日"},
+                   files={"file": ("nodate.csv", path.read_bytes(), "text/csv")})
+    assert "時点 令和9年8月1日" in r.text and 'name="as_of" value="2027-08-01"' in r.text
+    token = re.search(r'action="/admin/upload/([^"]+)"', r.text).group(1)
+    done = admin.post(f"/admin/upload/{token}", data={"csrf_token": csrf_of(admin), "decision": "import",
+                                                      "as_of": "2027-08-01"})
+    assert "下書き（未公表）" in done.text
+    new = reg.snapshots()[-1]
+    assert (new.as_of, new.state) == ("2027-08-01", "draft")

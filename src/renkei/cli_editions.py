@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from .cli_common import cli, open_registry, refusals
+from .i18n import _
 
 
 @cli.command()
@@ -33,8 +34,11 @@ def release(ctx: click.Context, snapshot: str, note: str | None, source: str | N
     reg = open_registry(ctx)
     with refusals():
         s = reg.release(reg.snapshot_id(snapshot), actor=actor, note=note, source=source)
-    supersedes = f"（#{s.revises} を差し替え）" if s.revises else ""
-    click.echo(f"#{s.id} {s.label} を公表しました{supersedes}")
+    if s.revises:
+        click.echo(_("#{id} {label} を公表しました（#{original} を差し替え）").format(id=s.id, label=s.label,
+                                                                          original=s.revises))
+    else:
+        click.echo(_("#{id} {label} を公表しました").format(id=s.id, label=s.label))
 
 
 @cli.command()
@@ -54,7 +58,8 @@ def withdraw(ctx: click.Context, snapshot: str, reason: str, actor: str | None) 
     reg = open_registry(ctx)
     with refusals():
         s = reg.withdraw(reg.snapshot_id(snapshot), reason=reason, actor=actor)
-    click.echo(f"#{s.id} {s.label} を取り下げました（理由: {s.withdrawn_reason}）")
+    click.echo(_("#{id} {label} を取り下げました（理由: {reason}）").format(id=s.id, label=s.label,
+                                                                     reason=s.withdrawn_reason))
 
 
 @cli.command()
@@ -77,5 +82,6 @@ def revise(ctx: click.Context, snapshot: str, note: str, actor: str | None) -> N
     with refusals():
         s = reg.revise(reg.snapshot_id(snapshot), actor=actor, note=note)
     click.echo(s.id)
-    click.echo(f"#{s.id} {s.label}: #{s.revises} の訂正版の下書きを作りました。"
-               f"`renkei release {s.id}` で公表すると #{s.revises} を差し替えます", err=True)
+    click.echo(_("#{id} {label}: #{original} の訂正版の下書きを作りました。"
+                 "`renkei release {id}` で公表すると #{original} を差し替えます").format(
+        id=s.id, label=s.label, original=s.revises), err=True)

@@ -88,14 +88,19 @@ def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None
     s = result.snapshot
     t = result.report.totals
     click.echo(s.id)
-    projects = f"、事業 {result.projects}件" if result.projects else ""
-    click.echo(f"#{s.id} {s.label}: 連携自治体 {s.partners}、記載 {t['listed']}件{projects}、"
-               f"要確認 {s.needs_review}件"
-               + (f"（以前の判断 {result.reused_decisions}件を適用）" if result.reused_decisions else ""), err=True)
+    counts = {"id": s.id, "label": s.label, "partners": s.partners, "listed": t["listed"],
+              "projects": result.projects, "review": s.needs_review, "reused": result.reused_decisions}
+    if result.projects:
+        summary = _("#{id} {label}: 連携自治体 {partners}、記載 {listed}件、事業 {projects}件、要確認 {review}件")
+    else:
+        summary = _("#{id} {label}: 連携自治体 {partners}、記載 {listed}件、要確認 {review}件")
+    click.echo(summary.format(**counts), err=True)
+    if result.reused_decisions:
+        click.echo(_("以前の判断 {reused}件を適用しました").format(**counts), err=True)
     if s.needs_review and s.state == "draft":
-        click.echo("`renkei review` で確認し、`renkei release "f"{s.id}` で公表します", err=True)
+        click.echo(_("`renkei review` で確認し、`renkei release {id}` で公表します").format(id=s.id), err=True)
     elif s.state == "draft":
-        click.echo(f"`renkei release {s.id}` で公表します", err=True)
+        click.echo(_("`renkei release {id}` で公表します").format(id=s.id), err=True)
 
 
 @cli.command()
@@ -194,15 +199,25 @@ def show(ctx: click.Context, query: str, as_json: bool) -> None:
 @click.option("--reject", "rejects", multiple=True, metavar="N",
               help="Item N is not a local government: it is kept as written, with no partner.")
 @click.option("-i", "--interactive", is_flag=True, help="Go through the items one by one.")
+@click.option("--force", is_flag=True,
+              help="Record a code outside the item's prefecture that is not among its candidates (noted).")
+@click.option("--decisions", "list_decisions", is_flag=True, help="List the decisions recorded so far.")
+@click.option("--undo", "undo", type=int, metavar="ID", help="Undo decision ID (see --decisions).")
 @click.option("--by", "actor", help="Who decides [default: $RENKEI_USER or the login name].")
-@click.option("--json", "as_json", is_flag=True, help="List the items as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="List the items (or, with --decisions, the decisions) as JSON.")
 @click.pass_context
 def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...], rejects: tuple[str, ...],
-           interactive: bool, actor: str | None, as_json: bool) -> None:
-    """List the names that need review, and decide them.
+           interactive: bool, force: bool, list_decisions: bool, undo: int | None, actor: str | None,
+           as_json: bool) -> None:
+    """List the names of the drafts that need review, and decide them.
 
     A decision is stored for the (prefecture, written name) and applied to every
-    snapshot, and again at every later import: nobody reviews the same typo twice.
+    draft, and again at every later import: nobody reviews the same typo twice.
+    Published editions never change: correct one with `renkei revise N`.
+
+    A code must belong to the item's prefecture or be one of its candidates; any
+    other code is refused (exit 2, nothing recorded) unless --force, which records
+    it with a note.
 
     \b
     Examples:
@@ -211,24 +226,41 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
       renkei review --accept all          # every 'corrected' and 'merged' suggestion
       renkei review --choose 2=043613
       renkei review -i
+      renkei review --decisions --json
+      renkei review --undo 4
     """
     reg = open_registry(ctx)
+    if list_decisions:
+        _print_decisions(reg.decisions(), as_json)
+        return
+    if undo is not None:
+        with refusals():
+            reverted = reg.undo_decision(undo, actor=actor)
+        click.echo(_("判断 #{id} を取り消しました（下書きの{n}件を元に戻しました）").format(id=undo, n=reverted))
+        return
     items = reg.review_queue()
     decided = 0
     with refusals():
         if accepts or chooses or rejects:
             pick = _picker(items)
+            choices = []
+            for spec in chooses:  # every choice is checked before anything is recorded
+                key, _sep, code = spec.partition("=")
+                item, code = pick(key), code.strip()
+                refusal = reg.decision_refusal(item.pref_code, item.written, code)
+                if refusal and not force:
+                    fail(_("{reason}。記録するには --force を付けてください").format(reason=refusal), 2)
+                choices.append((item, code))
             for key in accepts:
                 targets = [i for i in items if i.code] if key == "all" else [pick(key)]
                 for item in targets:
                     if not item.code:
                         fail(f"item {key} ({item.written}) has no suggestion; use --choose {key}=CODE", 1)
                     decided += reg.decide(item.pref_code, item.written, code=item.code, action="accept", actor=actor)
-            for spec in chooses:
-                key, _sep, code = spec.partition("=")
-                item = pick(key)
+            for item, code in choices:
                 action = "choose" if any(c["code"] == code for c in item.candidates) else "manual"
-                decided += reg.decide(item.pref_code, item.written, code=code.strip(), action=action, actor=actor)
+                decided += reg.decide(item.pref_code, item.written, code=code, action=action, actor=actor,
+                                      force=force)
             for key in rejects:
                 item = pick(key)
                 decided += reg.decide(item.pref_code, item.written, code=None, action="reject", actor=actor)
@@ -256,6 +288,24 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
         for c in i.candidates[:5]:
             click.echo(f"       {c['code']} {c['prefecture']}{c['name']} {c['score']:.2f}")
     sys.exit(1)
+
+
+def _print_decisions(rows: list[dict], as_json: bool) -> None:
+    """``renkei review --decisions``: id, prefecture, written, action, code, name, who, when, note, undone."""
+    if as_json:
+        keys = ("id", "pref_code", "prefecture", "written", "action", "code", "name", "decided_by", "decided_at",
+                "note", "undone_at", "undone_by")
+        click.echo(json.dumps([{k: r[k] for k in keys} for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(_("判断はまだありません"))
+        return
+    from .textfmt import table
+
+    click.echo(table(["id", "prefecture", "written", "action", "code", "name", "by", "at", "note"],
+                     [(r["id"], r["prefecture"], r["written"], r["action"] + (" (undone)" if r["undone_at"] else ""),
+                       r["code"] or "-", r["name"] or "-", r["decided_by"], (r["decided_at"] or "")[:16],
+                       r["note"] or "") for r in rows]))
 
 
 def _picker(items):  # type: ignore[no-untyped-def]

@@ -2,8 +2,8 @@
 
     reg = Registry.open()                    # the default SQLite file; the seed on first use
     reg = Registry.open("postgresql+psycopg://user:pw@host/db")
-    reg.import_file("一覧.xlsx", note="令和8年版")
-    reg.diff()                               # the last two snapshots
+    reg.import_file("一覧.xlsx", note="令和8年版")  # a draft; reg.release(id) publishes it
+    reg.diff()                               # the last two published editions
 """
 
 from .database import database_url, default_path
@@ -11,6 +11,7 @@ from .store import (  # the facade; each concern has its own module (see store)
     ConflictError,
     EntryRow,
     ImportResult,
+    OutsidePrefecture,
     PartnerRow,
     PermissionDenied,
     ProjectView,
@@ -20,5 +21,5 @@ from .store import (  # the facade; each concern has its own module (see store)
     SnapshotInfo,
 )
 
-__all__ = ["ConflictError", "EntryRow", "ImportResult", "PartnerRow", "PermissionDenied", "ProjectView",
-           "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "database_url", "default_path"]
+__all__ = ["ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow", "PermissionDenied",
+           "ProjectView", "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "database_url", "default_path"]

@@ -17,6 +17,7 @@ import hashlib
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from ..i18n import _, gettext
 from . import audit
 from .base import Core, RegistryError, default_actor, now
 from .schema import Entry, Snapshot, SnapshotBlock
@@ -37,7 +38,8 @@ def _name(snap: Snapshot) -> str:
 def check_source(url: str | None) -> str | None:
     """The original publication's address: http(s) only (it becomes a link on the public pages)."""
     if url and not url.strip().lower().startswith(("https://", "http://")):
-        raise RegistryError(f"原資料のアドレスは http:// または https:// で始まるURLにしてください: {url!r}")
+        raise RegistryError(_("原資料のアドレスは http:// または https:// で始まるURLにしてください: {url}")
+                            .format(url=repr(url)))
     return url.strip() if url else url
 
 
@@ -49,11 +51,13 @@ def release(core: Core, ref: int | str, *, actor: str | None = None, note: str |
     with core.Session.begin() as s:
         snap = _load(s, ref)
         if snap.state != "draft":
-            raise RegistryError(f"{_name(snap)} は{STATE_NAMES[snap.state]}済みです。公表できるのは下書きだけです")
+            raise RegistryError(_("{snapshot} は{state}です。公表できるのは下書きだけです")
+                                .format(snapshot=_name(snap), state=gettext(STATE_NAMES[snap.state])))
         if snap.revises is not None:
             original = s.get(Snapshot, snap.revises)
             if original is not None and original.state == "draft":
-                raise RegistryError(f"{_name(snap)} が訂正する #{original.id} は公表されていません")
+                raise RegistryError(_("{snapshot} が訂正する #{original} は公表されていません")
+                                    .format(snapshot=_name(snap), original=original.id))
         before = {"state": snap.state, "note": snap.note, "source_url": snap.source_url}
         editions = s.scalar(select(func.max(Snapshot.edition)).where(
             Snapshot.as_of == snap.as_of if snap.as_of else Snapshot.as_of.is_(None),
@@ -75,11 +79,11 @@ def withdraw(core: Core, ref: int | str, *, reason: str, actor: str | None = Non
     """Withdraw a published edition. It stays on record, marked with the reason; the public sees the one before."""
     actor = actor or default_actor()
     if not reason.strip():
-        raise RegistryError("取り下げの理由（--reason）を入力してください")
+        raise RegistryError(_("取り下げの理由（--reason）を入力してください"))
     with core.Session.begin() as s:
         snap = _load(s, ref)
         if snap.state != "published":
-            raise RegistryError(f"{_name(snap)} は公表中ではないため、取り下げられません")
+            raise RegistryError(_("{snapshot} は公表中ではないため、取り下げられません").format(snapshot=_name(snap)))
         snap.state, snap.withdrawn_at, snap.withdrawn_by, snap.withdrawn_reason = "withdrawn", now(), actor, \
             reason.strip()
         audit.record(s, actor, "withdraw", "snapshots", str(snap.id), {"state": "published"},
@@ -98,10 +102,12 @@ def revise(core: Core, ref: int | str, *, actor: str | None = None, note: str = 
     with core.Session.begin() as s:
         original = _load(s, ref)
         if original.state != "published":
-            raise RegistryError(f"{_name(original)} は公表中ではないため、訂正版を作れません")
+            raise RegistryError(_("{snapshot} は公表中ではないため、訂正版を作れません")
+                                .format(snapshot=_name(original)))
         pending = s.scalar(select(Snapshot.id).where(Snapshot.revises == original.id, Snapshot.state == "draft"))
         if pending:
-            raise RegistryError(f"#{original.id} の訂正版の下書き #{pending} が既にあります")
+            raise RegistryError(_("#{original} の訂正版の下書き #{draft} が既にあります")
+                                .format(original=original.id, draft=pending))
         count = s.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.revises == original.id)) or 0
         digest = hashlib.sha256(f"renkei revision {count + 1} of snapshot {original.id} ({original.sha256})"
                                 .encode()).hexdigest()

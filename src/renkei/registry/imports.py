@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..documents.model import PublishedList
 from ..documents.projects import ProjectFile
+from ..i18n import _, gettext
 from ..resolve import Resolution
 from ..validate import Report
 from . import audit, editions, projects
@@ -135,8 +136,8 @@ def stored_name(path: str) -> str:
 
 def duplicate_message(snap: SnapshotInfo) -> str:
     """「このファイルは既に #3 …として取り込まれています」: names the snapshot a file duplicates."""
-    return (f"このファイル（SHA-256 {snap.sha256[:12]}…）は既に #{snap.id}「{snap.label}」"
-            f"（{STATE_NAMES[snap.state]}）として取り込まれています")
+    return _("このファイル（SHA-256 {sha}…）は既に #{id}「{label}」（{state}）として取り込まれています").format(
+        sha=snap.sha256[:12], id=snap.id, label=snap.label, state=gettext(STATE_NAMES[snap.state]))
 
 
 def new_snapshot(core: Core, s: Session, d: PublishedList, kind: str, note: str, actor: str | None,
@@ -154,7 +155,8 @@ def new_snapshot(core: Core, s: Session, d: PublishedList, kind: str, note: str,
 
 def write_report(s: Session, snap: Snapshot, report: Report, progress: Progress | None) -> int:
     """Blocks, entries (with earlier review decisions applied) and the distinct partners."""
-    decisions = {(d.pref_code, d.written): d for d in s.scalars(select(ReviewDecision))}
+    decisions = {(d.pref_code, d.written): d for d in s.scalars(select(ReviewDecision)
+                                                                 .where(ReviewDecision.undone_at.is_(None)))}
     snap.problems = [p.as_dict() for p in report.all_problems]
     reused = 0
     done = 0

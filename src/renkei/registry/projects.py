@@ -189,7 +189,8 @@ def insert_records(core: Core, s: Session, snapshot_id: int, records: Iterable[P
     from ..aggregate import partner_prefecture, resolve_wards
 
     resolver = core.resolver
-    decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision))}
+    decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision)
+                                                                      .where(ReviewDecision.undone_at.is_(None)))}
     batch: list[ProjectRecord] = []
     done = 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select, update
 
@@ -43,18 +44,51 @@ def queue(core: Core) -> list[ReviewItem]:
     return list(items.values())
 
 
+class OutsidePrefecture(RegistryError):
+    """A code from another prefecture that is not among the item's candidates: refused unless forced."""
+
+
+def guard(core: Core, pref_code: str, written: str, code: str) -> str | None:
+    """Why ``code`` may not be recorded for (``pref_code``, ``written``) without ``force``, or None if it may.
+
+    It may when it belongs to the item's prefecture, or is one of the item's candidates (or its
+    suggestion) in any snapshot: a typo of 大湯村 in 秋田県 is not 港区.
+    """
+    gov = core.directory.get(code)
+    pref = core.directory.get(pref_code) if pref_code else None
+    if gov is None or pref is None or gov.pref_code == pref_code:
+        return None
+    with core.Session() as s:
+        rows = s.execute(select(Entry.auto_code, Entry.candidates).where(
+            Entry.pref_code == pref_code, Entry.written == written)).all()
+    if any(auto == code or any(c.get("code") == code for c in cands or []) for auto, cands in rows):
+        return None
+    other = core.directory[gov.pref_code]
+    return _("{code}（{prefecture}{name}）は{item_prefecture}の自治体ではなく、「{written}」の候補にもありません"
+             ).format(code=code, prefecture=other.name, name=gov.name if gov.code != other.code else "",
+                      item_prefecture=pref.name, written=written)
+
+
 def decide(core: Core, pref_code: str, written: str, *, code: str | None, action: str, actor: str | None = None,
-           note: str = "") -> int:
-    """Record a decision and apply it to every entry with that written name; returns entries changed.
+           note: str = "", force: bool = False) -> int:
+    """Record a decision and apply it to every draft entry with that written name; returns entries changed.
 
     ``action`` is accept (the suggested code), choose (a candidate), manual (a code typed in) or
-    reject (not a local government: no partner).
+    reject (not a local government: no partner). A code outside the item's prefecture that is not
+    among its candidates raises :class:`OutsidePrefecture`, unless ``force``: then it is recorded
+    with a note saying so. Published editions are never touched.
     """
     actor = actor or default_actor()
     if action == "reject":
         code = None
     elif not code or core.directory.get(code) is None:
         raise RegistryError(_("「{code}」は全国地方公共団体コードにありません").format(code=code))
+    refusal = guard(core, pref_code, written, code) if code else None
+    if refusal and not force:
+        raise OutsidePrefecture(refusal)
+    if refusal:
+        forced = _("確認のうえ記録：{reason}").format(reason=refusal)
+        note = f"{forced}。{note}" if note else forced
     with core.Session.begin() as s:
         old = s.scalar(select(ReviewDecision).where(ReviewDecision.pref_code == pref_code,
                                                      ReviewDecision.written == written))
@@ -63,6 +97,7 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
             old = ReviewDecision(pref_code=pref_code, written=written)
             s.add(old)
         old.action, old.code, old.decided_by, old.decided_at, old.note = action, code, actor, now(), note
+        old.undone_at, old.undone_by = None, None
         s.flush()
         entries = s.scalars(select(Entry).where(Entry.pref_code == pref_code, Entry.written == written,
                                                 Entry.auto_status.in_(REVIEW_STATUSES),
@@ -78,17 +113,58 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
     return len(entries)
 
 
+def undo(core: Core, decision_id: int, *, actor: str | None = None) -> int:
+    """Undo a decision: draft entries go back to the importer's answer and later imports no longer reuse it.
+
+    The decision stays on record, marked undone (who, when), and the undo is audited. Published
+    editions keep what was decided when they were published. Returns the draft entries reverted.
+    """
+    actor = actor or default_actor()
+    with core.Session.begin() as s:
+        d = s.get(ReviewDecision, decision_id)
+        if d is None:
+            raise RegistryError(_("判断 #{id} はありません（`renkei review --decisions` で一覧できます）")
+                                .format(id=decision_id))
+        if d.undone_at is not None:
+            raise RegistryError(_("判断 #{id} は取り消し済みです").format(id=decision_id))
+        before = decision_dict(d)
+        d.undone_at, d.undone_by = now(), actor
+        entries = s.scalars(select(Entry).where(Entry.decision_id == d.id, Entry.snapshot_id.in_(_drafts()))).all()
+        for e in entries:
+            e.status, e.code, e.decision_id = e.auto_status, e.auto_code, None
+        s.flush()
+        for sid in {e.snapshot_id for e in entries}:
+            rebuild_partners(s, sid)
+        pref = core.directory.get(d.pref_code) if d.pref_code else None
+        res = core.resolver.resolve_cached(d.written, pref.name if pref else None)
+        s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == d.pref_code,
+                                               ProjectPartner.written == d.written).values(code=res.code))
+        audit.record(s, actor, "undo", "review_decisions", f"{d.pref_code}:{d.written}", before, decision_dict(d))
+    return len(entries)
+
+
 def _drafts():  # type: ignore[no-untyped-def]
     """Decisions apply to drafts only: a published edition never changes (the database refuses it too)."""
     return select(Snapshot.id).where(Snapshot.state == "draft")
 
 
 def decisions(core: Core) -> list[dict[str, object]]:
+    """Every decision, oldest first, undone ones included, with the prefecture's and the code's names."""
+    d = core.directory
     with core.Session() as s:
-        return [decision_dict(d) for d in s.scalars(select(ReviewDecision).order_by(ReviewDecision.id))]
+        rows = [decision_dict(r) for r in s.scalars(select(ReviewDecision).order_by(ReviewDecision.id))]
+    for r in rows:
+        pref, gov = d.get(str(r["pref_code"])) if r["pref_code"] else None, d.get(str(r["code"])) if r["code"] else None
+        r["prefecture"], r["name"] = (pref.name if pref else ""), (gov.name if gov else None)
+    return rows
 
 
 def decision_dict(d: ReviewDecision) -> dict[str, object]:
+    """The ``renkei review --decisions --json`` contract (with ``prefecture`` and ``name`` added there)."""
     return {"id": d.id, "pref_code": d.pref_code, "written": d.written, "action": d.action, "code": d.code,
-            "decided_by": d.decided_by, "decided_at": d.decided_at.isoformat(timespec="seconds")
-            if d.decided_at else None, "note": d.note}
+            "decided_by": d.decided_by, "decided_at": _time(d.decided_at), "note": d.note,
+            "undone_at": _time(d.undone_at), "undone_by": d.undone_by}
+
+
+def _time(t: datetime | None) -> str | None:
+    return t.isoformat(timespec="seconds") if t else None

@@ -16,7 +16,7 @@ from ..diff import Diff, SnapshotContent
 from ..diff import Partner as DiffPartner
 from ..diff import diff as diff_contents
 from ..directory import Directory
-from ..i18n import _
+from ..i18n import N_, _, current_language, wareki
 from .base import REVIEW_STATUSES, Core, RegistryError, iso
 from .schema import Entry, Government, Partner, Snapshot, SnapshotBlock
 
@@ -77,16 +77,17 @@ class SnapshotInfo:
         return {k: v for k, v in self.as_dict().items() if k not in private}
 
 
-STATE_NAMES = {"draft": "下書き（未公表）", "published": "公表", "withdrawn": "取り下げ"}
+# gettext() them when shown
+STATE_NAMES = {"draft": N_("下書き（未公表）"), "published": N_("公表済み"), "withdrawn": N_("取り下げ済み")}
 
 
 def edition_label(as_of: str | None, state: str, edition: int | None) -> str:
-    from ..documents.wareki import format_wareki
-
-    day = f"{format_wareki(as_of)}現在" if as_of else "時点不明"
+    if not as_of:
+        return _("時点不明 下書き（未公表）") if state == "draft" else _("時点不明（第{n}版）").format(n=edition or 1)
+    day = wareki(as_of) if current_language() == "ja" else as_of  # 令和7年8月1日 / 2025-08-01
     if state == "draft":
-        return f"{day} 下書き（未公表）"
-    return f"{day}（第{edition or 1}版）"
+        return _("{date}現在 下書き（未公表）").format(date=day)
+    return _("{date}現在（第{n}版）").format(date=day, n=edition or 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,11 +27,12 @@ from . import audit, backup, database, editions, governments, imports, projects,
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, default_actor, now
 from .imports import ImportResult
 from .projects import ProjectView
-from .reviews import ReviewItem
+from .reviews import OutsidePrefecture, ReviewItem
 from .schema import Snapshot
 from .snapshots import EntryRow, PartnerRow, SnapshotInfo
 
-__all__ = ["ConflictError", "EntryRow", "ImportResult", "PartnerRow", "PermissionDenied", "ProjectView",
+__all__ = ["ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow", "PermissionDenied",
+           "ProjectView",
            "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "default_actor", "now"]
 
 
@@ -140,8 +141,16 @@ class Registry(Core):
         return reviews.queue(self)
 
     def decide(self, pref_code: str, written: str, *, code: str | None, action: str, actor: str | None = None,
-               note: str = "") -> int:
-        return reviews.decide(self, pref_code, written, code=code, action=action, actor=actor, note=note)
+               note: str = "", force: bool = False) -> int:
+        return reviews.decide(self, pref_code, written, code=code, action=action, actor=actor, note=note,
+                              force=force)
+
+    def decision_refusal(self, pref_code: str, written: str, code: str) -> str | None:
+        """Why ``code`` needs ``force`` for this item (another prefecture, not a candidate), or None."""
+        return reviews.guard(self, pref_code, written, code)
+
+    def undo_decision(self, decision_id: int, *, actor: str | None = None) -> int:
+        return reviews.undo(self, decision_id, actor=actor)
 
     def decisions(self) -> list[dict[str, object]]:
         return reviews.decisions(self)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Upload
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..documents.projects import FIELDS
+from ..i18n import _
 from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts, passwords, throttle
 from ..registry.accounts import Account
 from .core import Site, render
@@ -292,13 +293,22 @@ def review_queue(request: Request) -> Response:
 
 @router.post("/admin/review", response_class=HTMLResponse)
 def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(...), written: str = Form(...),
-           action: str = Form(...), code: str = Form("")) -> Response:
+           action: str = Form(...), code: str = Form(""), force: str = Form("")) -> Response:
+    """Record a decision. A code outside the item's prefecture (and not a candidate) asks for a second
+    confirmation, which records it with a note (see reviews.guard)."""
+    from ..registry import OutsidePrefecture
+
     account = require(request, "admin")
     check_csrf(request, csrf_token)
     if action not in ("accept", "choose", "manual", "reject"):
         raise HTTPException(422, "unknown action")
     try:
-        _reg(request).decide(pref_code, written, code=code.strip() or None, action=action, actor=account.username)
+        _reg(request).decide(pref_code, written, code=code.strip() or None, action=action, actor=account.username,
+                             force=force == "1")
+    except OutsidePrefecture as exc:
+        confirm = {"pref_code": pref_code, "written": written, "action": action, "code": code.strip()}
+        return render(request, "web/admin/review.html", status_code=422,
+                      items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc), confirm=confirm)
     except RegistryError as exc:
         return render(request, "web/admin/review.html", status_code=422,
                       items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc))
@@ -312,7 +322,8 @@ def upload_form(request: Request) -> Response:
 
 
 @router.post("/admin/upload", response_class=HTMLResponse)
-async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile = File(...)) -> Response:
+async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile = File(...),
+                 as_of: str = Form("")) -> Response:
     account = require(request, "admin", "ward")
     check_csrf(request, csrf_token)
     from starlette.concurrency import run_in_threadpool
@@ -325,6 +336,15 @@ async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile 
         name = clean_filename(file.filename or "upload")  # no folders or control characters; "." and ".." refused
     except FileNameError as exc:
         return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
+    as_of = as_of.strip()
+    if as_of:  # a list's as-of date, typed as ISO or 和暦 (a project upload never sets it: see _preview)
+        from ..documents.wareki import parse
+
+        if parse(as_of) is None:
+            return render(request, "web/admin/upload.html", status_code=422,
+                          error=_("時点「{value}」を日付として読めません（例: 2026-08-01、令和8年8月1日）")
+                          .format(value=as_of))
+        as_of = parse(as_of) or ""
     limits = Limits.from_env()
     data = await file.read(limits.max_bytes + 1)  # the body guard (security.py) refused anything much larger
     try:
@@ -332,10 +352,10 @@ async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile 
     except DocumentError as exc:
         return render(request, "web/admin/upload.html", status_code=413, error=str(exc))
     # parsed in a worker thread: the event loop keeps serving other requests meanwhile
-    return await run_in_threadpool(_preview, request, account, name, data)
+    return await run_in_threadpool(_preview, request, account, name, data, as_of)
 
 
-def _preview(request: Request, account: Account, name: str, data: bytes) -> Response:
+def _preview(request: Request, account: Account, name: str, data: bytes, as_of: str = "") -> Response:
     import tempfile
     from pathlib import Path
 
@@ -363,20 +383,22 @@ def _preview(request: Request, account: Account, name: str, data: bytes) -> Resp
                         raise HTTPException(403, f"{name} {record.row}行目: 自区以外の事業は登録できません")
             from ..aggregate import read_list
 
-            report = check(read_list(str(path), resolver=reg.resolver), reg.resolver)
+            as_of = "" if is_projects else as_of
+            report = check(read_list(str(path), resolver=reg.resolver, as_of=as_of or None), reg.resolver)
         except DocumentError as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
     token = secrets.token_urlsafe(24)
     with reg.Session.begin() as s:
         s.execute(delete(PendingUpload).where(PendingUpload.user_id == account.id))
         s.add(PendingUpload(token=token, user_id=account.id, filename=name, data=data, created_at=now()))
+    duplicate = None if is_projects else reg.find_duplicate(report.document.sha256, report.document.as_of)
     return render(request, "web/admin/upload_report.html", report=report, d=report.document, token=token,
-                  filename=name, totals=report.totals, is_projects=is_projects)
+                  filename=name, totals=report.totals, is_projects=is_projects, duplicate=duplicate, as_of=as_of)
 
 
 @router.post("/admin/upload/{token}", response_class=HTMLResponse)
 def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), decision: str = Form(...),
-                   note: str = Form("")) -> Response:
+                   note: str = Form(""), as_of: str = Form("")) -> Response:
     import tempfile
     from pathlib import Path
 
@@ -401,7 +423,11 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            result = reg.import_file(path, note=note, imported_by=account.username)
+            from ..documents.projects import sniff_projects
+            from ..documents.wareki import parse
+
+            list_as_of = None if sniff_projects(path) else parse(as_of) if as_of else None
+            result = reg.import_file(path, note=note, imported_by=account.username, as_of=list_as_of)
         except (DocumentError, RegistryError) as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
     return render(request, "web/admin/imported.html", result=result)

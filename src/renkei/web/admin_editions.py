@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..i18n import _
 from ..registry import RegistryError
 from .admin import _reg, check_csrf, require
 from .core import render
@@ -57,16 +58,38 @@ def change_state(request: Request, snapshot_id: int, csrf_token: str = Form(""),
         if action == "release":
             s = reg.release(snapshot_id, actor=account.username, note=note.strip() or None,
                             source=source.strip() or None)
-            done = f"#{s.id} {s.label} を公表しました"
+            done = _("#{id} {label} を公表しました").format(id=s.id, label=s.label)
         elif action == "withdraw":
             s = reg.withdraw(snapshot_id, reason=reason, actor=account.username)
-            done = f"#{s.id} {s.label} を取り下げました"
+            done = _("#{id} {label} を取り下げました（理由: {reason}）").format(id=s.id, label=s.label,
+                                                                          reason=s.withdrawn_reason)
         elif action == "revise":
             s = reg.revise(snapshot_id, actor=account.username)
-            done = f"#{s.revises} の訂正版の下書き #{s.id} を作りました"
+            done = _("#{original} の訂正版の下書き #{id} を作りました").format(original=s.revises, id=s.id)
         else:
             raise HTTPException(422, "unknown action")
     except RegistryError as exc:
         return _page(request, status_code=422, error=str(exc))
     request.app.state.site.changed()
     return _page(request, done=done)
+
+
+@router.get("/admin/decisions", response_class=HTMLResponse)
+def decisions(request: Request) -> Response:
+    require(request)
+    return render(request, "web/admin/decisions.html", rows=list(reversed(_reg(request).decisions())))
+
+
+@router.post("/admin/decisions/{decision_id}/undo", response_class=HTMLResponse)
+def undo_decision(request: Request, decision_id: int, csrf_token: str = Form("")) -> Response:
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    try:
+        reverted = reg.undo_decision(decision_id, actor=account.username)
+    except RegistryError as exc:
+        return render(request, "web/admin/decisions.html", status_code=422, rows=list(reversed(reg.decisions())),
+                      error=str(exc))
+    request.app.state.site.changed()
+    done = _("判断 #{id} を取り消しました（下書きの{n}件を元に戻しました）").format(id=decision_id, n=reverted)
+    return render(request, "web/admin/decisions.html", rows=list(reversed(reg.decisions())), done=done)
