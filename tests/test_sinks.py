@@ -184,7 +184,7 @@ def markup_registry(tmp_path_factory, make_fixtures, directory, resolver):
     grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "亶理町"])])
     path = make_fixtures.write_text(grid, tmp / MARKUP_NAME, delimiter="\t", encoding="utf-8", newline="\n")
     reg = Registry.open(f"sqlite:///{tmp / 'm.sqlite3'}", directory=directory, resolver=resolver, seed=False)
-    reg.import_file(path)
+    reg.import_file(path, release=True)
     yield reg, tmp
     reg.engine.dispose()
 

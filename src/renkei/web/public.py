@@ -25,11 +25,11 @@ def _site(request: Request) -> Site:
 
 def pick_snapshot(reg: Registry, snapshot: int | None) -> tuple[SnapshotInfo, int | None]:
     """The requested snapshot (404 if unknown) and the value to keep in links (None for the latest)."""
-    try:
+    try:  # a public view: published editions only, so a draft's id is 404 like an unknown one
         snap = reg.snapshot(snapshot)
+        latest = reg.snapshot()
     except RegistryError as exc:
         raise HTTPException(404, str(exc)) from exc
-    latest = reg.snapshot()
     return snap, (None if snap.id == latest.id else snap.id)
 
 
