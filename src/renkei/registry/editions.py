@@ -1,7 +1,7 @@
 """The life of an edition: draft → published (公表) → withdrawn (取り下げ), and corrections as new editions.
 
 Only these functions change a snapshot's state, each in one transaction with an audit row
-(who, when, why). Publishing freezes a snapshot: the database triggers of migration 0003
+(who, when, why). Publishing freezes a snapshot: the database triggers of migration 0004
 refuse any later change to it, so the rules here are a courtesy (clear messages), not the guard.
 
 - :func:`release` publishes a draft as the next edition (第N版) of its as-of date;

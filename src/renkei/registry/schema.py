@@ -77,7 +77,7 @@ class Snapshot(Base):
     """One list (imported, derived from project records, or a revision of an edition), in a state.
 
     A draft can be reviewed and changed. Once published it is an *edition* and never changes:
-    database triggers (migration 0003) refuse any UPDATE or DELETE of it, its blocks, entries
+    database triggers (migration 0004) refuse any UPDATE or DELETE of it, its blocks, entries
     and partners, except the one move published → withdrawn with who, when and why.
     """
 

@@ -1,7 +1,7 @@
 """snapshot states (draft, published, withdrawn), editions, and triggers that keep a published snapshot unchanged
 
-Revision ID: 0003_snapshot_editions
-Revises: 0002
+Revision ID: 0004_snapshot_editions
+Revises: accounts_throttle
 Create Date: 2026-11-29
 
 Snapshots that exist already were public before states existed: they become published
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_snapshot_editions'
-down_revision = '0002'
+revision = '0004_snapshot_editions'
+down_revision = 'accounts_throttle'
 branch_labels = None
 depends_on = None
 
