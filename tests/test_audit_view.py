@@ -37,6 +37,7 @@ def test_audit_page_is_japanese_and_filters(fresh):  # noqa: F811
     minato = sign_in(app, "minato")
     token = re.search(r'name="csrf_token" value="([^"]+)"', minato.get("/admin/").text).group(1)
     minato.post(f"/admin/projects/{p.id}", data={**form_of(p, title="新しい名前"), "csrf_token": token})
+    reg.revise(1)  # review decisions apply to drafts: a draft copy of the published seed
     item = next(i for i in reg.review_queue() if i.code)
     reg.decide(item.pref_code, item.written, code=item.code, action="accept", actor="jimu")
     admin = sign_in(app, "jimu")

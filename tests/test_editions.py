@@ -197,7 +197,7 @@ def test_cli_contract(tmp_path, make_fixtures):
     assert run("release", "2", "--note", "令和8年版").stdout == f"#2 {R8} を公表しました\n"
     refused = run("release", "2")
     assert refused.exit_code == 1 and refused.stderr == \
-        f"error: #2（{R8}） は公表済みです。公表できるのは下書きだけです\n"
+        f"エラー：#2（{R8}） は公表済みです。公表できるのは下書きだけです\n"
     assert run("withdraw", "2").exit_code == 2  # --reason is required
     assert run("withdraw", "2", "--reason", "誤り").stdout == f"#2 {R8} を取り下げました（理由: 誤り）\n"
     revised = run("revise", "1")
@@ -263,7 +263,7 @@ def test_review_cli_guard_decisions_and_undo(tmp_path):
     n = next(i["item"] for i in items if i["written"] == "亶理町")
     refused = run("review", "--choose", f"{n}=043613", "--choose", f"{n}=131032")
     assert refused.exit_code == 2 and refused.stderr == (
-        "error: 131032（東京都港区）は宮城県の自治体ではなく、「亶理町」の候補にもありません。"
+        "エラー：131032（東京都港区）は宮城県の自治体ではなく、「亶理町」の候補にもありません。"
         "記録するには --force を付けてください\n")
     assert json.loads(run("review", "--decisions", "--json").stdout) == []  # nothing recorded, not even the first
     assert run("review", "--choose", f"{n}=131032", "--force", "--by", "jimu").exit_code == 0

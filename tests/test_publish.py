@@ -454,7 +454,7 @@ def test_cp932_failure_writes_nothing(tmp_path, make_fixtures, directory, resolv
     grid = make_fixtures.published_grid([("山梨県", ["山梨県(県庁)", "𠮷田村"]), ("高知県", ["髙岡町", "宿毛市"])])
     src = make_fixtures.write_text(grid, tmp_path / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n")
     db = str(tmp_path / "r.sqlite3")
-    assert CliRunner().invoke(cli, ["--db", db, "import", str(src)]).exit_code in (0, 1)
+    assert CliRunner().invoke(cli, ["--db", db, "import", str(src), "--release"]).exit_code in (0, 1)
     out = tmp_path / "dist"
     result = CliRunner().invoke(cli, ["--db", db, "publish", "--out", str(out), "--encoding", "cp932",
                                       "--no-png"])
@@ -476,7 +476,7 @@ def test_cp932_holds_windows_31j_names(tmp_path, make_fixtures, directory, resol
     grid = make_fixtures.published_grid([("高知県", ["髙岡町", "山﨑村"])])
     src = make_fixtures.write_text(grid, tmp_path / "l.tsv", delimiter="\t", encoding="utf-8", newline="\n")
     reg = Registry.open(f"sqlite:///{tmp_path / 'r.sqlite3'}", directory=directory, resolver=resolver, seed=False)
-    reg.import_file(src)
+    reg.import_file(src, release=True)
     raw = render(reg, "tsv", encoding="cp932")
     reg.engine.dispose()
     assert "髙岡町" in raw.decode("cp932") and "山﨑村" in raw.decode("cp932")

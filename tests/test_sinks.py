@@ -244,7 +244,7 @@ def test_markup_and_control_characters_in_a_title(tmp_path, make_fixtures, direc
     grid = make_fixtures.published_grid([("宮城県", ["仙台市"])], "特別区連携<b>自治体数一覧\x07(令和7年8月1日現在)")
     path = make_fixtures.write_text(grid, tmp_path / "t.csv", delimiter=",", encoding="utf-8", newline="\n")
     reg = Registry.open(f"sqlite:///{tmp_path / 't.sqlite3'}", directory=directory, resolver=resolver, seed=False)
-    reg.import_file(path)
+    reg.import_file(path, release=True)
     try:
         paths = {p.suffix: p for p in publish(reg, tmp_path / "dist", ["pdf", "map-prefectures", "datapackage"])}
     finally:
