@@ -24,7 +24,7 @@ def run(tmp_path):
 def test_fresh_machine_works_with_no_setup(run):
     result = run("snapshots")
     assert result.exit_code == 0
-    assert "令和7年8月1日現在（第1版）" in result.output and "published" in result.output
+    assert "令和7年8月1日現在（第1版）" in result.output and "公表済み" in result.output
 
 
 def test_db_upgrade(run):

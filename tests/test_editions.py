@@ -43,7 +43,7 @@ def test_import_makes_a_draft_that_only_release_makes_public(registry, tmp_path,
     assert (released.state, released.edition, released.label, released.note, released.source) == \
         ("published", 1, R8, "令和8年版", "https://example.jp/r8.pdf")
     assert registry.snapshot().id == 2 and public.snapshot().id == 2 and public.snapshot(2).id == 2
-    entry = next(a for a in registry.audit_log() if a["action"] == "release")
+    entry = next(a for a in registry.audit_log() if a["action"] == "publish")
     assert (entry["actor"], entry["target_id"], entry["after"]["state"]) == ("jimu", "2", "published")
 
 
@@ -129,7 +129,7 @@ def test_upgrade_from_0002_publishes_what_was_public(db_url, directory, resolver
         command.downgrade(database._alembic_config(conn), "0002")
     assert database.current_revision(reg.engine) == "0002"
     result = CliRunner().invoke(cli, ["--db", db_url, "db", "upgrade"])
-    assert result.exit_code == 0 and f"schema 0002 → {database.head_revision()}" in result.output
+    assert result.exit_code == 0 and f"スキーマ 0002 → {database.head_revision()}" in result.output
     (snap,) = reg.snapshots()
     assert (snap.state, snap.edition, snap.label, snap.partners) == ("published", 1, R7, 520)
     with pytest.raises(DBAPIError, match=FROZEN), reg.engine.begin() as conn:

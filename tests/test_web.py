@@ -547,7 +547,7 @@ def test_editions_page_releases_and_withdraws(fresh):
     assert r.status_code == 200 and reg.snapshot("2025-08-01").id == 1
     history = TestClient(app).get("/downloads/").text
     assert "取り下げ" in history and "訂正の誤り" in history
-    assert [a["actor"] for a in reg.audit_log() if a["action"] in ("release", "withdraw")][:2] == ["jimu", "jimu"]
+    assert [a["actor"] for a in reg.audit_log() if a["action"] in ("publish", "withdraw")][:2] == ["jimu", "jimu"]
 
 
 def test_review_form_asks_twice_for_a_code_of_another_prefecture(fresh):

@@ -68,7 +68,7 @@ def release(core: Core, ref: int | str, *, actor: str | None = None, note: str |
             snap.note = note
         if source is not None:
             snap.source_url = source
-        audit.record(s, actor, "release", "snapshots", str(snap.id), before,
+        audit.record(s, actor, "publish", "snapshots", str(snap.id), before,
                      {"state": "published", "edition": snap.edition, "note": snap.note,
                       "source_url": snap.source_url, "supersedes": snap.revises})
         sid = snap.id
