@@ -430,7 +430,7 @@ def test_outputs_name_the_source_not_the_file(seeded, tmp_path):
 
     internal = "000_c5c746091caa1e08"
     label = official.source_label(seeded.snapshot())
-    assert label == "「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在" and internal not in label
+    assert label == "「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在（第1版）" and internal not in label
     with pdfplumber.open(io.BytesIO(render(seeded, "pdf"))) as pdf:
         text = "".join(page.extract_text() or "" for page in pdf.pages).replace("\n", "")
     assert internal not in text and "出典: " + label in text

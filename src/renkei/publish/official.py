@@ -69,12 +69,11 @@ class OfficialTable:
 def source_label(snap: SnapshotInfo) -> str:
     """How every output names its source: the original title and the edition, never an internal file name.
 
-    「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在
+    「特別区連携自治体数一覧(令和7年8月1日現在)」令和7年8月1日現在（第1版）
     """
     from ..sinks import printable
 
-    edition = f"{format_wareki(snap.as_of)}現在" if snap.as_of else f"スナップショット #{snap.id}"
-    return printable(f"「{snap.title or TITLE}」{edition}")  # the title is the uploaded file's first line
+    return printable(f"「{snap.title or TITLE}」{snap.label}")  # the title: the list's first line
 
 
 def build(reg: Registry, snapshot: int | str | None = None) -> OfficialTable:
