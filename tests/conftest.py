@@ -105,3 +105,19 @@ def registry(db_url, directory, resolver):
     reg = Registry.open(db_url, directory=directory, resolver=resolver)
     yield reg
     reg.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def api_registry(tmp_path_factory, directory, resolver, make_fixtures):
+    """A SQLite registry with two lists (the embedded one and a 令和8年 one) and 30 projects, for API tests."""
+    from renkei.registry import Registry
+
+    tmp = tmp_path_factory.mktemp("api")
+    reg = Registry.open(f"sqlite:///{tmp / 'api.sqlite3'}", directory=directory, resolver=resolver)
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "女川町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    reg.import_file(make_fixtures.write_text(grid, tmp / "r8.tsv", delimiter="\t", encoding="utf-8", newline="\n"),
+                    release=True)
+    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(30), tmp / "p.csv"), release=True)
+    yield reg
+    reg.engine.dispose()

@@ -17,19 +17,10 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory, directory, resolver, make_fixtures):
-    from renkei.registry import Registry
+def api_schema(api_registry):
     from renkei.web import create_app
 
-    tmp = tmp_path_factory.mktemp("schema")
-    reg = Registry.open(f"sqlite:///{tmp / 'api.sqlite3'}", directory=directory, resolver=resolver)
-    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "仙台市", "女川町"])],
-                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
-    reg.import_file(make_fixtures.write_text(grid, tmp / "r8.tsv", delimiter="\t", encoding="utf-8", newline="\n"),
-                    release=True)
-    reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(30), tmp / "p.csv"),
-                    release=True)
-    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(registry=reg))
+    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(registry=api_registry))
 
 
 def _operations(schema):
@@ -46,7 +37,9 @@ def test_every_operation_is_documented(api_schema):
 @pytest.mark.parametrize("label", ["GET /api/v1/snapshots", "GET /api/v1/prefectures", "GET /api/v1/prefectures/{code}",
                                    "GET /api/v1/partners", "GET /api/v1/governments/{code}", "GET /api/v1/wards",
                                    "GET /api/v1/wards/{code}", "GET /api/v1/projects", "GET /api/v1/search",
-                                   "GET /api/v1/diff"])
+                                   "GET /api/v1/diff", "GET /api/v1/snapshots.csv", "GET /api/v1/prefectures.csv",
+                                   "GET /api/v1/partners.csv", "GET /api/v1/wards.csv", "GET /api/v1/projects.csv",
+                                   "GET /api/v1/search.csv", "GET /api/v1/diff.csv"])
 def test_api_conforms_to_its_schema(api_schema, label):
     operation = _operations(api_schema)[label]
 

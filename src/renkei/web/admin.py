@@ -21,18 +21,18 @@ from ..i18n import _
 from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts, passwords, throttle
 from ..registry.accounts import Account
 from .core import Site, render
+from .params import MAX_ID, Id, Offset
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 100  # entries per page of the audit log
 LOGIN_CSRF_COOKIE = "renkei_login_csrf"
-STATIC_HEADER = "x-renkei-static"
 
 
 async def session_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Attach the signed-in account (if any) and the security headers every response carries."""
     request.state.account, request.state.csrf = None, ""
-    request.state.static = request.headers.get(STATIC_HEADER) == "1"  # renkei build-site is asking
+    request.state.static = request.app.state.static  # set by create_app for renkei build-site, never by a request
     token = request.cookies.get(COOKIE)
     if token:
         site: Site = request.app.state.site
@@ -140,7 +140,7 @@ def dashboard(request: Request) -> Response:
 
 
 @router.get("/admin/projects", response_class=HTMLResponse)
-def project_list(request: Request, offset: int = 0) -> Response:
+def project_list(request: Request, offset: Offset = 0) -> Response:
     account = require(request)
     reg = _reg(request)
     ward = account.ward_code if account.role == "ward" else None
@@ -243,7 +243,7 @@ def create_project(request: Request, csrf_token: str = Form(""), title: str = Fo
 
 
 @router.get("/admin/projects/{project_id}", response_class=HTMLResponse)
-def edit_project_form(request: Request, project_id: int, saved: int = 0) -> Response:
+def edit_project_form(request: Request, project_id: Id, saved: int = 0) -> Response:
     account = require(request)
     try:
         p = _reg(request).project(project_id)
@@ -255,7 +255,8 @@ def edit_project_form(request: Request, project_id: int, saved: int = 0) -> Resp
 
 
 @router.post("/admin/projects/{project_id}", response_class=HTMLResponse)
-def update_project(request: Request, project_id: int, csrf_token: str = Form(""), version: int = Form(...),
+def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
+                   version: int = Form(..., ge=0, le=MAX_ID),
                    title: str = Form(""), field: str = Form(""), fiscal_year: str = Form(""),
                    start_date: str = Form(""), end_date: str = Form(""), summary: str = Form(""),
                    source_url: str = Form(""), wards: list[str] | None = Form(None),
@@ -434,7 +435,7 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit(request: Request, offset: int = 0, actor: str = Query("", max_length=80),
+def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_length=80),
           action: str = Query("", max_length=40), since: str = Query("", max_length=10),
           until: str = Query("", max_length=10)) -> Response:
     """The audit log for people: filtered by person, action and dates (days in Japan time, both included)."""

@@ -14,22 +14,27 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from ..documents.projects import FIELDS
 from ..publish import opendata
-from ..registry import RegistryError
+from ..registry import RegistryError, SnapshotInfo
 from ..sinks import csv_writer
+from . import models
 from .core import Site
+from .params import MAX_ID
 from .public import pick_snapshot, search_results
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON, or CSV with format=csv"},
-    304: {"description": "Not modified (If-None-Match)"}}
-ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}, 422: {"description": "Bad input"}}
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}, "example": "code,name\r\n040002,宮城県\r\n"}}
+NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": models.Message, "description": "Not found: no such resource or snapshot"},
+    422: {"model": models.ValidationProblem,
+          "description": "Bad input: a parameter is missing, out of range or not one of its values"}}
 Format = Literal["json", "csv"]
-Snapshot = Query(None, ge=1, description="Snapshot id (default: the latest)")
+Snapshot = Query(None, ge=1, le=MAX_ID, description="Snapshot id (default: the latest)")
 
 
 def _enum_values() -> tuple[list[str], list[str]]:
@@ -50,6 +55,34 @@ Limit = Query(100, ge=1, le=1000)
 Offset = Query(0, ge=0, le=10_000_000)
 
 
+def resource(path: str, model: Any, summary: str, *, listing: bool = True) -> Callable[[Callable[..., Response]],
+                                                                                        Callable[..., Response]]:
+    """Register a GET operation answering ``model`` as JSON, or CSV with ``?format=csv``.
+
+    A ``listing`` (a collection) is also served at ``path.csv`` (its own documented operation)
+    and ``path.json``, the file names the static export writes.
+    """
+
+    def register(endpoint: Callable[..., Response]) -> Callable[..., Response]:
+        responses = {200: {"content": CSV_CONTENT, "description": "JSON, or CSV (UTF-8 with BOM) with format=csv"},
+                     **NOT_MODIFIED, **ERRORS}
+        name = endpoint.__name__
+        router.get(path, response_model=model, responses=responses, summary=summary, operation_id=name)(endpoint)
+        if listing:
+            router.get(path + ".csv", response_class=Response, summary=summary + " (CSV)", operation_id=name + "_csv",
+                       responses={200: {"content": CSV_CONTENT, "description": "CSV (UTF-8 with BOM)"},
+                                  **NOT_MODIFIED, **ERRORS})(endpoint)
+            router.get(path + ".json", response_model=model, include_in_schema=False)(endpoint)
+        return endpoint
+
+    return register
+
+
+def bad_input(where: str, name: str, value: object, message: str) -> RequestValidationError:
+    """A 422 with the same body as FastAPI's own validation errors (``{"detail": [{"loc", "msg", …}]}``)."""
+    return RequestValidationError([{"type": "value_error", "loc": (where, name), "msg": message, "input": value}])
+
+
 def _site(request: Request) -> Site:
     return request.app.state.site
 
@@ -64,9 +97,8 @@ def _split(value: str) -> tuple[str, Format | None]:
 def _respond(request: Request, fmt: Format | None, make: Callable[[], Any],
              rows: Callable[[Any], list[dict[str, Any]]] | None = None) -> Response:
     site = _site(request)
-    want = fmt or request.query_params.get("format") or "json"
-    if want not in ("json", "csv"):
-        raise HTTPException(422, "format must be json or csv")
+    suffix = request.scope["path"].rsplit("/", 1)[-1].rpartition(".")[2]  # a .csv/.json path wins over ?format=
+    want = suffix if suffix in ("json", "csv") else fmt or "json"
 
     def produce() -> tuple[bytes, str]:
         data = make()
@@ -96,7 +128,7 @@ def _pref_code(request: Request, prefecture: str | None) -> str | None:
     name = reg.resolver.prefecture_name(prefecture)
     pref = reg.directory.prefecture(name) if name else None
     if pref is None:
-        raise HTTPException(422, f"unknown prefecture {prefecture!r}")
+        raise bad_input("query", "prefecture", prefecture, f"unknown prefecture {prefecture!r}")
     return pref.code
 
 
@@ -105,7 +137,7 @@ def _ward_code(request: Request, ward: str | None) -> str | None:
         return None
     e = _site(request).registry.resolver.resolve_ward(ward)
     if e is None:
-        raise HTTPException(422, f"{ward!r} is not one of the 23 special wards")
+        raise bad_input("query", "ward", ward, f"{ward!r} is not one of the 23 special wards")
     return e.code
 
 
@@ -114,7 +146,7 @@ def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> d
             "next_offset": offset + limit if offset + limit < total else None}
 
 
-@router.get("/snapshots", responses={**CSV_RESPONSE, **ERRORS}, summary="Snapshots, oldest first")
+@resource("/snapshots", list[SnapshotInfo], "Snapshots, oldest first")
 def snapshots(request: Request, format: Format | None = None) -> Response:
     return _respond(request, format, lambda: [s.public_dict() for s in _site(request).registry.snapshots()])
 
@@ -129,14 +161,13 @@ def _prefectures(request: Request, snapshot: int | None) -> list[dict[str, Any]]
             for c, n, k, t, pct in data.coverage]
 
 
-@router.get("/prefectures", responses={**CSV_RESPONSE, **ERRORS},
-            summary="All 47 prefectures with partner counts and coverage")
+@resource("/prefectures", list[models.PrefectureSummary], "All 47 prefectures with partner counts and coverage")
 def prefectures(request: Request, snapshot: int | None = Snapshot, format: Format | None = None) -> Response:
     return _respond(request, format, lambda: _prefectures(request, snapshot))
 
 
-@router.get("/prefectures/{code}", responses={**CSV_RESPONSE, **ERRORS},
-            summary="One prefecture: its partners in code order (suffix .json or .csv allowed)")
+@resource("/prefectures/{code}", models.PrefectureDetail,
+          "One prefecture: its partners in code order (suffix .json or .csv allowed)", listing=False)
 def prefecture(request: Request, code: str, snapshot: int | None = Snapshot, format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
@@ -155,7 +186,7 @@ def prefecture(request: Request, code: str, snapshot: int | None = Snapshot, for
     return _respond(request, format or fmt, make, rows=lambda d: d["partners_list"])
 
 
-@router.get("/partners", responses={**CSV_RESPONSE, **ERRORS}, summary="Partners of a snapshot, paginated")
+@resource("/partners", models.PartnerPage, "Partners of a snapshot, paginated")
 def partners(request: Request, snapshot: int | None = Snapshot, prefecture: str | None = PrefectureFilter,
              limit: int = Limit,
              offset: int = Offset, format: Format | None = None) -> Response:
@@ -173,8 +204,9 @@ def partners(request: Request, snapshot: int | None = Snapshot, prefecture: str 
     return _respond(request, format, make, rows=lambda d: d["items"])
 
 
-@router.get("/governments/{code}", responses={**CSV_RESPONSE, **ERRORS},
-            summary="A local government: snapshots that list it, wards and projects")
+@resource("/governments/{code}", models.Government,
+          "A local government: snapshots that list it, wards and projects (suffix .json or .csv allowed)",
+          listing=False)
 def government(request: Request, code: str, format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
@@ -190,7 +222,7 @@ def government(request: Request, code: str, format: Format | None = None) -> Res
     return _respond(request, format or fmt, make, rows=lambda d: d["snapshots"])
 
 
-@router.get("/wards", responses={**CSV_RESPONSE, **ERRORS}, summary="The 23 special wards with their project counts")
+@resource("/wards", list[models.WardSummary], "The 23 special wards with their project counts")
 def wards(request: Request, format: Format | None = None) -> Response:
     reg = _site(request).registry
 
@@ -201,7 +233,8 @@ def wards(request: Request, format: Format | None = None) -> Response:
     return _respond(request, format, make)
 
 
-@router.get("/wards/{code}", responses={**CSV_RESPONSE, **ERRORS}, summary="A ward, its partners and projects")
+@resource("/wards/{code}", models.Ward, "A ward, its partners and projects (suffix .json or .csv allowed)",
+          listing=False)
 def ward(request: Request, code: str, format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
@@ -220,8 +253,7 @@ def ward(request: Request, code: str, format: Format | None = None) -> Response:
     return _respond(request, format or fmt, make, rows=lambda d: d["partners"])
 
 
-@router.get("/projects", responses={**CSV_RESPONSE, **ERRORS},
-            summary="Projects, filtered by ward, prefecture, 分野 and fiscal year; paginated")
+@resource("/projects", models.ProjectPage, "Projects, filtered by ward, prefecture, 分野 and fiscal year; paginated")
 def projects(request: Request, ward: str | None = WardFilter, prefecture: str | None = PrefectureFilter,
              field: str | None = Query(None, description="分野", json_schema_extra={"enum": list(FIELDS)}),
              year: int | None = Query(None, ge=1900, le=2200), limit: int = Limit, offset: int = Offset,
@@ -229,7 +261,7 @@ def projects(request: Request, ward: str | None = WardFilter, prefecture: str | 
     reg = _site(request).registry
     wc, pc = _ward_code(request, ward), _pref_code(request, prefecture)
     if field is not None and field not in FIELDS:
-        raise HTTPException(422, f"field must be one of {'、'.join(FIELDS)}")
+        raise bad_input("query", "field", field, f"field must be one of {'、'.join(FIELDS)}")
 
     def make() -> dict[str, Any]:
         filters = {"ward": wc, "prefecture": pc, "field": field, "year": year}
@@ -245,8 +277,7 @@ def projects(request: Request, ward: str | None = WardFilter, prefecture: str | 
     return _respond(request, format, make, rows=rows)
 
 
-@router.get("/search", responses={**CSV_RESPONSE, **ERRORS},
-            summary="Find local governments by name, kana, variant kanji or typo")
+@resource("/search", list[models.SearchHit], "Find local governments by name, kana, variant kanji or typo")
 def search(request: Request, q: str = Query(..., min_length=1, max_length=100),
            as_of: date | None = Query(None, description="Resolve the name as it stood on this date (YYYY-MM-DD)"),
            format: Format | None = None) -> Response:
@@ -254,8 +285,8 @@ def search(request: Request, q: str = Query(..., min_length=1, max_length=100),
     return _respond(request, format, lambda: search_results(_site(request).registry, q, as_of=iso))
 
 
-@router.get("/diff", responses={**CSV_RESPONSE, **ERRORS}, summary="What changed between two snapshots")
-def diff(request: Request, a: int | None = Query(None, ge=1), b: int | None = Query(None, ge=1),
+@resource("/diff", models.Diff, "What changed between two snapshots")
+def diff(request: Request, a: int | None = Query(None, ge=1, le=MAX_ID), b: int | None = Query(None, ge=1, le=MAX_ID),
          format: Format | None = None) -> Response:
     from ..reports import diff as render_diff
 

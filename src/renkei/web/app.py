@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..registry import Registry
 from . import admin, admin_editions, api, convert, public, reconciliation, users
+from .cache import HeadAsGet
 from .core import FONTS, STATIC, CacheFront, Site
 from .security import WebSettings, add_guards
 
@@ -18,10 +19,12 @@ __all__ = ["CacheFront", "Site", "create_app", "create_asgi"]
 
 
 def create_app(url: str | None = None, *, registry: Registry | None = None,
-               settings: WebSettings | None = None) -> FastAPI:
+               settings: WebSettings | None = None, static: bool = False) -> FastAPI:
     """The application for the registry at ``url`` (migrated, with the embedded list on first use).
 
     ``settings`` (trusted proxies, Secure cookies, body limits) default to the environment's.
+    ``static=True`` is the variant ``renkei build-site`` requests its files from (no sign-in link, no
+    snapshot picker). It is chosen here, in the process, never by anything a request carries.
     """
     reg = registry or Registry.open(url)
     app = FastAPI(title="renkei API", version="1", docs_url="/api/docs", redoc_url=None,
@@ -29,6 +32,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
                   description="特別区全国連携プロジェクトの連携先レジストリ。"
                               "Stable keys: 6-digit 全国地方公共団体コード.")
     app.state.site = Site(reg)
+    app.state.static = static
     app.mount("/static/fonts", StaticFiles(directory=FONTS), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(admin.session_middleware)
@@ -41,6 +45,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     app.include_router(convert.router)
     app.include_router(admin_editions.router)
     public.install_error_pages(app)
+    app.add_middleware(HeadAsGet)
     return app
 
 

@@ -15,6 +15,7 @@ from ..publish import render as publish_render
 from ..registry import Registry, RegistryError, SnapshotInfo
 from . import urls
 from .core import Site, render_text
+from .params import Id, OptionalId
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +39,7 @@ def _html(request: Request, template: str, **context: object) -> tuple[bytes, st
 
 
 @router.get("/", response_class=HTMLResponse)
-def top(request: Request, snapshot: int | None = None) -> Response:
+def top(request: Request, snapshot: OptionalId = None) -> Response:
     site = _site(request)
     reg = site.registry
 
@@ -56,7 +57,7 @@ def top(request: Request, snapshot: int | None = None) -> Response:
 
 
 @router.get("/pref/{code}/", response_class=HTMLResponse)
-def prefecture(request: Request, code: str, snapshot: int | None = None) -> Response:
+def prefecture(request: Request, code: str, snapshot: OptionalId = None) -> Response:
     site = _site(request)
     reg = site.registry
     pref = reg.directory.get(code)
@@ -79,7 +80,7 @@ def prefecture(request: Request, code: str, snapshot: int | None = None) -> Resp
 
 
 @router.get("/gov/{code}/", response_class=HTMLResponse)
-def government(request: Request, code: str, snapshot: int | None = None) -> Response:
+def government(request: Request, code: str, snapshot: OptionalId = None) -> Response:
     site = _site(request)
     reg = site.registry
     e = reg.directory.get(code)
@@ -244,7 +245,7 @@ def sqlite_file(request: Request) -> Response:
 
 
 @router.get("/downloads/{snapshot_id}/{filename}")
-def download(request: Request, snapshot_id: int, filename: str) -> Response:
+def download(request: Request, snapshot_id: Id, filename: str) -> Response:
     site = _site(request)
     reg = site.registry
     snap, _ = pick_snapshot(reg, snapshot_id)
@@ -284,7 +285,7 @@ def datapackage_for(reg: Registry, snapshot_id: int) -> bytes:
 
 
 @router.get("/diff/", response_class=HTMLResponse)
-def diff(request: Request, a: int | None = None, b: int | None = None) -> Response:
+def diff(request: Request, a: OptionalId = None, b: OptionalId = None) -> Response:
     site = _site(request)
     reg = site.registry
 
@@ -310,7 +311,18 @@ def about(request: Request) -> Response:
 
 
 def install_error_pages(app: FastAPI) -> None:
-    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_input(request: Request, exc: RequestValidationError) -> Response:
+        """The API answers FastAPI's JSON body; a page says in Japanese which value was refused."""
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        names = "、".join(dict.fromkeys(str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()))
+        text = render_text(request, "web/error.html", status=422, message="入力値が正しくありません",
+                           detail=f"範囲外または不正な値です（{names}）")
+        return HTMLResponse(text, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def pages(request: Request, exc: StarletteHTTPException) -> Response:

@@ -81,10 +81,8 @@ def build_site(reg: Registry, out: str | Path, progress: Progress | None = None)
     from .core import render_text
 
     out = Path(out)
-    app = create_app(registry=reg)
-    from .admin import STATIC_HEADER
-
-    client = TestClient(app, headers={STATIC_HEADER: "1"})
+    app = create_app(registry=reg, static=True)
+    client = TestClient(app)
     targets = site_urls(reg.public())  # published editions only: drafts are never written out
     written = []
     for i, (url, target) in enumerate(targets, 1):
