@@ -258,3 +258,60 @@ def test_convert_upload_downloads_xlsx(server, page, tmp_path):
     with open(download.path(), "rb") as f:
         ws = load_workbook(f).worksheets[0]
     assert ws["B2"].value == "043613"
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # vendored from npm axe-core (scripts/vendor_assets.py)
+AXE_RUN = """async () => {
+  const r = await axe.run(document, {resultTypes: ["violations"]});
+  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                 targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
+
+
+def _axe_violations(page, url: str) -> list[dict]:
+    page.goto(url)
+    if url.endswith("/api/docs"):
+        page.locator(".swagger-ui .info").wait_for()  # Swagger UI has rendered the spec
+    page.add_script_tag(path=str(AXE))
+    return [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_finds_nothing_serious_on_any_page_type(server, browser):
+    """axe-core in Chromium on every page type, anonymous and signed in (admin and ward editor): nothing serious."""
+    from page_types import crawl
+
+    base, _, _ = server
+    found = []
+    for who in ("anonymous", "jimu", "chuo"):
+        context = browser.new_context(locale="ja-JP", bypass_csp=True)  # axe is injected as a script
+        page = context.new_page()
+        if who != "anonymous":
+            sign_in(page, base, who)
+
+        def fetch(url: str, page=page) -> tuple[int, str, str]:
+            r = page.request.get(base + url)
+            return r.status, r.headers.get("content-type", ""), r.text()
+
+        start = ["/", "/search/?q=亶理町", "/api/docs"] + (["/admin/"] if who != "anonymous" else ["/login"])
+        pages = crawl(fetch, start)
+        assert len(pages) >= (11 if who == "anonymous" else 15), sorted(pages)
+        for kind, (url, _) in sorted(pages.items()):
+            found += [(who, kind, v) for v in _axe_violations(page, base + url)]
+        context.close()
+    assert not found, found
+
+
+def test_the_api_docs_work_offline_under_the_sites_csp(server, browser):
+    """Swagger UI is served from the site itself: it renders every operation with the CSP on and no other origin."""
+    base, _, _ = server
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    elsewhere, refused = [], []
+    page.on("request", lambda r: None if r.url.startswith((base, "data:")) else elsewhere.append(r.url))
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{base}/api/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .opblock").count() >= 17
+    assert page.evaluate("document.documentElement.lang") == "ja"
+    assert not elsewhere and not refused, (elsewhere, refused)
+    context.close()

@@ -24,6 +24,11 @@ def built(tmp_path_factory, directory, resolver, make_fixtures):
                     release=True)
     reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(5, prefectures=7), tmp / "p.csv"),
                     release=True)
+    later = make_fixtures.published_grid(  # the latest list, with prefectures (県庁) as partners
+        [("北海道", ["北海道(道庁)", "夕張市"]), ("宮城県", ["宮城県(県庁)", "仙台市"])],
+        "特別区連携自治体数一覧(令和9年8月1日現在)")
+    reg.import_file(make_fixtures.write_text(later, tmp / "r9.tsv", delimiter="\t", encoding="utf-8", newline="\n"),
+                    release=True)
     out = tmp / "public"
     result = CliRunner().invoke(cli, ["--db", str(db), "build-site", str(out)])
     assert result.exit_code == 0, result.output
@@ -36,6 +41,7 @@ def _target(out: Path, href: str) -> Path:
 
 
 def test_every_internal_link_resolves(built):
+    """A link check over the whole output: every href/src on every page, and every page the search index opens."""
     out, _ = built
     pages = list(out.rglob("*.html"))
     assert (out / "index.html").exists() and len(pages) > 80
@@ -43,8 +49,14 @@ def test_every_internal_link_resolves(built):
     for page in pages:
         for href in re.findall(r'(?:href|src)="(/[^"]*)"', page.read_text(encoding="utf-8")):
             if not _target(out, href).exists():
-                missing.add(href)
+                missing.add(f"{page.relative_to(out)} → {href}")
+    for entry in json.loads((out / "search" / "index.json").read_text(encoding="utf-8")):
+        if not _target(out, entry["url"]).exists():
+            missing.add(f"search/index.json → {entry['url']}")
     assert not missing, sorted(missing)[:20]
+    hokkaido = (out / "pref/010006/index.html").read_text(encoding="utf-8")
+    assert 'href="/gov/010006/"' in hokkaido and (out / "gov/010006/index.html").exists()  # the prefecture's own page
+    assert (out / "favicon.ico").read_bytes().startswith(b"\x89PNG")
 
 
 def test_static_pages_have_no_server_only_parts(built):

@@ -140,7 +140,7 @@ def test_search_suggestions_and_shareable_urls(site):
     assert client.get("/search/suggest", params={"q": ""}).text.strip() == ""
     page = client.get("/search/?q=%E4%BA%B6%E7%90%86%E7%94%BA")  # the URL is the search: it can be shared
     assert "「亶理町」は「亘理町」として判定しました" in page.text
-    assert 'hx-get="/search/suggest"' in page.text and '<script src="/static/vendor/htmx.min.js"' in page.text
+    assert 'data-hx-get="/search/suggest"' in page.text and '<script src="/static/vendor/htmx.min.js"' in page.text
     assert client.get("/static/vendor/htmx.min.js").status_code == 200
 
 

@@ -155,12 +155,13 @@ def _legend(items: Sequence[LegendItem], title: str, x: float = 600, y: float = 
     return "".join(out)
 
 
-def _document(title: str, subtitle: str, body: str, legend: str, attribution: Iterable[str]) -> str:
+def _document(title: str, subtitle: str, body: str, legend: str, attribution: Iterable[str], description: str) -> str:
+    """A whole map: ``role="img"`` with a ``<title>`` and a ``<desc>`` saying in words what it shows."""
     credits = "".join(f'<text x="20" y="{HEIGHT - 14 - 16 * i}" font-size="12" fill="#333">{escape(line)}</text>'
                       for i, line in enumerate(reversed(list(attribution))))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT_FAMILY}" role="img" aria-label="{escape(title)}">'
-            f"<title>{escape(title)}</title>"
+            f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
             f'<text x="{WIDTH - 20}" y="40" font-size="24" font-weight="bold" text-anchor="end">{escape(title)}'
             f'</text><text x="{WIDTH - 20}" y="66" font-size="15" text-anchor="end">{escape(subtitle)}</text>'
@@ -201,8 +202,13 @@ def prefecture_map(data: OpenData, measure: str = "count") -> str:
     what = "連携自治体数" if measure == "count" else "連携自治体の割合（%）"
     title = "特別区と連携する自治体" + ("数（都道府県別）" if measure == "count" else "の割合（都道府県別）")
     note = "" if measure == "count" else "都道府県内の地方公共団体（都道府県を含む）に占める割合"
+    ranked = sorted((c for c in data.coverage if c[0] in declared and c[2]),
+                    key=lambda c: -(c[2] if measure == "count" else c[4]))
+    top = "、".join(f"{name}（{n}団体・{pct:g}%）" for _, name, n, _, pct in ranked[:3])
+    description = (f"{_as_of(data)}の{what}を都道府県ごとに色の濃さで示した地図。連携自治体のある都道府県は"
+                   f"{len(ranked)}。" + (f"多い順に{top}。" if top else "") + "色のない都道府県は原資料に記載がない。")
     return _document(title, _as_of(data), "".join(body), _legend(legend, what, note=note),
-                     (ATTRIBUTION, *_extra(data)))
+                     (ATTRIBUTION, *_extra(data)), description)
 
 
 def municipality_map(data: OpenData) -> str:
@@ -241,8 +247,10 @@ def municipality_map(data: OpenData) -> str:
     legend = [LegendItem(f"連携自治体（{len(partners - pref_partners)}市町村）", PARTNER),
               LegendItem("特別区（23区）", WARD), LegendItem("その他の市町村", OTHER),
               LegendItem(f"都道府県（庁）が連携先: 太枠（{len(pref_partners)}）", "#7f2704")]
+    description = (f"{_as_of(data)}、特別区と連携する{len(partners - pref_partners)}市町村を色付けし、特別区（23区）を"
+                   f"別の色で示した全国の市町村地図。都道府県（庁）が連携先の{len(pref_partners)}都道府県は太枠。")
     return _document("特別区と連携する市町村", _as_of(data), "".join(body), _legend(legend, "凡例"),
-                     (ATTRIBUTION, *_extra(data)))
+                     (ATTRIBUTION, *_extra(data)), description)
 
 
 def ward_map(ward_name: str, ward: tuple[float, float], partners: Sequence[tuple[str, str, float, float]],
@@ -266,8 +274,11 @@ def ward_map(ward_name: str, ward: tuple[float, float], partners: Sequence[tuple
                 f"{escape(ward_name)}</text>")
     legend = [LegendItem(f"{ward_name}", WARD), LegendItem(f"連携先（{len(partners)}）", PARTNER)]
     subtitle = f"{format_wareki(as_of)}現在" if as_of else ""
+    names = "、".join(name for _, name, _, _ in partners[:10]) + ("ほか" if len(partners) > 10 else "")
+    description = (f"{ward_name}の庁舎と、連携先の{len(partners)}自治体の位置を線で結んだ全国地図。"
+                   + (f"連携先: {names}。" if partners else "連携先はまだ登録されていない。"))
     return _document(f"{ward_name}の連携先", subtitle, "".join(body), _legend(legend, "凡例"),
-                     (ATTRIBUTION, *attribution))
+                     (ATTRIBUTION, *attribution), description)
 
 
 def _as_of(data: OpenData) -> str:
@@ -302,6 +313,10 @@ def svg_to_png(svg: str, width: int = 2000) -> bytes:
                                        background="#ffffff"))
 
 
+# A map holding links is a group of links: role="img" would make them presentational (axe nested-interactive).
+INTERACTIVE_ROLE = "group"
+
+
 def prefecture_links(svg: str, href: Callable[[str], str]) -> str:
     """Wrap each prefecture of a choropleth in a link (keyboard-focusable, titled): the clickable national map."""
     import re
@@ -310,7 +325,8 @@ def prefecture_links(svg: str, href: Callable[[str], str]) -> str:
         code, name = m.group(2), m.group(3)
         return f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{m.group(0)}</a>'
 
-    return re.sub(r'(<path class="pref" data-code="(\d{6})" data-name="([^"]+)".*?</path>)', wrap, svg)
+    linked = re.sub(r'(<path class="pref" data-code="(\d{6})" data-name="([^"]+)".*?</path>)', wrap, svg)
+    return linked.replace(' role="img"', f' role="{INTERACTIVE_ROLE}"', 1)
 
 
 def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozenset[str] = frozenset(),
@@ -343,6 +359,7 @@ def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozens
         return 10 + (lon - lon0) * KX * scale, 10 + (lat1 - lat) * scale
 
     body = []
+    links = 0
     by_code: dict[str, list[str]] = {}
     for code, r in rings:
         by_code.setdefault(code, []).append(ring_path([xy(*p) for p in r], 0.4))
@@ -355,8 +372,16 @@ def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozens
                 f'stroke-width="0.5" d="{"".join(parts)}"><title>{escape(name)}</title></path>')
         linked = href and (code in highlight or code in marks)  # partners link to their pages
         body.append(f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{path}</a>' if linked else path)
-    label = escape(title or (d[pref_code].name if d.get(pref_code) else pref_code))
+        links += bool(linked)
+    label = title or (d[pref_code].name if d.get(pref_code) else pref_code)
     width = round(20 + (lon1 - lon0) * KX * scale)
     height = round(20 + (lat1 - lat0) * scale)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{label}の地図" class="region-map"><title>{label}</title>{"".join(body)}</svg>')
+    shown = sorted(c for c in by_code if c in highlight or c in marks)
+    names = "、".join(d[c].name for c in shown[:10] if d.get(c)) + ("ほか" if len(shown) > 10 else "")
+    description = (f"{label}の{len(by_code)}市区町村の地図。色付きは{len(shown)}団体"
+                   + (f"（{names}）" if names else "")
+                   + ("。色付きの市区町村を選ぶとそのページに移動する。" if links else "。"))
+    role = INTERACTIVE_ROLE if links else "img"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="{role}" '
+            f'aria-label="{escape(label)}の地図" class="region-map"><title>{escape(label)}の地図</title>'
+            f'<desc>{escape(description)}</desc>{"".join(body)}</svg>')

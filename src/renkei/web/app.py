@@ -27,7 +27,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     snapshot picker). It is chosen here, in the process, never by anything a request carries.
     """
     reg = registry or Registry.open(url)
-    app = FastAPI(title="renkei API", version="1", docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="renkei API", version="1", docs_url=None, redoc_url=None,  # /api/docs: public.api_docs
                   openapi_url="/api/v1/openapi.json",
                   description="特別区全国連携プロジェクトの連携先レジストリ。"
                               "Stable keys: 6-digit 全国地方公共団体コード.")

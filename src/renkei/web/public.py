@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..publish import FILE_NAMES, FORMATS, MAP_FORMATS, file_name, maps, officia
 from ..publish import render as publish_render
 from ..registry import Registry, RegistryError, SnapshotInfo
 from . import urls
-from .core import Site, render_text
+from .core import STATIC, Site, render_text
 from .params import Id, OptionalId
 
 router = APIRouter(include_in_schema=False)
@@ -308,6 +309,25 @@ def diff(request: Request, a: OptionalId = None, b: OptionalId = None) -> Respon
 def about(request: Request) -> Response:
     site = _site(request)
     return site.cached(request, lambda: _html(request, "web/about.html", directory_as_of=site.registry.directory.as_of))
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    """Swagger UI, vendored from npm and served from /static: it works offline and under the site's CSP."""
+    site = _site(request)
+    return site.cached(request, lambda: _html(request, "web/api_docs.html", openapi_url=request.app.openapi_url),
+                       max_age=300)
+
+
+@functools.cache
+def _favicon_png() -> bytes:
+    return maps.svg_to_png((STATIC / "favicon.svg").read_text(encoding="utf-8"), width=32)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: the site's icon as PNG."""
+    return Response(_favicon_png(), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
 def install_error_pages(app: FastAPI) -> None:

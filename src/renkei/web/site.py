@@ -27,8 +27,9 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
     wards = [e.code for e in d.special_wards]
     listed = {p.code for s in snaps for p in reg.partners(s.id)}
     with_projects = {c for p in reg.projects(limit=10**9) for c, _, _ in p.partners if c}
-    governments = sorted((listed | with_projects) - {p.code for p in d.prefectures})
-    out = [(u, _page(u)) for u in ("/", "/ward/", "/downloads/", "/diff/", "/about/")]
+    governments = sorted(listed | with_projects)  # a prefecture (県庁) listed as a partner has its /gov/ page too
+    out = [(u, _page(u)) for u in ("/", "/ward/", "/downloads/", "/diff/", "/about/")] + [("/favicon.ico",
+                                                                                          "favicon.ico")]
     out += [(urls.prefecture(p.code), _page(urls.prefecture(p.code))) for p in d.prefectures]
     out += [(urls.government(c), _page(urls.government(c))) for c in governments]
     out += [(urls.ward(c), _page(urls.ward(c))) for c in wards]
