@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..documents.wareki import format_wareki
+from ..i18n import _
 
 if TYPE_CHECKING:
     from .opendata import OpenData
@@ -134,7 +135,7 @@ def _frames_svg() -> str:
     """The inset boxes: 沖縄 (top left) and 小笠原 (bottom right), labelled."""
     boxes = [(OKINAWA, 300, 200, "沖縄県"), (OGASAWARA, 95, 290, "小笠原諸島（1.5倍）")]
     out = []
-    for (_, _, ox, oy, _), w, h, label in boxes:
+    for (*_frame, ox, oy, _scale), w, h, label in boxes:
         out.append(f'<rect class="inset" x="{ox - 10}" y="{oy - 10}" width="{w}" height="{h}" fill="none" '
                    f'stroke="#555" stroke-width="1"/><text x="{ox - 10 + w}" y="{oy - 16}" font-size="13" '
                    f'text-anchor="end">{label}</text>')
@@ -204,9 +205,12 @@ def prefecture_map(data: OpenData, measure: str = "count") -> str:
     note = "" if measure == "count" else "都道府県内の地方公共団体（都道府県を含む）に占める割合"
     ranked = sorted((c for c in data.coverage if c[0] in declared and c[2]),
                     key=lambda c: -(c[2] if measure == "count" else c[4]))
-    top = "、".join(f"{name}（{n}団体・{pct:g}%）" for _, name, n, _, pct in ranked[:3])
-    description = (f"{_as_of(data)}の{what}を都道府県ごとに色の濃さで示した地図。連携自治体のある都道府県は"
-                   f"{len(ranked)}。" + (f"多い順に{top}。" if top else "") + "色のない都道府県は原資料に記載がない。")
+    top = "、".join(_("{name}（{n}団体・{pct}%）").format(name=name, n=n, pct=f"{pct:g}")
+                   for _c, name, n, _t, pct in ranked[:3])
+    description = (_("{as_of}の{what}を都道府県ごとに色の濃さで示した地図。連携自治体のある都道府県は{count}。")
+                   .format(as_of=_as_of(data), what=what, count=len(ranked))
+                   + (_("多い順に{top}。").format(top=top) if top else "")
+                   + _("色のない都道府県は原資料に記載がない。"))
     return _document(title, _as_of(data), "".join(body), _legend(legend, what, note=note),
                      (ATTRIBUTION, *_extra(data)), description)
 
@@ -247,8 +251,9 @@ def municipality_map(data: OpenData) -> str:
     legend = [LegendItem(f"連携自治体（{len(partners - pref_partners)}市町村）", PARTNER),
               LegendItem("特別区（23区）", WARD), LegendItem("その他の市町村", OTHER),
               LegendItem(f"都道府県（庁）が連携先: 太枠（{len(pref_partners)}）", "#7f2704")]
-    description = (f"{_as_of(data)}、特別区と連携する{len(partners - pref_partners)}市町村を色付けし、特別区（23区）を"
-                   f"別の色で示した全国の市町村地図。都道府県（庁）が連携先の{len(pref_partners)}都道府県は太枠。")
+    description = _("{as_of}、特別区と連携する{n}市町村を色付けし、特別区（23区）を別の色で示した全国の市町村地図。"
+                    "都道府県（庁）が連携先の{prefs}都道府県は太枠。").format(
+        as_of=_as_of(data), n=len(partners - pref_partners), prefs=len(pref_partners))
     return _document("特別区と連携する市町村", _as_of(data), "".join(body), _legend(legend, "凡例"),
                      (ATTRIBUTION, *_extra(data)), description)
 
@@ -274,9 +279,10 @@ def ward_map(ward_name: str, ward: tuple[float, float], partners: Sequence[tuple
                 f"{escape(ward_name)}</text>")
     legend = [LegendItem(f"{ward_name}", WARD), LegendItem(f"連携先（{len(partners)}）", PARTNER)]
     subtitle = f"{format_wareki(as_of)}現在" if as_of else ""
-    names = "、".join(name for _, name, _, _ in partners[:10]) + ("ほか" if len(partners) > 10 else "")
-    description = (f"{ward_name}の庁舎と、連携先の{len(partners)}自治体の位置を線で結んだ全国地図。"
-                   + (f"連携先: {names}。" if partners else "連携先はまだ登録されていない。"))
+    names = "、".join(p[1] for p in partners[:10]) + (_("ほか") if len(partners) > 10 else "")
+    description = (_("{ward}の庁舎と、連携先の{n}自治体の位置を線で結んだ全国地図。").format(ward=ward_name,
+                                                                                    n=len(partners))
+                   + (_("連携先: {names}。").format(names=names) if partners else _("連携先はまだ登録されていない。")))
     return _document(f"{ward_name}の連携先", subtitle, "".join(body), _legend(legend, "凡例"),
                      (ATTRIBUTION, *attribution), description)
 
@@ -377,10 +383,11 @@ def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozens
     width = round(20 + (lon1 - lon0) * KX * scale)
     height = round(20 + (lat1 - lat0) * scale)
     shown = sorted(c for c in by_code if c in highlight or c in marks)
-    names = "、".join(d[c].name for c in shown[:10] if d.get(c)) + ("ほか" if len(shown) > 10 else "")
-    description = (f"{label}の{len(by_code)}市区町村の地図。色付きは{len(shown)}団体"
-                   + (f"（{names}）" if names else "")
-                   + ("。色付きの市区町村を選ぶとそのページに移動する。" if links else "。"))
+    names = "、".join(d[c].name for c in shown[:10] if d.get(c)) + (_("ほか") if len(shown) > 10 else "")
+    description = (_("{label}の{n}市区町村の地図。色付きは{shown}団体。").format(label=label, n=len(by_code),
+                                                                          shown=len(shown))
+                   + (_("色付き: {names}。").format(names=names) if names else "")
+                   + (_("色付きの市区町村を選ぶとそのページに移動する。") if links else ""))
     role = INTERACTIVE_ROLE if links else "img"
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="{role}" '
             f'aria-label="{escape(label)}の地図" class="region-map"><title>{escape(label)}の地図</title>'

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl, urlencode
 
+from ..i18n import _
 from .security import COOKIE, SECURITY_HEADER_BYTES
 
 SESSION_COOKIE = COOKIE.encode() + b"="
@@ -33,7 +34,7 @@ def cache_bytes_setting() -> int:
     try:
         mb = float(raw) if raw else DEFAULT_CACHE_MB
     except ValueError as exc:
-        raise ValueError(f"RENKEI_CACHE_MB は数値で指定してください（{raw!r}）") from exc
+        raise ValueError(_("RENKEI_CACHE_MB は数値で指定してください（{value}）").format(value=repr(raw))) from exc
     return max(0, int(mb * 1024 * 1024))
 
 

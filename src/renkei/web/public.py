@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..i18n import _
 from ..publish import FILE_NAMES, FORMATS, MAP_FORMATS, file_name, maps, official, opendata
 from ..publish import render as publish_render
 from ..registry import Registry, RegistryError, SnapshotInfo
@@ -340,8 +341,8 @@ def install_error_pages(app: FastAPI) -> None:
         if request.url.path.startswith("/api/"):
             return await request_validation_exception_handler(request, exc)
         names = "、".join(dict.fromkeys(str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()))
-        text = render_text(request, "web/error.html", status=422, message="入力値が正しくありません",
-                           detail=f"範囲外または不正な値です（{names}）")
+        text = render_text(request, "web/error.html", status=422, message=_("入力値が正しくありません"),
+                           detail=_("範囲外または不正な値です（{names}）").format(names=names))
         return HTMLResponse(text, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
