@@ -121,3 +121,21 @@ def test_head_works_wherever_get_does(app, path):
 def test_head_on_a_signed_in_page(app):
     client = sign_in(app, "jimu")
     assert client.head("/admin/").status_code == 200 and client.head("/admin/projects").status_code == 200
+
+
+@pytest.mark.parametrize("big", [2**31, 2**63])
+def test_ids_and_offsets_out_of_range_on_both_backends(db_url, directory, resolver, make_fixtures, tmp_path, big):
+    """PostgreSQL's INTEGER ends at 2^31 - 1, SQLite's at 2^63 - 1: beyond, a 404 or 422, never a server error."""
+    reg = make_registry(db_url, directory, resolver, make_fixtures, tmp_path)
+    try:
+        app = create_app(registry=reg)
+        signed_in = sign_in(app, "jimu").cookies  # an admin, with server errors as responses (not raised)
+        client = TestClient(app, raise_server_exceptions=False, cookies=signed_in)
+        for path in (f"/admin/projects/{big}", f"/admin/projects?offset={big}", f"/admin/audit?offset={big}",
+                     f"/api/v1/partners?snapshot={big}", f"/api/v1/projects?offset={big}", f"/api/v1/diff?a={big}",
+                     f"/?snapshot={big}", f"/downloads/{big}/datapackage.json", f"/gov/043613/?snapshot={big}"):
+            assert client.get(path).status_code in (404, 422), path
+        form = {"csrf_token": "x", "version": str(big), "title": "t"}
+        assert client.post(f"/admin/projects/{big}", data=form).status_code in (403, 404, 422)
+    finally:
+        reg.engine.dispose()
