@@ -55,7 +55,7 @@ def test_the_spec_is_valid_and_every_operation_is_typed(spec):
 
     validate(spec)
     schemas = spec["components"]["schemas"]
-    assert {"SnapshotInfo", "PrefectureSummary", "PartnerPage", "Project", "Government", "Diff", "Message",
+    assert {"Snapshot", "PrefectureSummary", "PartnerPage", "Project", "Government", "Diff", "Message",
             "ValidationProblem"} <= set(schemas)
     operations = [(path, op) for path, item in spec["paths"].items() if path.startswith("/api/v1")
                   for op in item.values()]
@@ -96,7 +96,7 @@ class Enum(tuple):
 
 
 CALLS = [  # (operation, arguments, status, model of the parsed body)
-    ("snapshots", {}, 200, "SnapshotInfo"),
+    ("snapshots", {}, 200, "Snapshot"),
     ("prefectures", {"snapshot": 1}, 200, "PrefectureSummary"),
     ("prefecture", {"code": "040002"}, 200, "PrefectureDetail"),
     ("prefecture", {"code": "040002", "snapshot": 1}, 200, "PrefectureDetail"),

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from ..documents.projects import FIELDS
 from ..publish import opendata
-from ..registry import RegistryError, SnapshotInfo
+from ..registry import RegistryError
 from ..sinks import csv_writer
 from . import models
 from .core import Site
@@ -146,7 +146,7 @@ def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> d
             "next_offset": offset + limit if offset + limit < total else None}
 
 
-@resource("/snapshots", list[SnapshotInfo], "Snapshots, oldest first")
+@resource("/snapshots", list[models.Snapshot], "Snapshots, oldest first")
 def snapshots(request: Request, format: Format | None = None) -> Response:
     return _respond(request, format, lambda: [s.public_dict() for s in _site(request).registry.snapshots()])
 

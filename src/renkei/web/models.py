@@ -36,6 +36,29 @@ class ValidationProblem(BaseModel):
     detail: list[ValidationIssue]
 
 
+class Snapshot(BaseModel):
+    """A published edition (``/api/v1/snapshots``): its label, state and counts; no file or account names."""
+
+    id: int
+    as_of: str | None = Field(description="The list's as-of date (ISO), if known")
+    kind: str
+    state: str = Field(description="published, or withdrawn")
+    label: str = Field(description="「令和7年8月1日現在（第1版）」")
+    source: str | None = Field(description="The address of the original publication, if known")
+    note: str
+    declared: int = Field(description="Names the source declares")
+    listed: int = Field(description="Names the source lists")
+    partners: int = Field(description="Distinct local governments resolved")
+    review: int = Field(description="Names that needed a person")
+    edition: int | None
+    revises: int | None
+    superseded_by: int | None
+    sha256: str
+    published_at: str | None
+    withdrawn_at: str | None
+    withdrawn_reason: str | None
+
+
 class PrefectureSummary(BaseModel):
     code: str = Code
     name: str
@@ -139,6 +162,7 @@ class Listing(BaseModel):
     written: str
     status: str
     cell: str
+    state: str = Field(description="The snapshot's state (published on the public API)")
 
 
 class Government(BaseModel):
