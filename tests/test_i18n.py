@@ -185,3 +185,28 @@ def test_template_instructions_are_japanese(tmp_path, monkeypatch):
         write_template(tmp_path / "en")
     english = load_workbook(tmp_path / "en" / xlsx.name)["記入方法"]
     assert any("the partner" in str(c.value) for row in english.iter_rows() for c in row)
+
+
+def test_no_function_hides_the_gettext_alias():
+    """`_` is gettext wherever a module imports it: a function that also binds `_` (``key, _, code = …``) makes
+    every ``_("…")`` in that function fail at run time (UnboundLocalError), on an error path that is rarely run."""
+    import ast
+    from pathlib import Path
+
+    import renkei
+
+    bad = []
+    for path in Path(renkei.__path__[0]).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports_alias = any(isinstance(n, ast.ImportFrom) and any((a.asname or a.name) == "_" for a in n.names)
+                            for n in ast.walk(tree))
+        if not imports_alias:
+            continue
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.target] if isinstance(node, ast.For | ast.AnnAssign | ast.AugAssign) else []
+                names = [t for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)]
+                if any(n.id == "_" for n in names):
+                    bad.append(f"{path.name}:{node.lineno} in {fn.name}")
+    assert not bad, bad

@@ -115,7 +115,7 @@ def _sheet_size(ws) -> None:  # type: ignore[no-untyped-def]
     from openpyxl.xml.functions import iterparse
 
     with ws._get_source() as src:
-        for _, element in iterparse(src, events=("start",)):
+        for _event, element in iterparse(src, events=("start",)):
             if element.tag == DIMENSION_TAG:
                 ws._min_column, ws._min_row, ws._max_column, ws._max_row = \
                     SheetDimension.from_tree(element).boundaries

@@ -86,7 +86,7 @@ def reserve(reg: Core, username: str, address: str) -> None:
 
 def failed(reg: Core, address: str) -> None:
     """A verified failure: count it against the address over all names."""
-    _, addr = _key("", address)
+    _user, addr = _key("", address)
     for _attempt in range(RETRIES):
         t = now()
         try:

@@ -60,13 +60,14 @@ def require(request: Request, *roles: str) -> Account:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(303, headers={"Location": f"/login?next={_safe_next(target)}"})
     if roles and account.role not in roles:
-        raise HTTPException(403, "この操作は許可されていません")
+        raise HTTPException(403, _("この操作は許可されていません"))
     return account
 
 
 def check_csrf(request: Request, token: str | None) -> None:
     if not token or not request.state.csrf or not secrets.compare_digest(token, request.state.csrf):
-        raise HTTPException(403, "フォームの有効期限が切れたか、不正な送信です（CSRF）。ページを読み込み直してください")
+        raise HTTPException(403, _("フォームの有効期限が切れたか、不正な送信です（CSRF）。"
+                                   "ページを読み込み直してください"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -104,9 +105,9 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     # no max_length on the fields: a validation error would echo the input, and the password must never be echoed
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
-        raise HTTPException(403, "フォームの有効期限が切れたか、不正な送信です（CSRF）")
+        raise HTTPException(403, _("フォームの有効期限が切れたか、不正な送信です（CSRF）"))
     try:
-        _, token, _ = accounts.login(_reg(request), username, password, _client(request))
+        _account, token, _renewed = accounts.login(_reg(request), username, password, _client(request))
     except throttle.Throttled as exc:
         response = _login_page(request, cookie, next, 429, str(exc), username)
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -172,8 +173,8 @@ def _partner_codes(reg: Registry, text: str) -> tuple[list[str], list[str]]:
             codes.append(r.code)
         else:
             hint = "、".join(f"{c.prefecture}{c.name}（{c.code}）" for c in r.candidates[:4])
-            problems.append(f"「{token}」を特定できません" + (f"。候補: {hint}" if hint else "")
-                            + "。コードで入力してください")
+            problems.append(_("「{token}」を特定できません").format(token=token)
+                            + (_("。候補：{hint}").format(hint=hint) if hint else "") + _("。コードで入力してください"))
     return codes, problems
 
 
@@ -184,13 +185,13 @@ def _values(title: str, field: str, fiscal_year: str, start_date: str, end_date:
             try:
                 date.fromisoformat(d)
             except ValueError as exc:
-                raise RegistryError(f"日付 {d!r} は YYYY-MM-DD で入力してください") from exc
+                raise RegistryError(_("日付「{value}」は YYYY-MM-DD で入力してください").format(value=d)) from exc
     if source_url and not source_url.startswith(("http://", "https://")):
-        raise RegistryError("出典URLは http:// または https:// で始めてください")
+        raise RegistryError(_("出典URLは http:// または https:// で始めてください"))
     year = None
     if fiscal_year.strip():
         if not fiscal_year.strip().isdigit() or not 1900 < int(fiscal_year) < 2200:
-            raise RegistryError("年度は西暦4桁で入力してください（例: 2025）")
+            raise RegistryError(_("年度は西暦4桁で入力してください（例: 2025）"))
         year = int(fiscal_year)
     return {"title": title.strip(), "field": field or None, "fiscal_year": year, "start_date": start_date or None,
             "end_date": end_date or None, "summary": summary, "source_url": source_url}
@@ -376,12 +377,13 @@ def _preview(request: Request, account: Account, name: str, data: bytes, as_of: 
             is_projects = sniff_projects(path)
             if account.role == "ward":
                 if not is_projects:
-                    raise HTTPException(403, "区の担当者がアップロードできるのは連携事業テンプレートだけです")
+                    raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
                 from ..aggregate import resolve_wards
 
                 for record in read_projects(path):
                     if account.ward_code not in {w.code for w in resolve_wards(record, reg.resolver, name)}:
-                        raise HTTPException(403, f"{name} {record.row}行目: 自区以外の事業は登録できません")
+                        raise HTTPException(403, _("{name} {row}行目：自区以外の事業は登録できません").format(
+                            name=name, row=record.row))
             from ..aggregate import read_list
 
             as_of = "" if is_projects else as_of
@@ -414,7 +416,7 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
     with reg.Session() as s:
         pending = s.get(PendingUpload, token)
         if pending is None or pending.user_id != account.id:
-            raise HTTPException(404, "このアップロードは見つかりません（取り消し済みか期限切れ）")
+            raise HTTPException(404, _("このアップロードは見つかりません（取り消し済みか期限切れ）"))
         name, data = pending.filename, pending.data
     with reg.Session.begin() as s:
         s.execute(delete(PendingUpload).where(PendingUpload.token == token))

@@ -64,7 +64,7 @@ def prefecture(request: Request, code: str, snapshot: OptionalId = None) -> Resp
     reg = site.registry
     pref = reg.directory.get(code)
     if pref is None or not pref.is_prefecture:
-        raise HTTPException(404, "都道府県が見つかりません")
+        raise HTTPException(404, _("都道府県が見つかりません"))
 
     def make() -> tuple[bytes, str]:
         snap, keep = pick_snapshot(reg, snapshot)
@@ -87,14 +87,14 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
     reg = site.registry
     e = reg.directory.get(code)
     if e is None:
-        raise HTTPException(404, "自治体が見つかりません")
+        raise HTTPException(404, _("自治体が見つかりません"))
 
     def make() -> tuple[bytes, str]:
         snap, keep = pick_snapshot(reg, snapshot)
         found = reg.show(code)
         by_year: dict[object, list] = defaultdict(list)
         for p in found["projects"]:  # type: ignore[union-attr]
-            by_year[p["fiscal_year"] or "年度不明"].append(p)
+            by_year[p["fiscal_year"] or _("年度不明")].append(p)
         years = sorted(by_year, key=lambda y: (isinstance(y, str), y), reverse=True)
         svg = maps.region_map(e.pref_code, {code} if not e.is_prefecture else set(),
                               href=lambda c: urls.government(c, keep)) if not e.is_prefecture else ""
@@ -113,7 +113,7 @@ def ward(request: Request, code: str) -> Response:
     reg = site.registry
     e = reg.directory.get(code)
     if e is None or e not in reg.directory.special_wards:
-        raise HTTPException(404, "特別区が見つかりません")
+        raise HTTPException(404, _("特別区が見つかりません"))
 
     def make() -> tuple[bytes, str]:
         from ..publish import ward_svg
@@ -158,25 +158,25 @@ def search_results(reg: Registry, q: str, limit: int = 10, as_of: str | None = N
 
     pref = reg.resolver.prefecture_name(q)
     if pref:
-        add(d.prefecture(pref).code, "都道府県", 1.0)  # type: ignore[union-attr]
+        add(d.prefecture(pref).code, _("都道府県"), 1.0)  # type: ignore[union-attr]
     r = reg.resolver.resolve_cached(q, as_of=as_of)
     if r.code:
-        add(r.code, r.reason or "一致", 1.0)
+        add(r.code, r.reason or _("一致"), 1.0)
     for part in r.parts:  # several names in the query (城島町・三潴町): each one's answer
         if part.code:
-            add(part.code, part.reason or "一致", 1.0)
+            add(part.code, part.reason or _("一致"), 1.0)
     for c in r.candidates:
-        add(c.code, "候補", c.score)
+        add(c.code, _("候補"), c.score)
     if len(out) < limit:
         kana = to_katakana(q) if is_kana(q) else None
         for e in d.entities:
             if len(out) >= limit:
                 break
             if e.name.startswith(q) or (kana and e.kana.startswith(kana)):
-                add(e.code, "前方一致", 0.5)
+                add(e.code, _("前方一致"), 0.5)
     if len(out) < limit and len(q) >= 2:
         for c in reg.resolver.rank(fold(q), None, limit=limit):
-            add(c.code, "候補", c.score)
+            add(c.code, _("候補"), c.score)
     return list(out.values())[:limit]
 
 
@@ -250,14 +250,14 @@ def sqlite_file(request: Request) -> Response:
 def download(request: Request, snapshot_id: Id, filename: str) -> Response:
     site = _site(request)
     reg = site.registry
-    snap, _ = pick_snapshot(reg, snapshot_id)
+    snap, _unused = pick_snapshot(reg, snapshot_id)
     if filename == "datapackage.json":
         return site.cached(request, lambda: (datapackage_for(reg, snap.id), MEDIA["json"]), max_age=3600)
     names = {file_name(f, snap.as_of, snap.id): f for f in FILE_NAMES if f != "datapackage"}
     png = filename.endswith(".png")
     fmt = names.get(filename.removesuffix(".png") + ".svg" if png else filename)
     if fmt is None or (png and fmt not in MAP_FORMATS):
-        raise HTTPException(404, "ファイルが見つかりません")
+        raise HTTPException(404, _("ファイルが見つかりません"))
 
     def make() -> tuple[bytes, str]:
         raw = publish_render(reg, fmt, snap.id)
@@ -300,7 +300,7 @@ def diff(request: Request, a: OptionalId = None, b: OptionalId = None) -> Respon
             except RegistryError as exc:
                 error = str(exc)
         else:
-            error = "スナップショットが1つしかないため、比較できません"
+            error = _("スナップショットが1つしかないため、比較できません")
         return _html(request, "web/diff.html", snaps=snaps, d=result, error=error, a=a, b=b)
 
     return site.cached(request, make)
@@ -351,8 +351,9 @@ def install_error_pages(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         if exc.status_code in (302, 303) and exc.headers:
             return Response(status_code=exc.status_code, headers=exc.headers)
-        messages = {403: "この操作は許可されていません", 404: "ページが見つかりません",
-                    429: "しばらくしてから再度お試しください"}
+        messages = {403: _("この操作は許可されていません"), 404: _("ページが見つかりません"),
+                    429: _("しばらくしてから再度お試しください")}
         text = render_text(request, "web/error.html", status=exc.status_code,
-                           message=messages.get(exc.status_code, "エラーが発生しました"), detail=str(exc.detail or ""))
+                           message=messages.get(exc.status_code, _("エラーが発生しました")),
+                           detail=str(exc.detail or ""))
         return HTMLResponse(text, status_code=exc.status_code, headers=exc.headers)
