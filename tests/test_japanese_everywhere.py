@@ -30,7 +30,6 @@ ALLOWED_PHRASES = ("IPA Font License", "IPAex Gothic", "Creative Commons", "Publ
                    "code4fukui", "jpcity authors", "Reconciliation Service API", "SmartNews Media Research Institute")
 # a low-level exception's own text, allowed only in brackets after the Japanese sentence: 「…です（BadZipFile: …）」
 DETAIL = re.compile(r"[ぁ-んァ-ン一-龥]（[A-Z][A-Za-z]*(?:Error|Exception|File|Incorrect)?(?::[^）\n]*)?）")
-SAMPLES = {"code": None, "project_id": None, "snapshot_id": "1", "filename": None}  # filled per route below
 
 
 def english_runs(text: str) -> list[str]:
@@ -91,7 +90,8 @@ def _routes(app):
 
 
 def _fill(path: str, reg) -> str:  # type: ignore[no-untyped-def]
-    values = {"code": None, "project_id": str(reg.projects(limit=1)[0].id), "snapshot_id": "1"}
+    values = {"code": None, "project_id": str(reg.projects(limit=1)[0].id), "snapshot_id": "1", "user_id": "1",
+              "decision_id": "1", "change_id": "1", "username": "minato"}
     if path.startswith("/pref/"):
         values["code"] = "040002"
     elif path.startswith("/gov/"):

@@ -16,7 +16,8 @@ from .i18n import N_, _, format_date, format_datetime
 
 ACTIONS = {
     "import": N_("取り込み"), "review": N_("判断"), "publish": N_("公表"), "withdraw": N_("取り下げ"),
-    "approve": N_("承認"), "reject": N_("却下"), "create": N_("作成"), "update": N_("変更"), "delete": N_("削除"),
+    "approve": N_("承認"),
+    "release": N_("公表"), "reject": N_("却下"), "create": N_("作成"), "update": N_("変更"), "delete": N_("削除"),
     "revise": N_("改訂"), "derive": N_("集計"), "undo": N_("取り消し"), "disable": N_("利用停止"),
     "enable": N_("利用再開"), "remove": N_("削除"), "passwd": N_("パスワード変更"), "password": N_("パスワード変更"),
     "request": N_("申請"), "state": N_("状態の変更"), "supersede": N_("差し替え"), "login": N_("ログイン"),

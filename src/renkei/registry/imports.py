@@ -40,7 +40,7 @@ def import_default(core: Core) -> ImportResult:
     """The embedded list, imported and published at once: what a fresh registry shows."""
     from ..seed import default_list_path
 
-    return import_file(core, default_list_path(), imported_by="renkei (embedded default)", note=DEFAULT_NOTE,
+    return import_file(core, default_list_path(), imported_by="renkei（同梱の一覧）", note=DEFAULT_NOTE,
                        release=True)
 
 
