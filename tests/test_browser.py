@@ -135,16 +135,30 @@ def test_keyboard_and_phone(server, browser):
     context.close()
 
 
-def test_sign_in_and_edit_a_project(server, page):
+def approve_all(page, base: str, ward_name: str) -> None:
+    """The secretariat approves every pending change of one ward at /admin/changes."""
+    page.goto(f"{base}/admin/changes")
+    page.get_by_role("button", name=f"{ward_name}の承認待ちをすべて承認").click()
+    page.get_by_text("承認しました").wait_for()
+
+
+def test_sign_in_and_edit_a_project(server, browser):
     base, reg, _ = server
     p = reg.projects(ward="131024", limit=1)[0]
-    sign_in(page, base, "chuo")
-    assert "管理画面" in page.locator("h1").inner_text()
-    page.goto(f"{base}/admin/projects/{p.id}")
-    page.get_by_label("事業名").fill("ブラウザで編集した事業")
-    page.get_by_role("button", name="保存").click()
-    page.get_by_text("保存しました。").wait_for()
+    ward_ctx, admin_ctx = browser.new_context(), browser.new_context()
+    ward, admin = ward_ctx.new_page(), admin_ctx.new_page()
+    sign_in(ward, base, "chuo")
+    assert "管理画面" in ward.locator("h1").inner_text()
+    ward.goto(f"{base}/admin/projects/{p.id}")
+    ward.get_by_label("事業名").fill("ブラウザで編集した事業")
+    ward.get_by_role("button", name="変更を申請").click()
+    ward.get_by_text("変更を申請しました。").wait_for()
+    assert reg.project(p.id).title == p.title  # waiting for approval
+    sign_in(admin, base, "jimu")
+    approve_all(admin, base, "中央区")
     assert reg.project(p.id).title == "ブラウザで編集した事業"
+    ward_ctx.close()
+    admin_ctx.close()
 
 
 def test_conflict(server, browser):
@@ -157,14 +171,14 @@ def test_conflict(server, browser):
     a.goto(f"{base}/admin/projects/{p.id}")
     b.goto(f"{base}/admin/projects/{p.id}")
     a.get_by_label("事業名").fill("Aさんの版")
-    a.get_by_role("button", name="保存").click()
-    a.get_by_text("保存しました。").wait_for()
+    a.get_by_role("button", name="変更を申請").click()
+    a.get_by_text("変更を申請しました。").wait_for()
     b.get_by_label("事業名").fill("Bさんの版")
-    b.get_by_role("button", name="保存").click()
+    b.get_by_role("button", name="保存").click()  # B's form did not show A's pending change
     b.get_by_text("編集が競合しました").wait_for()
     table = b.locator("table.conflict").inner_text()
     assert "Aさんの版" in table and "Bさんの版" in table
-    assert reg.project(p.id).title == "Aさんの版"
+    assert reg.project(p.id).title == p.title
     a_ctx.close()
     b_ctx.close()
 
@@ -315,3 +329,68 @@ def test_the_api_docs_work_offline_under_the_sites_csp(server, browser):
     assert page.evaluate("document.documentElement.lang") == "ja"
     assert not elsewhere and not refused, (elsewhere, refused)
     context.close()
+
+
+def test_ward_changes_wait_for_approval_then_a_draft_is_derived(server, browser, make_fixtures):
+    """Issue 10: a ward's upload and edits change nothing public until an admin approves them; the admin then
+    derives a draft list from the approved projects and compares it with the last edition."""
+    base, reg, tmp = server
+    ward_ctx, admin_ctx = browser.new_context(), browser.new_context()
+    ward, admin = ward_ctx.new_page(), admin_ctx.new_page()
+
+    def visible() -> tuple:
+        """What an anonymous visitor sees (a new context each time: the pages may be cached for 60 s)."""
+        context = browser.new_context()
+        public = context.new_page()
+        public.goto(f"{base}/ward/131024/")
+        ward_page = public.locator("main").inner_text()
+        public.goto(f"{base}/")
+        top = public.locator("main").inner_text()
+        context.close()
+        return ward_page, top, len(reg.snapshots()), reg.count_projects()
+
+    before = visible()
+    sign_in(ward, base, "chuo")
+    with ward.expect_download() as download:  # the blank template, from the web
+        ward.get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename == "連携事業テンプレート.xlsx"
+    rows = [["中央区", "宮城県", "女川町", f"ブラウザ事業{i}", "観光", "2025", "", "", "", ""] for i in range(4)]
+    path = make_fixtures.write_projects([make_fixtures.PROJECT_HEADER, *rows], tmp / "chuo.xlsx")
+    ward.goto(f"{base}/admin/upload")
+    ward.set_input_files("#file", str(path))
+    ward.get_by_role("button", name="検証する").click()
+    ward.get_by_text("追加 4・変更 0・変更なし 0").wait_for()
+    ward.get_by_role("button", name="承認を申請する").click()
+    ward.get_by_text("承認を申請しました").wait_for()
+    p = reg.projects(ward="131024", limit=3)[-1]
+    ward.goto(f"{base}/admin/projects/{p.id}")
+    ward.get_by_label("概要").fill("区が直した概要")
+    ward.get_by_role("button", name="変更を申請").click()
+    ward.get_by_text("変更を申請しました。").wait_for()
+    ward.goto(f"{base}/admin/projects")
+    pending = reg.changes(ward="131024")
+    assert {c.action for c in pending} >= {"create", "update"}
+    assert ward.locator("#pending-h").inner_text() == f"承認待ち（{len(pending)}件）"  # its own, marked as such
+    assert visible() == before  # nothing public changed: pages, snapshots, projects
+
+    sign_in(admin, base, "jimu")
+    admin.goto(f"{base}/admin/changes")
+    assert admin.locator("#change-" + str(reg.changes(ward="131024")[-1].id)).get_by_text("区が直した概要").count()
+    approve_all(admin, base, "中央区")
+    after = visible()
+    assert after[0] != before[0] and "ブラウザ事業0" in after[0] and after[2] == before[2]
+    assert reg.project(p.id).summary == "区が直した概要"
+
+    admin.goto(f"{base}/admin/derive")
+    admin.get_by_label("期間の始め").fill("2025-04-01")
+    admin.get_by_label("期間の終わり", exact=True).fill("2026-03-31")
+    admin.get_by_label("時点（公表する日付。空欄なら期間の終わり）").fill("2026-08-01")
+    admin.get_by_role("button", name="下書きを作成").click()
+    admin.get_by_text("下書きを作成しました").wait_for()
+    draft = reg.snapshots()[-1]
+    assert draft.kind == "projects" and draft.as_of == "2026-08-01"
+    compared = admin.locator("p.totals").inner_text()  # the comparison with the last edition
+    assert "前回の版" in admin.locator("main").inner_text() and f"→ {draft.partners}（" in compared
+    assert admin.locator("table.diff tbody tr").count() >= 1
+    ward_ctx.close()
+    admin_ctx.close()

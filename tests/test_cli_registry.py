@@ -146,4 +146,13 @@ def test_template_and_project_import(run, tmp_path, make_fixtures):
     assert result.exit_code == 0 and "連携事業テンプレート.xlsx" in result.output
     path = make_fixtures.write_projects(make_fixtures.project_grid(40), tmp_path / "p.csv")
     result = run("import", str(path), "--as-of", "2026-03-31")
-    assert result.exit_code == 0 and "、事業 40件、要確認 0件" in result.stderr and result.stdout == "2\n"
+    assert result.exit_code == 1 and "時点を決めません" in result.output
+    result = run("import", str(path))
+    assert result.exit_code == 0 and "連携事業：追加 40、変更 0、変更なし 0" in result.output
+    snapshots = json.loads(run("snapshots", "--json").output)
+    assert len(snapshots) == 1  # the template made no list
+    result = run("derive", "--since", "2019-04-01", "--until", "令和8年3月31日", "--as-of", "2026-08-01")
+    assert result.exit_code == 0 and "スナップショット #2（2026-08-01）" in result.output
+    assert "要確認 0" in result.output
+    result = run("derive", "--since", "2019-04-01", "--until", "2026-03-31", "--as-of", "2026-08-01")
+    assert result.exit_code == 1 and "すでにスナップショット #2" in result.output

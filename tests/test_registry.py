@@ -108,15 +108,16 @@ def test_failed_project_import_midway(registry, tmp_path, make_fixtures):
 
 
 def test_project_import(registry, tmp_path, make_fixtures):
+    """An admin's template import changes projects only (approved at once); the list comes from `derive`."""
     grid = make_fixtures.project_grid(1200)
     path = make_fixtures.write_projects(grid, tmp_path / "p.xlsx")
+    snapshots = registry.snapshots()
     seen: list[int] = []
-    result = registry.import_file(path, until="2026-03-31", progress=seen.append)
-    assert result.projects == 1200 and seen[-1] == 1200 and seen == sorted(seen)
-    snap = result.snapshot
-    assert (snap.kind, snap.as_of, snap.format) == ("projects", "2026-03-31", "xlsx")
-    distinct = {(row[1], n) for row in grid[1:] for n in row[2].replace("、", "・").split("・")}
-    assert snap.partners == len(distinct) and snap.needs_review == 0
+    result = registry.import_file(path, progress=seen.append)
+    assert (result.created, result.updated, result.unchanged, result.approved) == (1200, 0, 0, True)
+    assert seen[-1] == 1200 and seen == sorted(seen)
+    assert registry.snapshots() == snapshots  # no list was made, no as-of date was set
+    assert registry.changes() == []  # nothing waits: an admin's changes are approved as they are made
     projects = registry.projects(limit=2000)
     assert len(projects) == 1200
     first = projects[0]
@@ -126,6 +127,12 @@ def test_project_import(registry, tmp_path, make_fixtures):
     assert len(with_minato) == sum("港区" in row[0].replace("、", "・").split("・") for row in grid[1:])
     assert all(p.fiscal_year == 2025 for p in registry.projects(year=2025))
     assert all(p.field == "観光" for p in registry.projects(field="観光"))
+    again = registry.import_file(path)  # the same file again: the same projects, nothing new
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1200)
+    snap = registry.derive(since="2019-04-01", until="2026-03-31", as_of="2026-08-01").snapshot
+    assert (snap.kind, snap.as_of) == ("projects", "2026-08-01")
+    distinct = {(row[1], n) for row in grid[1:] for n in row[2].replace("、", "・").split("・")}
+    assert snap.partners == len(distinct) and snap.needs_review == 0
 
 
 def test_review_decisions_are_reused(registry, tmp_path, make_fixtures):
@@ -210,15 +217,15 @@ def test_projects_versions_and_permissions(registry):
         registry.update_project(p.id, 1, {"title": "古い版"}, actor="other")
     assert err.value.theirs["title"] == "物産展2025" and err.value.yours["title"] == "古い版"
     with pytest.raises(PermissionDenied):  # 港区's editor cannot change 中央区's project
-        registry.update_project(p.id, 2, {"title": "x"}, actor="minato", actor_ward=minato)
+        registry.propose_update(p.id, 2, {"title": "x"}, actor="minato", actor_ward=minato)
     with pytest.raises(PermissionDenied):
-        registry.add_project(title="x", wards=[chuo], partners=[], actor="minato", actor_ward=minato)
+        registry.propose_project(title="x", wards=[chuo], partners=[], actor="minato", actor_ward=minato)
     with pytest.raises(RegistryError, match="分野"):
         registry.update_project(p.id, 2, {"field": "グルメ"})
     assert registry.project(p.id).version == 2
-    log = [a for a in registry.audit_log() if a["target"] == "projects"]
-    assert [a["action"] for a in log] == ["update", "create"]
-    assert log[0]["before"]["title"] == "物産展" and log[0]["after"]["title"] == "物産展2025"
+    log = [a for a in registry.audit_log() if a["target"] == "project_changes"]
+    assert [a["action"] for a in log] == ["approve", "propose", "approve", "propose"]
+    assert log[0]["before"]["title"] == "物産展" and log[0]["after"]["values"]["title"] == "物産展2025"
 
 
 @pytest.fixture
@@ -275,14 +282,15 @@ def test_backup_round_trip(registry, tmp_path, make_fixtures):
     registry.import_file(path)
     registry.decide("040002", "亶理町", code="043613", action="accept", actor="staff")
     data = registry.dump()
-    assert {k: len(v) for k, v in data["tables"].items()}["projects"] == 50
+    counts = {k: len(v) for k, v in data["tables"].items()}
+    assert counts["projects"] == counts["project_changes"] == 50
     other = Registry(f"sqlite:///{tmp_path / 'restored.sqlite3'}", directory=registry.directory)
     database.upgrade(other.engine)
     other.load(data)
     assert other.dump() == data
     with pytest.raises(RegistryError, match="--replace"):
         other.load(data)
-    assert other.load(data, replace=True)["snapshots"] == 2
+    assert other.load(data, replace=True)["snapshots"] == 1  # a template makes no list
     # the restored registry keeps working: new rows get fresh ids
     _, chuo = minato_chuo(registry)
     assert registry.add_project(title="after", wards=[chuo], partners=[]).id == 51

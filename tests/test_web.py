@@ -20,7 +20,9 @@ MINATO, CHUO = "131032", "131024"
 def make_registry(url, directory, resolver, make_fixtures, tmp_path):
     reg = Registry.open(url, directory=directory, resolver=resolver)
     path = make_fixtures.write_projects(make_fixtures.project_grid(80), tmp_path / "projects.csv")
-    reg.import_file(path, imported_by="fixture", release=True)
+    reg.import_file(path, imported_by="fixture")  # projects only, approved at once
+    derived = reg.derive(since="2019-04-01", until="2026-03-31", actor="fixture")  # the list derived from them
+    reg.release(derived.snapshot.id, actor="fixture")
     accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
     accounts.add_user(reg, "minato", PASSWORD, "ward", "港区")
     accounts.add_user(reg, "chuo", PASSWORD, "ward", "中央区")
@@ -62,6 +64,13 @@ def csrf_of(client: TestClient, path: str = "/admin/") -> str:
 
 def project_of(reg, ward: str):
     return reg.projects(ward=ward, limit=1)[0]
+
+
+def approve_ward(app, ward: str) -> None:
+    """The secretariat approves every pending change of ``ward`` in the browser."""
+    admin = sign_in(app, "jimu")
+    r = admin.post(f"/admin/changes/ward/{ward}", data={"csrf_token": csrf_of(admin)}, follow_redirects=True)
+    assert r.status_code == 200 and "承認しました" in r.text
 
 
 def form_of(p, **changes):
@@ -112,6 +121,30 @@ def test_government_page(site):
     assert "<td>亶理町</td><td>誤記訂正</td><td>L17</td>" in html  # its history across snapshots
     assert "https://www.town.watari.miyagi.jp/" in html
     assert client.get("/gov/000000/").status_code == 404
+
+
+def test_pages_say_where_a_partnership_comes_from(fresh):
+    """「公表一覧に掲載」 from the edition, 「連携事業」 from approved projects; a ward's government page links
+    its ward page."""
+    app, reg = fresh
+    client = TestClient(app)
+    listed = {p.code for p in reg.partners()}
+    new = next(e.code for e in reg.directory.local_governments("沖縄県") if e.code not in listed)
+    reg.add_project(title="新しい連携", wards=[MINATO], partners=[new], actor="jimu")  # after the edition
+    with_projects = set(reg.ward_partners(MINATO))
+    both, projects_only = sorted(listed & with_projects), sorted(with_projects - listed)
+    assert both and projects_only
+    ward = client.get(f"/ward/{MINATO}/").text
+    assert ward.count('<span class="badge projects">連携事業</span></li>') + \
+        ward.count('<span class="badge listed">公表一覧に掲載</span></li>') == len(with_projects)
+    assert ward.count('<span class="badge listed">公表一覧に掲載</span></li>') == len(both)
+    gov = client.get(f"/gov/{both[0]}/").text
+    assert "公表一覧に掲載</span>（" in gov and "承認済みの連携事業" in gov
+    gov = client.get(f"/gov/{projects_only[0]}/").text
+    assert "公表一覧に掲載</span>（" not in gov and "承認済みの連携事業" in gov
+    minato = client.get(f"/gov/{MINATO}/").text
+    assert f'href="/ward/{MINATO}/"' in minato and "港区の連携先と連携事業" in minato
+    assert "特別区のページ" not in client.get("/gov/043613/").text  # not a ward: no such link
 
 
 def test_ward_page(site):
@@ -333,9 +366,12 @@ def test_script_in_a_title_comes_back_escaped(fresh):
     evil = '<script>alert("x")</script>'
     r = chuo.post(f"/admin/projects/{p.id}", data={**form_of(p, title=evil), "csrf_token": csrf_of(chuo)},
                   follow_redirects=True)
-    assert r.status_code == 200 and "保存しました" in r.text
-    pages = {"saved": r.text, "ward": TestClient(app).get(f"/ward/{CHUO}/").text,
-             "list": chuo.get("/admin/projects").text, "audit": sign_in(app, "jimu").get("/admin/audit").text}
+    assert r.status_code == 200 and "変更を申請しました" in r.text
+    pending = {"saved": r.text, "list": chuo.get("/admin/projects").text,
+               "changes": sign_in(app, "jimu").get("/admin/changes").text}
+    approve_ward(app, CHUO)
+    pages = {**pending, "ward": TestClient(app).get(f"/ward/{CHUO}/").text,
+             "audit": sign_in(app, "jimu").get("/admin/audit").text}
     for name, page in pages.items():
         assert evil not in page, name
         assert "&lt;script&gt;" in page or "\\u003cscript\\u003e" in page, name
@@ -348,10 +384,12 @@ def test_edit_and_conflict(fresh):
     form_a, form_b = a.get(f"/admin/projects/{p.id}").text, b.get(f"/admin/projects/{p.id}").text
     assert f'name="version" value="{p.version}"' in form_a and f'name="version" value="{p.version}"' in form_b
     first = a.post(f"/admin/projects/{p.id}", data={**form_of(p, title="Aの変更"), "csrf_token": csrf_of(a)})
-    assert first.status_code == 200 and "保存しました" in first.text
+    assert first.status_code == 200 and "変更を申請しました" in first.text
+    assert reg.project(p.id).title == p.title  # waiting for approval
     second = b.post(f"/admin/projects/{p.id}", data={**form_of(p, title="Bの変更"), "csrf_token": csrf_of(b)})
-    assert second.status_code == 409
+    assert second.status_code == 409  # B's form did not show A's pending change
     assert "編集が競合しました" in second.text and "Aの変更" in second.text and "Bの変更" in second.text
+    approve_ward(app, CHUO)
     assert reg.project(p.id).title == "Aの変更" and reg.project(p.id).version == p.version + 1
     log = sign_in(app, "jimu").get("/admin/audit").text
     assert "Aの変更" in log and "chuo" in log
@@ -363,10 +401,13 @@ def test_create_project(fresh):
     data = {"csrf_token": csrf_of(minato), "title": "新しい事業", "field": "観光", "fiscal_year": "2026",
             "start_date": "", "end_date": "", "summary": "", "source_url": "", "wards": [MINATO],
             "partners": "亘理町、075647"}
+    before = reg.count_projects()
     r = minato.post("/admin/projects/new", data=data, follow_redirects=False)
-    assert r.status_code == 303
-    p = reg.project(int(r.headers["location"].split("/")[3].split("?")[0]))
-    assert p.title == "新しい事業" and [c for c, _, _ in p.partners] == ["043613", "075647"]
+    assert r.status_code == 303 and r.headers["location"].startswith("/admin/changes?proposed=")
+    assert reg.count_projects() == before and "新しい事業" in minato.get("/admin/projects").text  # marked pending
+    approve_ward(app, MINATO)
+    (p,) = [p for p in reg.projects(ward=MINATO, limit=1000) if p.title == "新しい事業"]
+    assert [c for c, _, _ in p.partners] == ["043613", "075647"]
     bad = minato.post("/admin/projects/new", data={**data, "wards": [CHUO]})
     assert bad.status_code == 403  # only its own ward's projects
     unknown = minato.post("/admin/projects/new", data={**data, "partners": "ほげほげ村"})
@@ -419,18 +460,31 @@ def test_upload_confirm_and_cancel(fresh, tmp_path, make_fixtures):
 
 
 def test_ward_uploads_only_its_own_projects(fresh, tmp_path, make_fixtures):
-    app, _ = fresh
+    """A ward's template only proposes its own projects: bad rows all reported, then pending, never a list."""
+    app, reg = fresh
+    snapshots = len(reg.snapshots())
     minato = sign_in(app, "minato")
     grid = make_fixtures.project_grid(10)
     path = make_fixtures.write_projects(grid, tmp_path / "p.csv")
     r = minato.post("/admin/upload", data={"csrf_token": csrf_of(minato)},
                     files={"file": ("p.csv", path.read_bytes(), "text/csv")})
-    assert r.status_code == 403 and "自区以外の事業は登録できません" in r.text
+    others = sum("港区" not in row[0] for row in grid[1:])
+    assert r.status_code == 422 and r.text.count("港区以外の事業は登録できません") == others  # every row at once
+    assert f"問題のある行が{others}件" in r.text and 'action="/admin/upload/' not in r.text  # cannot be confirmed
     own = [grid[0]] + [[("港区" if i == 0 else c) for i, c in enumerate(row)] for row in grid[1:]]
     path = make_fixtures.write_projects(own, tmp_path / "own.csv")
     r = minato.post("/admin/upload", data={"csrf_token": csrf_of(minato)},
                     files={"file": ("own.csv", path.read_bytes(), "text/csv")})
     assert r.status_code == 200 and "連携事業テンプレート" in r.text
+    added = int(re.search(r"追加 (\d+)・変更 0・変更なし (\d+)", r.text).group(1))
+    assert added > 0  # rows already registered for 港区 alone (the fixture's) are unchanged
+    token = re.search(r'action="/admin/upload/([^"]+)"', r.text).group(1)
+    public = TestClient(app).get(f"/ward/{MINATO}/").text
+    done = minato.post(f"/admin/upload/{token}", data={"csrf_token": csrf_of(minato), "decision": "import"})
+    assert "承認を申請しました" in done.text and len(reg.changes(ward=MINATO)) == added
+    assert TestClient(app).get(f"/ward/{MINATO}/").text == public and len(reg.snapshots()) == snapshots
+    approve_ward(app, MINATO)
+    assert TestClient(app).get(f"/ward/{MINATO}/").text != public and len(reg.snapshots()) == snapshots
     lists = make_fixtures.write_text(make_fixtures.published_grid([("宮城県", ["仙台市"])]), tmp_path / "l.tsv",
                                      delimiter="\t", encoding="utf-8", newline="\n")
     r = minato.post("/admin/upload", data={"csrf_token": csrf_of(minato)},
@@ -486,9 +540,11 @@ def test_cache_front(fresh):
     app.state.site.cached = original
     editor = sign_in(app, "chuo")
     p = project_of(reg, CHUO)
-    form = {**form_of(p, title="すぐに反映される題名"), "csrf_token": csrf_of(editor)}
+    form = {**form_of(p, title="承認後に反映される題名"), "csrf_token": csrf_of(editor)}
     assert editor.post(f"/admin/projects/{p.id}", data=form).status_code == 200
-    assert "すぐに反映される題名" in front.get(f"/ward/{CHUO}/").text
+    assert "承認後に反映される題名" not in front.get(f"/ward/{CHUO}/").text  # pending: nothing public
+    approve_ward(app, CHUO)
+    assert "承認後に反映される題名" in front.get(f"/ward/{CHUO}/").text  # approved: public at once
 
 
 def test_the_japanese_font_is_served_for_machines_without_one(site):
@@ -515,6 +571,7 @@ def test_the_site_on_both_backends(db_url, directory, resolver, make_fixtures, t
                       ).status_code == 200
         assert b.post(f"/admin/projects/{p.id}", data={**form_of(p, title="二番目"), "csrf_token": csrf_of(b)}
                       ).status_code == 409
+        approve_ward(app, CHUO)
         r = b.post("/admin/review", data={"csrf_token": csrf_of(b), "pref_code": "040002", "written": "亶理町",
                                           "action": "accept", "code": "043613"}, follow_redirects=True)
         assert "宮城県「亶理町」" not in r.text
@@ -591,3 +648,73 @@ def test_list_upload_reports_a_duplicate_before_confirming_and_sets_the_as_of_da
     assert "下書き（未公表）" in done.text
     new = reg.snapshots()[-1]
     assert (new.as_of, new.state) == ("2027-08-01", "draft")
+
+
+def test_approvals_in_the_browser_are_for_admins(fresh):
+    """A ward editor proposes, sees its pending change, may withdraw it, never approves; an admin decides."""
+    app, reg = fresh
+    p = project_of(reg, CHUO)
+    chuo = sign_in(app, "chuo")
+    chuo.post(f"/admin/projects/{p.id}", data={**form_of(p, title="却下される題名"), "csrf_token": csrf_of(chuo)})
+    (change,) = reg.changes(ward=CHUO)
+    page = chuo.get(f"/admin/projects/{p.id}").text
+    assert "承認待ち" in page and 'value="却下される題名"' in page and f'name="pending" value="{change.id}"' in page
+    assert chuo.post(f"/admin/changes/{change.id}", data={"csrf_token": csrf_of(chuo), "decision": "approve"}
+                     ).status_code == 403
+    assert chuo.post(f"/admin/changes/ward/{CHUO}", data={"csrf_token": csrf_of(chuo)}).status_code == 403
+    minato = sign_in(app, "minato")
+    assert minato.post(f"/admin/changes/{change.id}", data={"csrf_token": csrf_of(minato), "decision": "withdraw"}
+                       ).status_code == 403  # not its ward's change
+    assert "却下される題名" not in minato.get("/admin/changes").text
+    admin = sign_in(app, "jimu")
+    assert admin.post(f"/admin/changes/{change.id}", data={"decision": "reject"}).status_code == 403  # CSRF
+    r = admin.post(f"/admin/changes/{change.id}", data={"csrf_token": csrf_of(admin), "decision": "reject",
+                                                       "reason": "表記を確認してください"}, follow_redirects=True)
+    assert "却下しました" in r.text and reg.project(p.id).title == p.title
+    assert "表記を確認してください" in chuo.get("/admin/changes").text  # the ward sees the decision and why
+    again = admin.post(f"/admin/changes/{change.id}", data={"csrf_token": csrf_of(admin), "decision": "approve"})
+    assert again.status_code == 409 and "承認待ちの変更ではありません" in again.text
+    chuo.post(f"/admin/projects/{p.id}", data={**form_of(p, title="承認される題名"), "csrf_token": csrf_of(chuo)})
+    (change,) = reg.changes(ward=CHUO)
+    r = admin.post(f"/admin/changes/{change.id}", data={"csrf_token": csrf_of(admin), "decision": "approve"},
+                   follow_redirects=True)
+    assert "承認しました" in r.text and reg.project(p.id).title == "承認される題名"
+
+
+def test_deleting_a_project_in_the_browser(fresh):
+    app, reg = fresh
+    p = next(p for p in reg.projects(ward=CHUO, limit=100) if len(p.wards) == 1)
+    chuo = sign_in(app, "chuo")
+    r = chuo.post(f"/admin/projects/{p.id}/delete", data={"csrf_token": csrf_of(chuo), "version": str(p.version),
+                                                          "pending": "0", "reason": "重複登録"}, follow_redirects=True)
+    assert "変更を申請しました" in r.text and reg.count_projects(ward=CHUO) == len(reg.projects(ward=CHUO))
+    assert p.title in TestClient(app).get(f"/ward/{CHUO}/").text  # still public while pending
+    approve_ward(app, CHUO)
+    assert p.title not in TestClient(app).get(f"/ward/{CHUO}/").text
+    assert p.id not in {x["id"] for x in TestClient(app).get(f"/api/v1/projects?ward={CHUO}&limit=500").json()["items"]}
+
+
+def test_blank_template_for_ward_editors(fresh):
+    app, _ = fresh
+    assert TestClient(app).get("/admin/template.xlsx", follow_redirects=False).status_code == 303  # sign in first
+    minato = sign_in(app, "minato")
+    xlsx = minato.get("/admin/template.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]
+    csv_file = minato.get("/admin/template.csv")
+    assert csv_file.content.decode("utf-8-sig").startswith("区,連携先都道府県,連携先,事業名")
+    assert minato.get("/admin/template.pdf").status_code == 404
+    assert sign_in(app, "viewer").get("/admin/template.xlsx").status_code == 403
+
+
+def test_derive_a_draft_in_the_browser(fresh):
+    app, reg = fresh
+    assert sign_in(app, "minato").get("/admin/derive").status_code == 403
+    admin = sign_in(app, "jimu")
+    bad = admin.post("/admin/derive", data={"csrf_token": csrf_of(admin), "since": "来年", "until": "2026-03-31"})
+    assert bad.status_code == 422 and "日付として読めません：来年" in bad.text
+    before = len(reg.snapshots())
+    r = admin.post("/admin/derive", data={"csrf_token": csrf_of(admin), "since": "2025-04-01",
+                                          "until": "令和8年3月31日", "as_of": "2026-08-01"})
+    assert r.status_code == 200 and "下書きを作成しました" in r.text and len(reg.snapshots()) == before + 1
+    draft = reg.snapshots()[-1]
+    assert draft.kind == "projects" and draft.as_of == "2026-08-01" and f"→ {draft.partners}（" in r.text

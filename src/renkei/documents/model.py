@@ -35,6 +35,11 @@ class DocumentError(Exception):
             parts.append(_("セル{cell}").format(cell=cell_name(self.row or 1, self.col)))
         return _("、").join(parts)
 
+    @property
+    def cell(self) -> str | None:
+        """The cell's name (D3), when the error has a column."""
+        return cell_name(self.row or 1, self.col) if self.col is not None else None
+
     def __str__(self) -> str:
         text = _("{where}：{message}").format(where=self.where, message=self.message)
         return f"{text}（{self.detail}）" if self.detail else text

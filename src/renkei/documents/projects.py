@@ -42,6 +42,7 @@ REQUIRED = ("区", "連携先", "事業名")
 FIELDS = ("産業・物産", "観光", "文化・スポーツ", "防災・災害支援", "環境・森林", "教育・体験", "移住・定住",
           "健康・福祉", "その他")
 SEPARATORS = re.compile(r"[、・,，/／;；]")
+ROW_PROBLEMS_SHOWN = 200  # bad rows kept for the report; the rest are only counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,31 @@ class ProjectFile:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class RowProblems:
+    """The bad rows of one project file, gathered so that one upload reports them all at once.
+
+    Only the first ``cap`` errors are kept (each names its file, sheet, row and cell); the rest are
+    counted, so a file with a million bad rows costs no more memory than one with ``cap``.
+    """
+
+    cap: int = ROW_PROBLEMS_SHOWN
+    items: list[DocumentError] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, error: DocumentError) -> None:
+        self.total += 1
+        if len(self.items) < self.cap:
+            self.items.append(error)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def summary(self) -> str:
+        shown = f"（先頭{len(self.items)}件を表示）" if self.total > len(self.items) else ""
+        return f"問題のある行が{self.total}件あります{shown}。ファイルを直してからもう一度アップロードしてください"
+
+
 def split_names(text: str) -> list[str]:
     """「港区・中央区」 → ['港区', '中央区'] (any of 、・,，/／;；)."""
     return [p.strip() for p in SEPARATORS.split(text) if p.strip()]
@@ -121,11 +147,13 @@ def sniff_projects(path: str | Path, data: bytes | None = None) -> bool:
 
 def read_projects(path: str | Path, *, format: str | None = None, encoding: str | None = None,
                   data: bytes | None = None, info: ProjectFile | None = None,
-                  limits: Limits | None = None) -> Iterator[ProjectRecord]:
+                  limits: Limits | None = None, problems: RowProblems | None = None) -> Iterator[ProjectRecord]:
     """Stream the project records of a template file (CSV/TSV/XLSX). Raises DocumentError.
 
     Given a path, the file is read as it is parsed, never whole: memory stays flat with the number of rows.
     ``limits`` (default: the environment's) bound its size, rows, cells per row and time.
+    Given ``problems``, a bad row is recorded there and skipped instead of stopping the file, so every bad
+    row is found in one pass; errors about the whole file (unreadable, no header, a limit) still raise.
     """
     path = Path(path)
     file = str(path)
@@ -155,7 +183,14 @@ def read_projects(path: str | Path, *, format: str | None = None, encoding: str 
         if not any(values.values()):
             continue
         info.rows += 1
-        yield _record(values, columns, file, sheet, row)
+        try:
+            record = _record(values, columns, file, sheet, row)
+        except DocumentError as exc:
+            if problems is None:
+                raise
+            problems.add(exc)
+            continue
+        yield record
     if not found:
         raise DocumentError(_("テンプレートの列（{columns}）の見出し行が見つかりません。"
                               "空のテンプレートは renkei template で作れます").format(columns="、".join(REQUIRED)),

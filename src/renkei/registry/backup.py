@@ -97,6 +97,11 @@ def public_dump(reg: Core) -> dict[str, object]:
         table = Base.metadata.tables[name]
         actors = {c.name: (None if c.nullable else "") for c in table.c if c.name.endswith("_by")}
         out[name] = [{**row, **actors} for row in rows]
+    # a deleted project is kept for the record but hidden from the public: not in a public export either
+    deleted = {row["id"] for row in tables.get("projects", []) if row.get("deleted_at")}
+    for name in ("projects", "project_wards", "project_partners"):
+        key = "id" if name == "projects" else "project_id"
+        out[name] = [row for row in out.get(name, []) if row[key] not in deleted]
     return {**data, "public": True, "tables": _published_only(out)}
 
 

@@ -1,4 +1,4 @@
-"""Imports: a published list or a ward project template becomes a new snapshot, in one transaction.
+"""Imports: a published list (or one derived from approved projects) becomes a new snapshot, in one transaction.
 
 The file is validated as ``renkei check`` does; earlier review decisions are applied to the
 new entries. Any error leaves the database as it was.
@@ -14,11 +14,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..documents.model import PublishedList
-from ..documents.projects import ProjectFile
 from ..i18n import _, gettext
 from ..resolve import Resolution
 from ..validate import Report
-from . import audit, editions, projects
+from . import audit, editions
 from .base import Core, Progress, RegistryError, default_actor, now
 from .schema import Entry, ReviewDecision, Snapshot, SnapshotBlock
 from .snapshots import STATE_NAMES, SnapshotInfo, info, rebuild_partners
@@ -45,24 +44,18 @@ def import_default(core: Core) -> ImportResult:
 
 
 def import_file(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
-                as_of: str | None = None, note: str = "", imported_by: str | None = None, since: str | None = None,
-                until: str | None = None, progress: Progress | None = None, data: bytes | None = None,
-                source: str = "", release: bool = False) -> ImportResult:
-    """Read, validate and import a published list or a project template as a new draft, in one transaction.
-
-    ``release`` publishes the draft at once (for scripts); ``source`` is the original publication's address.
+                as_of: str | None = None, note: str = "", imported_by: str | None = None,
+                progress: Progress | None = None, data: bytes | None = None, source: str = "",
+                release: bool = False) -> ImportResult:
+    """Read, validate and import a published list as a new draft, in one transaction. (A project template is not a
+    list: it changes projects, see :mod:`.changes`.) ``release`` publishes the draft at once (for scripts);
+    ``source`` is the original publication's address.
     """
     from ..documents import read
-    from ..documents.projects import sniff_projects
 
     source = editions.check_source(source) or ""
-    if sniff_projects(path, data):  # reads only the head: project files are streamed
-        result = import_projects(core, path, format=format, encoding=encoding, as_of=as_of, note=note,
-                                 imported_by=imported_by, since=since, until=until, progress=progress, data=data,
-                                 source=source)
-    else:
-        document = read(path, format=format, encoding=encoding, as_of=as_of, data=data)
-        result = import_list(core, document, note=note, imported_by=imported_by, progress=progress, source=source)
+    document = read(path, format=format, encoding=encoding, as_of=as_of, data=data)
+    result = import_list(core, document, note=note, imported_by=imported_by, progress=progress, source=source)
     if release:
         result.snapshot = editions.release(core, result.snapshot.id, actor=imported_by)
     return result
@@ -77,6 +70,7 @@ def import_list(core: Core, document: PublishedList, *, note: str = "", imported
     from ..validate import check
 
     report = check(document, core.resolver)
+    kind = "projects" if document.format.startswith("projects") else "list"  # derived from projects, or read
     with core.Session.begin() as s:
         refuse_duplicate(s, document.sha256, document.as_of, kind)
         snap = new_snapshot(core, s, document, kind, note, imported_by, source)
@@ -84,36 +78,6 @@ def import_list(core: Core, document: PublishedList, *, note: str = "", imported
         audit.record(s, imported_by, "import", "snapshots", str(snap.id), None,
                      {"source": document.source, "sha256": document.sha256, "as_of": document.as_of})
     return ImportResult(get_snapshot(core, snap.id), report, 0, reused)
-
-
-def import_projects(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
-                    as_of: str | None = None, note: str = "", imported_by: str | None = None,
-                    since: str | None = None, until: str | None = None, progress: Progress | None = None,
-                    data: bytes | None = None, source: str = "") -> ImportResult:
-    """Import a project template: the projects, and the summary list derived from them, as one draft."""
-    from ..aggregate import derive_list
-    from ..documents.projects import read_projects
-    from ..validate import check
-
-    info = ProjectFile(str(path), "")
-    actor = imported_by or default_actor()
-    with core.Session.begin() as s:
-        placeholder = PublishedList(str(path), "projects", None, None, as_of or until, [], [], "")
-        snap = new_snapshot(core, s, placeholder, "projects", note, actor, source)
-        records = read_projects(path, format=format, encoding=encoding, data=data, info=info)
-        counted = projects.insert_records(core, s, snap.id, records, actor, progress, str(path))
-        document = derive_list(counted, source=str(path), resolver=core.resolver, since=since, until=until,
-                               as_of=as_of or until or date.today().isoformat(), sha256=info.sha256)
-        document.format, document.encoding = f"projects/{info.format}", info.encoding
-        refuse_duplicate(s, info.sha256, document.as_of, "projects", exclude=snap.id)
-        snap.sha256, snap.format, snap.encoding, snap.title = info.sha256, info.format, info.encoding, \
-            document.title
-        snap.as_of = date.fromisoformat(document.as_of) if document.as_of else None
-        report = check(document, core.resolver)
-        reused = write_report(s, snap, report, None)
-        audit.record(s, actor, "import", "snapshots", str(snap.id), None,
-                     {"source": str(path), "sha256": info.sha256, "projects": info.rows})
-    return ImportResult(get_snapshot(core, snap.id), report, info.rows, reused)
 
 
 def refuse_duplicate(s: Session, sha256: str, as_of: str | None, kind: str, exclude: int = 0) -> None:

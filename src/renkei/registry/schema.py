@@ -200,6 +200,9 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(80))
+    # A deleted project stays here (with its links) for the record; the public never sees it.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(80))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -220,6 +223,34 @@ class ProjectPartner(Base):
     pref_code: Mapped[str] = mapped_column(Code, default="")
     written: Mapped[str] = mapped_column(String(200))
     code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"), index=True)
+
+
+class ProjectChange(Base):
+    """A change to a project (add, edit or delete) waiting for an admin, or decided.
+
+    Only approved changes reach ``projects``: a ward editor's form edit or template row waits here as
+    承認待ち (``pending``) until an admin approves or rejects it. ``values`` holds the proposed project
+    (fields, ``wards`` as codes, ``partners`` as {code, written, pref_code}); ``base_version`` is the
+    project's version the change was made against, so approving a change to a project that moved since
+    is a conflict, not a silent overwrite. A newer change to the same project supersedes a pending one.
+    """
+
+    __tablename__ = "project_changes"
+    __table_args__ = (CheckConstraint("action IN ('create', 'update', 'delete')", name="action"),
+                      CheckConstraint("state IN ('pending', 'approved', 'rejected', 'superseded')", name="state"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(12), index=True, default="pending")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    ward_code: Mapped[str] = mapped_column(Code, ForeignKey("wards.code"), index=True)  # whose change it is
+    values: Mapped[dict | None] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text, default="")  # 'form', or the file and row it came from
+    proposed_by: Mapped[str] = mapped_column(String(80))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class AuditLog(Base):
@@ -291,4 +322,5 @@ class PendingUpload(Base):
 
 # Tables in an order that respects foreign keys: export writes, and load reads, in this order.
 TABLE_ORDER = ("directory_versions", "governments", "wards", "snapshots", "snapshot_blocks", "review_decisions",
-               "entries", "partners", "projects", "project_wards", "project_partners", "audit_log", "users")
+               "entries", "partners", "projects", "project_wards", "project_partners", "project_changes", "audit_log",
+               "users")

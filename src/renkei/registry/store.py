@@ -2,9 +2,10 @@
 
 - :mod:`.snapshots` — which snapshot a reference means, its partners, entries, declared counts, diffs;
 - :mod:`.editions` — states: release (公表), withdraw (取り下げ), revise (a draft copy that supersedes);
-- :mod:`.imports` — a published list or a project template becomes a new draft;
+- :mod:`.imports` — a published list (or one derived from projects) becomes a new draft;
 - :mod:`.reviews` — names that need a person, and the decisions;
-- :mod:`.projects` — projects, with optimistic locking;
+- :mod:`.projects` — the projects the public sees;
+- :mod:`.changes` — changes to projects (form edits, template rows) waiting for approval; deriving a draft list;
 - :mod:`.accounts` — accounts and browser sessions; :mod:`.audit` — the audit log;
 - :mod:`.backup` — lossless export and restore.
 
@@ -17,14 +18,16 @@ modules, which take the registry as a :class:`~.base.Core`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ..diff import Diff, SnapshotContent
 from ..documents.model import PublishedList
-from . import audit, backup, database, editions, governments, imports, projects, reviews, show, snapshots
+from . import audit, backup, changes, database, editions, governments, imports, projects, reviews, show, snapshots
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, default_actor, now
+from .changes import ChangeView, TemplateResult
 from .imports import ImportResult
 from .projects import ProjectView
 from .reviews import OutsidePrefecture, ReviewItem
@@ -75,8 +78,18 @@ class Registry(Core):
     def import_default(self) -> ImportResult:
         return imports.import_default(self)
 
-    def import_file(self, path: str | Path, **options: object) -> ImportResult:
-        """Read, validate and import a published list or a project template (see :func:`imports.import_file`)."""
+    def import_file(self, path: str | Path, **options: object) -> ImportResult | TemplateResult:
+        """Read, validate and import a published list (see :func:`imports.import_file`). A project template
+        changes projects instead, approved at once (this is the admin's path), and never makes a list."""
+        from ..documents.projects import sniff_projects
+
+        if sniff_projects(path, options.get("data")):  # type: ignore[arg-type]  # reads only the head
+            for key in ("note", "source", "release"):  # there is no snapshot to note, source or release
+                options.pop(key, None)
+            if options.pop("as_of", None):
+                raise RegistryError("a project template never sets an as-of date: import it, then derive the list "
+                                    "with its date (`renkei derive --as-of`)")
+            return self.import_projects(path, **options)
         return imports.import_file(self, path, **options)  # type: ignore[arg-type]
 
     def import_list(self, document: PublishedList, *, note: str = "", imported_by: str | None = None,
@@ -85,8 +98,12 @@ class Registry(Core):
         return imports.import_list(self, document, note=note, imported_by=imported_by, progress=progress,
                                    source=source, kind=kind)
 
-    def import_projects(self, path: str | Path, **options: object) -> ImportResult:
-        return imports.import_projects(self, path, **options)  # type: ignore[arg-type]
+    def import_projects(self, path: str | Path, *, imported_by: str | None = None, actor_ward: str | None = None,
+                        **options: object) -> TemplateResult:
+        """A project template's rows as changes: pending for a ward editor (``actor_ward``), approved at once for
+        an admin; ``dry_run=True`` only reports (see :func:`changes.import_template`)."""
+        return changes.import_template(self, path, actor=imported_by or default_actor(), actor_ward=actor_ward,
+                                       **options)  # type: ignore[arg-type]
 
     def find_duplicate(self, sha256: str, as_of: str | None, kind: str = "list") -> SnapshotInfo | None:
         return editions.find_duplicate(self, sha256, as_of, kind)
@@ -170,12 +187,61 @@ class Registry(Core):
     def project(self, project_id: int) -> ProjectView:
         return projects.get(self, project_id)
 
-    def add_project(self, **values: object) -> ProjectView:
-        return projects.add(self, **values)  # type: ignore[arg-type]
+    def add_project(self, *, title: str, wards: list[str], partners: list[str], actor: str | None = None,
+                    **values: object) -> ProjectView:
+        """Add a project at once (an admin's change, approved as it is made)."""
+        change = self.propose_project(title=title, wards=wards, partners=partners, actor=actor, **values)
+        return self.project(change.project_id)  # type: ignore[arg-type]
 
     def update_project(self, project_id: int, expected_version: int, changes: dict[str, object], *,
-                       actor: str | None = None, actor_ward: str | None = None) -> ProjectView:
-        return projects.update(self, project_id, expected_version, changes, actor=actor, actor_ward=actor_ward)
+                       actor: str | None = None) -> ProjectView:
+        """Edit a project at once (an admin's change) if it is still at ``expected_version``, else ConflictError."""
+        self.propose_update(project_id, expected_version, changes, actor=actor)
+        return self.project(project_id)
+
+    # -- changes and approvals ---------------------------------------------------------------------------------
+
+    def propose_project(self, *, title: str, wards: list[str], partners: list[str], actor: str | None = None,
+                        actor_ward: str | None = None, **values: object) -> ChangeView:
+        """Add a project: 承認待ち for a ward editor (``actor_ward``), applied at once for an admin."""
+        return changes.propose_create(self, title=title, wards=wards, partners=partners,
+                                      actor=actor or default_actor(), actor_ward=actor_ward, **values)
+
+    def propose_update(self, project_id: int, expected_version: int, edits: dict[str, object], *,
+                       actor: str | None = None, actor_ward: str | None = None,
+                       pending_seen: int | None = None) -> ChangeView:
+        return changes.propose_update(self, project_id, expected_version, dict(edits), actor=actor or default_actor(),
+                                      actor_ward=actor_ward, pending_seen=pending_seen)
+
+    def propose_delete(self, project_id: int, expected_version: int, *, actor: str | None = None,
+                       actor_ward: str | None = None, pending_seen: int | None = None, reason: str = "") -> ChangeView:
+        return changes.propose_delete(self, project_id, expected_version, actor=actor or default_actor(),
+                                      actor_ward=actor_ward, pending_seen=pending_seen, reason=reason)
+
+    def changes(self, **filters: object) -> list[ChangeView]:
+        """Changes (filters: state — pending by default, or 'decided' —, ward, project, limit, offset)."""
+        return changes.changes(self, **filters)  # type: ignore[arg-type]
+
+    def pending_change(self, project_id: int) -> ChangeView | None:
+        return changes.pending_change(self, project_id)
+
+    def pending_counts(self) -> dict[str, int]:
+        return changes.pending_counts(self)
+
+    def approve(self, change_ids: Iterable[int] = (), *, ward: str | None = None, actor: str | None = None) -> int:
+        """Approve the given pending changes, or all of one ward's."""
+        return changes.approve(self, change_ids, ward=ward, actor=actor or default_actor())
+
+    def reject(self, change_id: int, *, actor: str | None = None, reason: str = "") -> ChangeView:
+        return changes.reject(self, change_id, actor=actor or default_actor(), reason=reason)
+
+    def withdraw_change(self, change_id: int, *, actor: str | None = None, actor_ward: str | None = None) -> None:
+        changes.withdraw_change(self, change_id, actor=actor or default_actor(), actor_ward=actor_ward)
+
+    def derive(self, *, since: str | None, until: str | None, as_of: str | None = None, note: str = "",
+               actor: str | None = None) -> ImportResult:
+        """A draft list from the approved projects of the period (see :func:`changes.derive`)."""
+        return changes.derive(self, since=since, until=until, as_of=as_of, note=note, actor=actor or default_actor())
 
     # -- audit and backup --------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
@@ -51,6 +52,11 @@ async def session_middleware(request: Request, call_next: Callable[[Request], Aw
 
 def _reg(request: Request) -> Registry:
     return request.app.state.site.full  # drafts included: the signed-in area
+
+
+def actor_ward(account: Account) -> str | None:
+    """The ward whose changes wait for approval, or None for an admin (whose changes apply at once)."""
+    return account.ward_code if account.role == "ward" else None
 
 
 def require(request: Request, *roles: str) -> Account:
@@ -136,8 +142,10 @@ def dashboard(request: Request) -> Response:
     account = require(request)
     reg = _reg(request)
     ward = account.ward_code if account.role == "ward" else None
+    counts = reg.pending_counts()
     return render(request, "web/admin/dashboard.html", snaps=reg.snapshots(), queue=len(reg.review_queue()),
-                  projects=reg.count_projects(ward=ward))
+                  projects=reg.count_projects(ward=ward),
+                  pending=counts.get(ward, 0) if ward else sum(counts.values()))
 
 
 @router.get("/admin/projects", response_class=HTMLResponse)
@@ -147,8 +155,10 @@ def project_list(request: Request, offset: Offset = 0) -> Response:
     ward = account.ward_code if account.role == "ward" else None
     offset = max(0, offset)
     items = reg.projects(ward=ward, limit=50, offset=offset)
+    pending = reg.changes(ward=ward, limit=200) if account.role in ("admin", "ward") else []
     return render(request, "web/admin/projects.html", items=items, offset=offset,
-                  total=reg.count_projects(ward=ward))
+                  total=reg.count_projects(ward=ward), pending=pending,
+                  pending_ids={c.project_id for c in pending if c.project_id})
 
 
 def _wards(reg: Registry) -> list[Any]:
@@ -230,8 +240,8 @@ def create_project(request: Request, csrf_token: str = Form(""), title: str = Fo
     try:
         codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
                                    source_url)
-        p = reg.add_project(wards=wards or [], partners=codes, actor=account.username,
-                            actor_ward=account.ward_code if account.role == "ward" else None, **values)
+        change = reg.propose_project(wards=wards or [], partners=codes, actor=account.username,
+                                     actor_ward=account.ward_code if account.role == "ward" else None, **values)
     except PermissionDenied as exc:
         raise HTTPException(403, str(exc)) from exc
     except RegistryError as exc:
@@ -240,19 +250,37 @@ def create_project(request: Request, csrf_token: str = Form(""), title: str = Fo
                  "wards": [{"code": w} for w in wards or []], "partners": [], "partners_text": partners}
         return render(request, "web/admin/project_form.html", status_code=422,
                       **_form_context(request, p=draft, errors=[str(exc)]))
-    return RedirectResponse(f"/admin/projects/{p.id}?saved=1", status_code=303)
+    if change.state == "pending":  # a ward editor's project waits for the secretariat
+        return RedirectResponse(f"/admin/changes?proposed={change.id}", status_code=303)
+    return RedirectResponse(f"/admin/projects/{change.project_id}?saved=1", status_code=303)
+
+
+def _with_pending(reg: Registry, p: dict[str, object], pending: Any) -> dict[str, object]:
+    """The form's values: the project as approved, or as its pending change would make it (marked as such)."""
+    p = {**p, "pending": pending.id if pending else 0}
+    if pending is not None and pending.action == "update":
+        v = pending.values
+        p.update({k: v[k] for k in ("title", "field", "fiscal_year", "start_date", "end_date", "summary",
+                                    "source_url")})
+        p["wards"] = [{"code": w, "name": n} for w, n in zip(v["wards"], v["ward_names"], strict=True)]
+        p["partners"] = [{"code": x["code"], "name": n, "pref_code": x["pref_code"]}
+                         for x, n in zip(v["partners"], v["partner_names"], strict=True)]
+    return p
 
 
 @router.get("/admin/projects/{project_id}", response_class=HTMLResponse)
 def edit_project_form(request: Request, project_id: Id, saved: int = 0) -> Response:
     account = require(request)
+    reg = _reg(request)
     try:
-        p = _reg(request).project(project_id)
+        p = reg.project(project_id)
     except RegistryError as exc:
         raise HTTPException(404, str(exc)) from exc
     editable = account.can_edit_project({w for w, _ in p.wards})
+    pending = reg.pending_change(project_id) if account.role in ("admin", "ward") else None
     return render(request, "web/admin/project_form.html",
-                  **_form_context(request, p=p.as_dict(), errors=[], saved=bool(saved), editable=editable))
+                  **_form_context(request, p=_with_pending(reg, p.as_dict(), pending), errors=[], saved=saved,
+                                  editable=editable, pending=pending))
 
 
 @router.post("/admin/projects/{project_id}", response_class=HTMLResponse)
@@ -261,14 +289,14 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
                    title: str = Form(""), field: str = Form(""), fiscal_year: str = Form(""),
                    start_date: str = Form(""), end_date: str = Form(""), summary: str = Form(""),
                    source_url: str = Form(""), wards: list[str] | None = Form(None),
-                   partners: str = Form("")) -> Response:
+                   partners: str = Form(""), pending: int = Form(0)) -> Response:
     account, reg = _editor(request, csrf_token)
     try:
         codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
                                    source_url)
         changes = {**values, "wards": wards or [], "partners": codes}
-        reg.update_project(project_id, version, changes, actor=account.username,
-                           actor_ward=account.ward_code if account.role == "ward" else None)
+        change = reg.propose_update(project_id, version, changes, actor=account.username, pending_seen=pending,
+                                    actor_ward=account.ward_code if account.role == "ward" else None)
     except PermissionDenied as exc:
         raise HTTPException(403, str(exc)) from exc
     except ConflictError as exc:
@@ -278,13 +306,35 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
         return render(request, "web/admin/conflict.html", status_code=409, yours=yours, theirs=exc.theirs,
                       project_id=project_id)
     except RegistryError as exc:
-        if "no project" in str(exc):
+        try:
+            p = reg.project(project_id).as_dict()
+        except RegistryError:  # no such project (or deleted)
             raise HTTPException(404, str(exc)) from exc
-        p = reg.project(project_id).as_dict()
-        p.update(title=title, summary=summary, source_url=source_url, partners_text=partners, version=version)
+        p.update(title=title, summary=summary, source_url=source_url, partners_text=partners, version=version,
+                 pending=pending)
         return render(request, "web/admin/project_form.html", status_code=422,
                       **_form_context(request, p=p, errors=[str(exc)], editable=True))
-    return RedirectResponse(f"/admin/projects/{project_id}?saved=1", status_code=303)
+    return RedirectResponse(f"/admin/projects/{project_id}?saved={2 if change.state == 'pending' else 1}",
+                            status_code=303)
+
+
+@router.post("/admin/projects/{project_id}/delete", response_class=HTMLResponse)
+def delete_project(request: Request, project_id: int, csrf_token: str = Form(""), version: int = Form(...),
+                   pending: int = Form(0), reason: str = Form("", max_length=500)) -> Response:
+    """Delete a project: a change like any other (a ward editor's waits for approval); the project is kept."""
+    account, reg = _editor(request, csrf_token)
+    try:
+        change = reg.propose_delete(project_id, version, actor=account.username, pending_seen=pending,
+                                    reason=reason, actor_ward=account.ward_code if account.role == "ward" else None)
+    except PermissionDenied as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except ConflictError:
+        return RedirectResponse(f"/admin/projects/{project_id}?stale=1", status_code=303)
+    except RegistryError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    if change.state == "pending":
+        return RedirectResponse(f"/admin/projects/{project_id}?saved=2", status_code=303)
+    return RedirectResponse("/admin/projects?deleted=1", status_code=303)
 
 
 @router.get("/admin/review", response_class=HTMLResponse)
@@ -361,12 +411,8 @@ def _preview(request: Request, account: Account, name: str, data: bytes, as_of: 
     import tempfile
     from pathlib import Path
 
-    from sqlalchemy import delete
-
     from ..documents import DocumentError
-    from ..documents.projects import read_projects, sniff_projects
-    from ..registry.base import now
-    from ..registry.schema import PendingUpload
+    from ..documents.projects import sniff_projects
     from ..validate import check
 
     reg = _reg(request)
@@ -375,28 +421,66 @@ def _preview(request: Request, account: Account, name: str, data: bytes, as_of: 
         path.write_bytes(data)
         try:
             is_projects = sniff_projects(path)
+            if is_projects:  # every bad row at once; a ward's rows become pending changes, never a list
+                return project_preview(request, account, name, path, tmp,
+                                       lambda: _keep_upload(reg, account, name, data))
             if account.role == "ward":
-                if not is_projects:
-                    raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
-                from ..aggregate import resolve_wards
-
-                for record in read_projects(path):
-                    if account.ward_code not in {w.code for w in resolve_wards(record, reg.resolver, name)}:
-                        raise HTTPException(403, _("{name} {row}行目：自区以外の事業は登録できません").format(
-                            name=name, row=record.row))
+                raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
             from ..aggregate import read_list
 
             as_of = "" if is_projects else as_of
             report = check(read_list(str(path), resolver=reg.resolver, as_of=as_of or None), reg.resolver)
         except DocumentError as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    token = _keep_upload(reg, account, name, data)
+    duplicate = reg.find_duplicate(report.document.sha256, report.document.as_of)
+    return render(request, "web/admin/upload_report.html", report=report, d=report.document, token=token,
+                  filename=name, totals=report.totals, is_projects=is_projects, duplicate=duplicate, as_of=as_of)
+
+
+def _keep_upload(reg: Registry, account: Account, name: str, data: bytes) -> str:
+    """Keep a checked upload until its uploader confirms or cancels it; returns the confirmation token."""
+    from sqlalchemy import delete
+
+    from ..registry.base import now
+    from ..registry.schema import PendingUpload
+
     token = secrets.token_urlsafe(24)
     with reg.Session.begin() as s:
         s.execute(delete(PendingUpload).where(PendingUpload.user_id == account.id))
         s.add(PendingUpload(token=token, user_id=account.id, filename=name, data=data, created_at=now()))
-    duplicate = None if is_projects else reg.find_duplicate(report.document.sha256, report.document.as_of)
-    return render(request, "web/admin/upload_report.html", report=report, d=report.document, token=token,
-                  filename=name, totals=report.totals, is_projects=is_projects, duplicate=duplicate, as_of=as_of)
+    return token
+
+
+def project_preview(request: Request, account: Account, name: str, path: Path, tmp: str,
+                    keep: Callable[[], str]) -> Response:
+    """The preview of a project template: every bad row at once, else what it would add or change, and the
+    names that were corrected. A file with bad rows cannot be confirmed: nothing is written until it is fixed."""
+    from ..documents import DocumentError
+
+    reg = _reg(request)
+    try:
+        result = reg.import_projects(path, imported_by=account.username, actor_ward=actor_ward(account),
+                                     dry_run=True)
+    except DocumentError as exc:
+        return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    for e in result.problems.items:
+        e.file = name
+    return render(request, "web/admin/upload_projects.html", status_code=422 if result.problems else 200,
+                  result=result, filename=name, report=result.report, ward=actor_ward(account),
+                  token=None if result.problems else keep())  # a file with bad rows cannot be confirmed
+
+
+def project_confirm(request: Request, account: Account, name: str, path: Path, tmp: str) -> Response:
+    from ..documents import DocumentError
+
+    reg = _reg(request)
+    try:
+        result = reg.import_projects(path, imported_by=account.username, actor_ward=actor_ward(account))
+    except (DocumentError, RegistryError) as exc:
+        return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    return render(request, "web/admin/projects_imported.html", result=result, filename=name,
+                  ward=actor_ward(account))
 
 
 @router.post("/admin/upload/{token}", response_class=HTMLResponse)
@@ -408,6 +492,7 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
     from sqlalchemy import delete
 
     from ..documents import DocumentError
+    from ..documents.projects import sniff_projects
     from ..registry.schema import PendingUpload
 
     account = require(request, "admin", "ward")
@@ -425,6 +510,10 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
+        if sniff_projects(path):  # projects only: pending for a ward editor, approved at once for an admin
+            return project_confirm(request, account, name, path, tmp)
+        if account.role == "ward":
+            raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
         try:
             from ..documents.projects import sniff_projects
             from ..documents.wareki import parse

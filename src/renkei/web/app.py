@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..registry import Registry
-from . import admin, admin_editions, api, convert, public, reconciliation, users
+from . import admin, admin_editions, api, approvals, convert, public, reconciliation, users
 from .cache import HeadAsGet
 from .core import FONTS, STATIC, CacheFront, Site
 from .security import WebSettings, add_guards
@@ -44,6 +44,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     app.include_router(reconciliation.router)
     app.include_router(convert.router)
     app.include_router(admin_editions.router)
+    app.include_router(approvals.router)
     public.install_error_pages(app)
     app.add_middleware(HeadAsGet)
     return app

@@ -1,0 +1,615 @@
+"""Projects and their approvals: what a ward reports waits for the secretariat before anyone sees it.
+
+A ward editor's form edit or template upload never writes ``projects`` (what the public sees) and
+never makes a list. It records :class:`ProjectChange`\\ s — add, edit or delete one project — that wait
+as 承認待ち until an admin approves or rejects them, one by one or all of one ward's at once. An
+admin's own changes are approved as they are made. Deleting is a change like any other: the approved
+deletion hides the project from the public and keeps it, with its history, in the database.
+
+The summary list is made from approved projects only, on purpose, by :func:`derive`: a draft that the
+admin compares with the last edition and publishes.
+
+Rules a ward editor cannot get round (checked here, on the server, whatever the form sent):
+- it proposes changes only to projects of its own ward;
+- it may add co-wards to a joint project but never remove one (only an admin can);
+- it cannot delete a joint project (that would remove the other wards too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..documents.model import Cell
+from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
+from ..i18n import _
+from . import audit, imports, projects
+from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, jsonable, now, parse_date
+from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision
+
+if TYPE_CHECKING:
+    from ..validate import Report
+
+FIELDS = ("title", "field", "fiscal_year", "start_date", "end_date", "summary", "source_url")
+BATCH = 500
+SUPERSEDED = "新しい変更で置き換えられました"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """A change as people read it: the proposed project, and the project as it is now (for an edit)."""
+
+    id: int
+    action: str  # create | update | delete
+    state: str  # pending | approved | rejected | superseded
+    project_id: int | None
+    base_version: int | None
+    ward_code: str
+    ward_name: str
+    values: dict
+    current: dict | None  # the approved project now (update, delete)
+    source: str
+    proposed_by: str
+    proposed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    reason: str
+
+    @property
+    def title(self) -> str:
+        return str((self.values or self.current or {}).get("title", ""))
+
+    @property
+    def action_label(self) -> str:
+        return {"create": "追加", "update": "変更", "delete": "削除"}[self.action]
+
+    @property
+    def state_label(self) -> str:
+        return {"pending": "承認待ち", "approved": "承認済み", "rejected": "却下", "superseded": "置き換え済み"}[
+            self.state]
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(slots=True)
+class TemplateResult:
+    """What a project template did (or, for a preview, would do) to the projects."""
+
+    file: ProjectFile
+    problems: RowProblems
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    approved: bool = False
+    change_ids: list[int] = field(default_factory=list)
+    report: Report | None = None  # the corrections found in the good rows (names that were not exact)
+
+    @property
+    def changes(self) -> int:
+        return self.created + self.updated
+
+
+# -- proposing ------------------------------------------------------------------------------------------------
+
+def propose_create(core: Core, *, title: str, wards: list[str], partners: list[str], actor: str,
+                   actor_ward: str | None = None, **values: object) -> ChangeView:
+    """Add a project: pending for a ward editor (``actor_ward``), applied at once for an admin."""
+
+    projects._check_codes(core, wards, partners)
+    if not wards:
+        raise RegistryError("区を1つ以上選んでください")
+    if actor_ward and actor_ward not in wards:
+        raise PermissionDenied(f"{core.directory[actor_ward].name}の担当者が登録できるのは自区の事業だけです")
+    proposed = {**_jsonable_values(projects._values({"title": title, **values})), "wards": list(dict.fromkeys(wards)),
+                "partners": _partners_of(core, partners)}
+    with core.Session.begin() as s:
+        change = _new_change(s, "create", actor_ward or wards[0], proposed, None, None, actor, "form")
+        if not actor_ward:
+            _apply(core, s, [change], actor)
+        return _view(core, s, change)
+
+
+def propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], *,
+                   actor: str, actor_ward: str | None = None, pending_seen: int | None = None) -> ChangeView:
+    """Edit a project if it is still at ``expected_version`` (and its pending change is still ``pending_seen``,
+    the one the editor was shown; 0 for none, None not to check); else :class:`ConflictError`."""
+
+    yours = {**changes, "version": expected_version}
+    try:
+        return _propose_update(core, project_id, expected_version, changes, actor, actor_ward, pending_seen)
+    except StaleDataError:  # a concurrent writer committed first (UPDATE ... WHERE version matched nothing)
+        raise ConflictError(project_id, yours, projects.get(core, project_id).as_dict()) from None
+
+
+def _propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], actor: str,
+                    actor_ward: str | None, pending_seen: int | None) -> ChangeView:
+    with core.Session.begin() as s:
+        p, current, pending = _for_change(core, s, project_id, expected_version, actor_ward, pending_seen, changes)
+        proposed = {**(pending.values if pending is not None else current)}
+        proposed.pop("id", None)
+        wards = changes.pop("wards", None)
+        partners = changes.pop("partners", None)
+        proposed.update(_jsonable_values(projects._values(changes)))
+        if wards is not None:
+            projects._check_codes(core, list(wards), [])
+            if not wards:
+                raise RegistryError("区を1つ以上選んでください")
+            removed = set(current["wards"]) - set(wards)  # type: ignore[arg-type]
+            if actor_ward and removed:
+                names = "、".join(core.directory[w].name for w in sorted(removed))
+                raise PermissionDenied(f"区の担当者は共同事業の区（{names}）を外せません。外すときは事務局（管理者）に"
+                                       "依頼してください")
+            proposed["wards"] = list(dict.fromkeys(wards))
+        if partners is not None:
+            projects._check_codes(core, [], list(partners))
+            proposed["partners"] = _partners_of(core, list(partners))
+        projects._values({k: proposed[k] for k in ("start_date", "end_date") if k in proposed})  # end ≥ start
+        change = _new_change(s, "update", actor_ward or current["wards"][0], proposed, p.id, p.version, actor,
+                             "form", supersede=pending)
+        if not actor_ward:
+            _apply(core, s, [change], actor)
+        return _view(core, s, change)
+
+
+def propose_delete(core: Core, project_id: int, expected_version: int, *, actor: str,
+                   actor_ward: str | None = None, pending_seen: int | None = None, reason: str = "") -> ChangeView:
+    """Delete a project: once approved it is hidden from the public and kept in the database."""
+
+    with core.Session.begin() as s:
+        p, current, pending = _for_change(core, s, project_id, expected_version, actor_ward, pending_seen, {})
+        if actor_ward and len(current["wards"]) > 1:  # type: ignore[arg-type]
+            raise PermissionDenied("共同事業は区の担当者には削除できません。事務局（管理者）に依頼してください")
+        change = _new_change(s, "delete", actor_ward or current["wards"][0], None, p.id, p.version, actor, "form",
+                             supersede=pending, reason=reason)
+        if not actor_ward:
+            _apply(core, s, [change], actor)
+        return _view(core, s, change)
+
+
+def _for_change(core: Core, s: Session, project_id: int, expected_version: int, actor_ward: str | None,
+                pending_seen: int | None, changes: dict) -> tuple[Project, dict, ProjectChange | None]:
+
+    p = s.get(Project, project_id)
+    if p is None or p.deleted_at is not None:
+        raise RegistryError(_("事業 {id} はありません").format(id=project_id))
+    current = _project_dict(core, s, p)
+    if actor_ward and actor_ward not in current["wards"]:
+        raise PermissionDenied(f"事業 {project_id} は{core.directory[actor_ward].name}の事業ではありません")
+    pending = _pending_of(s, project_id)
+    if p.version != expected_version or (pending_seen is not None and (pending.id if pending else 0) != pending_seen):
+        theirs = projects.view(core, s, p).as_dict()
+        if pending is not None:
+            theirs.update(pending.values or {}, updated_by=pending.proposed_by,
+                          updated_at=pending.proposed_at.isoformat(timespec="seconds"))
+            theirs["wards"] = [{"code": w, "name": core.directory[w].name} for w in theirs["wards"]]
+            theirs["partners"] = [{"code": x["code"], "name": x["written"], "pref_code": x["pref_code"]}
+                                  for x in theirs["partners"]]
+        raise ConflictError(project_id, {**changes, "version": expected_version}, theirs)
+    return p, current, pending
+
+
+def _new_change(s: Session, action: str, ward: str, values: dict | None, project_id: int | None,
+                base_version: int | None, actor: str, source: str, *, supersede: ProjectChange | None = None,
+                reason: str = "") -> ProjectChange:
+
+    stamp = now()
+    if supersede is not None:
+        supersede.state, supersede.decided_by, supersede.decided_at, supersede.reason = \
+            "superseded", actor, stamp, SUPERSEDED
+    change = ProjectChange(action=action, state="pending", project_id=project_id, base_version=base_version,
+                           ward_code=ward, values=values, source=source, proposed_by=actor, proposed_at=stamp,
+                           reason=reason)
+    s.add(change)
+    s.flush()
+    _audit(s, actor, "propose", change.id, None, {"action": action, "project_id": project_id, "values": values})
+    return change
+
+
+# -- templates ------------------------------------------------------------------------------------------------
+
+def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str | None = None,
+                    data: bytes | None = None, format: str | None = None, encoding: str | None = None,
+                    dry_run: bool = False, progress: Progress | None = None) -> TemplateResult:
+    """Read a project template and turn each row into a change: an add, or an edit of the same project.
+
+    A row is the same project as an existing one when it has the same 区, 事業名, 年度 and 連携先; then
+    its other columns (分野, dates, 概要, 出典URL) are compared and an edit is proposed if they differ.
+    Rows of a ward editor wait for approval; an admin's are approved at once. Nothing is written while
+    any row is bad (every bad row is reported, up to a cap, with the total), nor with ``dry_run`` (the
+    upload preview), which also builds the report of the names that were corrected.
+    """
+    from ..aggregate import checked_records, derive_list
+    from ..documents.projects import read_projects
+    from ..validate import check
+
+    file = str(path)
+    info, problems = ProjectFile(file, ""), RowProblems()
+    result = TemplateResult(info, problems, approved=actor_ward is None)
+    records = checked_records(read_projects(path, format=format, encoding=encoding, data=data, info=info,
+                                            problems=problems),
+                              core.resolver, problems, file=file, ward=actor_ward)
+    with core.Session() as s:
+        existing = _existing_keys(core, s, actor_ward)
+    decisions = None
+    plan: list[tuple[str, ProjectRecord, int | None]] = []  # bounded: flushed every BATCH rows
+
+    def classified() -> Iterator[ProjectRecord]:
+        for record in records:
+            key = _record_key(core, record)
+            found = existing.get(key)
+            if found is None:
+                result.created += 1
+                plan.append(("create", record, None))
+                existing[key] = (-1, _comparable(record))  # a repeated row in the file is the same project
+            elif found[0] == -1 or found[1] == _comparable(record):
+                result.unchanged += 1
+            else:
+                result.updated += 1
+                plan.append(("update", record, found[0]))
+            yield record
+
+    if dry_run:
+        document = derive_list(classified(), source=file, resolver=core.resolver, format="projects")
+        if not problems:
+            result.report = check(document, core.resolver)
+        return result
+    with core.Session.begin() as s:
+        decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision))}
+        done = 0
+        for _ in classified():
+            if len(plan) >= BATCH:
+                done += _write_plan(core, s, plan, decisions, actor, actor_ward, file, result)
+                if progress:
+                    progress(done)
+        if problems:  # every bad row is known only at the end: roll back whatever the good rows wrote
+            from ..documents.model import DocumentError
+
+            raise DocumentError(problems.summary() + "\n" + "\n".join(str(e) for e in problems.items), file=file)
+        done += _write_plan(core, s, plan, decisions, actor, actor_ward, file, result)
+        if progress:
+            progress(info.rows)
+        _audit(s, actor, "import_template", 0, None,
+               {"source": Path(file).name, "sha256": info.sha256, "created": result.created,
+                "updated": result.updated, "unchanged": result.unchanged, "approved": result.approved})
+    return result
+
+
+def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str, actor_ward: str | None,
+                file: str, result: TemplateResult) -> int:
+
+    if not plan:
+        return 0
+    stamp, name = now(), Path(file).name
+    versions = dict(s.execute(select(Project.id, Project.version)
+                              .where(Project.id.in_([pid for _, _, pid in plan if pid]))).all())
+    rows = []
+    for action, record, pid in plan:
+        values = {**_record_values(record), "wards": [w.code for w in _wards_of(core, record, file)],
+                  "partners": _record_partners(core, record, decisions)}
+        rows.append({"action": action, "state": "pending", "project_id": pid,
+                     "base_version": versions.get(pid) if pid else None,
+                     "ward_code": actor_ward or values["wards"][0], "values": values,
+                     "source": f"{name} {record.sheet + ' ' if record.sheet else ''}{record.row}行目",
+                     "proposed_by": actor, "proposed_at": stamp, "decided_by": None, "decided_at": None,
+                     "reason": ""})
+    table = ProjectChange.__table__
+    for *_kinds, pid in plan:  # an edit replaces a pending edit of the same project
+        if pid:
+            old = _pending_of(s, pid)
+            if old is not None:
+                old.state, old.decided_by, old.decided_at, old.reason = "superseded", actor, stamp, SUPERSEDED
+    ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
+    result.change_ids.extend(ids)
+    if actor_ward is None:
+        _apply(core, s, list(s.scalars(select(ProjectChange).where(ProjectChange.id.in_(ids))
+                                      .order_by(ProjectChange.id))), actor, audit_each=False)
+    n = len(plan)
+    plan.clear()
+    return n
+
+
+def _existing_keys(core: Core, s: Session, ward: str | None) -> dict[tuple, tuple[int, tuple]]:
+    """(区, 事業名, 年度, 連携先) → (project id, the other columns) for the live projects (of ``ward``)."""
+    q = select(Project).where(Project.deleted_at.is_(None))
+    if ward:
+        q = q.where(Project.id.in_(select(ProjectWard.project_id).where(ProjectWard.ward_code == ward)))
+    wards: dict[int, set[str]] = {}
+    partners: dict[int, set[str]] = {}
+    for pid, w in s.execute(select(ProjectWard.project_id, ProjectWard.ward_code)):
+        wards.setdefault(pid, set()).add(w)
+    for pid, written in s.execute(select(ProjectPartner.project_id, ProjectPartner.written)):
+        partners.setdefault(pid, set()).add(written)
+    out = {}
+    for p in s.scalars(q.execution_options(yield_per=BATCH)):
+        key = (frozenset(wards.get(p.id, ())), p.title, p.fiscal_year, frozenset(partners.get(p.id, ())))
+        out[key] = (p.id, (p.field, iso(p.start_date), iso(p.end_date), p.summary, p.source_url))
+    return out
+
+
+def _record_key(core: Core, record: ProjectRecord) -> tuple:
+    wards = frozenset(w.code for w in _wards_of(core, record, ""))
+    return wards, record.title, record.fiscal_year, frozenset(c.text for c in record.partners)
+
+
+def _comparable(record: ProjectRecord) -> tuple:
+    return record.field, record.start, record.end, record.summary, record.url
+
+
+def _wards_of(core: Core, record: ProjectRecord, file: str) -> list:
+    from ..aggregate import resolve_wards
+
+    return list({w.code: w for w in resolve_wards(record, core.resolver, file)}.values())
+
+
+def _record_values(record: ProjectRecord) -> dict[str, object]:
+    return {"title": record.title, "field": record.field, "fiscal_year": record.fiscal_year,
+            "start_date": record.start, "end_date": record.end, "summary": record.summary, "source_url": record.url}
+
+
+def _record_partners(core: Core, record: ProjectRecord, decisions: dict) -> list[dict[str, object]]:
+    """The partners of a row as written, each with its code (earlier review decisions applied)."""
+    from ..aggregate import partner_prefecture
+
+    out, seen = [], set()
+    for cell in record.partners:
+        pref = partner_prefecture(record, cell, core.resolver)
+        res = core.resolver.resolve_cached(cell.text, pref)
+        pc = core.directory.prefecture(pref).code if pref else ""  # type: ignore[union-attr]
+        code = decisions.get((pc, cell.text), res.code) if res.needs_review else res.code
+        if code and code in seen:
+            continue
+        if code:
+            seen.add(code)
+        out.append({"code": code, "written": cell.text, "pref_code": pc})
+    return out
+
+
+# -- deciding -------------------------------------------------------------------------------------------------
+
+def approve(core: Core, change_ids: Iterable[int] = (), *, ward: str | None = None, actor: str) -> int:
+    """Approve the given pending changes, or every pending change of ``ward``; returns how many."""
+
+    ids = list(change_ids)
+    with core.Session.begin() as s:
+        q = select(ProjectChange).where(ProjectChange.state == "pending").order_by(ProjectChange.id)
+        if ward:
+            q = q.where(ProjectChange.ward_code == ward)
+        elif ids:
+            q = q.where(ProjectChange.id.in_(ids))
+        else:
+            return 0
+        changes = list(s.scalars(q))
+        missing = set(ids) - {c.id for c in changes}
+        if missing:
+            raise RegistryError(f"承認待ちの変更ではありません: {'、'.join(f'#{i}' for i in sorted(missing))}")
+        _apply(core, s, changes, actor)
+        return len(changes)
+
+
+def reject(core: Core, change_id: int, *, actor: str, reason: str = "") -> ChangeView:
+
+    with core.Session.begin() as s:
+        change = s.get(ProjectChange, change_id)
+        if change is None or change.state != "pending":
+            raise RegistryError(f"承認待ちの変更ではありません: #{change_id}")
+        change.state, change.decided_by, change.decided_at, change.reason = "rejected", actor, now(), reason
+        _audit(s, actor, "reject", change.id, None, {"reason": reason, "values": change.values})
+        return _view(core, s, change)
+
+
+def withdraw_change(core: Core, change_id: int, *, actor: str, actor_ward: str | None = None) -> None:
+    """The proposer's ward takes back a pending change (recorded as rejected, by its own editor)."""
+
+    with core.Session.begin() as s:
+        change = s.get(ProjectChange, change_id)
+        if change is None or change.state != "pending":
+            raise RegistryError(f"承認待ちの変更ではありません: #{change_id}")
+        if actor_ward and change.ward_code != actor_ward:
+            raise PermissionDenied("他の区の変更は取り下げられません")
+        change.state, change.decided_by, change.decided_at, change.reason = "rejected", actor, now(), "取り下げ"
+        _audit(s, actor, "withdraw_change", change.id, None, {"values": change.values})
+
+
+def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, audit_each: bool = True) -> None:
+    """Write approved changes into ``projects``: adds in batches, edits and deletions checked against their base."""
+
+    stamp = now()
+    creates = [c for c in changes if c.action == "create"]
+    for i in range(0, len(creates), BATCH):
+        batch = creates[i:i + BATCH]
+        table = Project.__table__
+        rows = [{**{k: (parse_date(v) if k.endswith("_date") else v) for k, v in c.values.items() if k in FIELDS},
+                 "version": 1, "created_at": stamp, "updated_at": stamp, "updated_by": c.proposed_by}
+                for c in batch]
+        ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
+        links_w, links_p = [], []
+        for pid, c in zip(ids, batch, strict=True):
+            c.project_id = pid
+            links_w += [{"project_id": pid, "ward_code": w} for w in c.values["wards"]]
+            links_p += [{"project_id": pid, **x} for x in c.values["partners"]]
+        s.execute(insert(ProjectWard.__table__), links_w)
+        if links_p:
+            s.execute(insert(ProjectPartner.__table__), links_p)
+    for c in changes:
+        before = None
+        if c.action != "create":
+            p = s.get(Project, c.project_id)
+            if p is None or p.deleted_at is not None:
+                raise RegistryError(f"変更 #{c.id}: 事業 {c.project_id} はすでに削除されています")
+            before = projects.view(core, s, p).as_dict()
+            if p.version != c.base_version:
+                raise ConflictError(p.id, {"version": c.base_version, **(c.values or {})}, before)
+            if c.action == "delete":
+                p.deleted_at, p.deleted_by = stamp, actor
+            else:
+                for k in FIELDS:
+                    setattr(p, k, parse_date(c.values[k]) if k.endswith("_date") else c.values[k])  # type: ignore[index]
+            p.updated_at, p.updated_by = stamp, c.proposed_by
+            s.flush()  # UPDATE ... WHERE version = base: one new version per change
+            if c.action == "update":
+                _set_links(s, p.id, c.values)  # type: ignore[arg-type]
+        c.state, c.decided_by, c.decided_at = "approved", actor, stamp
+        if audit_each or c.action != "create":
+            _audit(s, actor, "approve", c.id, before, {"action": c.action, "project_id": c.project_id,
+                                                       "values": c.values})
+    s.flush()
+
+
+def _set_links(s: Session, pid: int, values: dict) -> None:
+    from sqlalchemy import delete
+
+    s.execute(delete(ProjectWard).where(ProjectWard.project_id == pid))
+    s.execute(insert(ProjectWard.__table__), [{"project_id": pid, "ward_code": w} for w in values["wards"]])
+    s.execute(delete(ProjectPartner).where(ProjectPartner.project_id == pid))
+    if values["partners"]:
+        s.execute(insert(ProjectPartner.__table__), [{"project_id": pid, **x} for x in values["partners"]])
+
+
+# -- reading --------------------------------------------------------------------------------------------------
+
+def changes(core: Core, *, state: str | None = "pending", ward: str | None = None, project: int | None = None,
+            limit: int = 500, offset: int = 0) -> list[ChangeView]:
+    """Changes in id order (pending by default), of one ward or one project; ``state='decided'``: the decided
+    ones, newest first."""
+    q = select(ProjectChange).order_by(ProjectChange.id)
+    if state == "decided":
+        q = select(ProjectChange).where(ProjectChange.state != "pending").order_by(ProjectChange.id.desc())
+    elif state:
+        q = q.where(ProjectChange.state == state)
+    if ward:
+        q = q.where(ProjectChange.ward_code == ward)
+    if project:
+        q = q.where(ProjectChange.project_id == project)
+    with core.Session() as s:
+        return [_view(core, s, c) for c in s.scalars(q.limit(limit).offset(offset))]
+
+
+def pending_counts(core: Core) -> dict[str, int]:
+    """Pending changes per ward code."""
+    from sqlalchemy import func
+
+    with core.Session() as s:
+        return dict(s.execute(select(ProjectChange.ward_code, func.count()).where(ProjectChange.state == "pending")
+                              .group_by(ProjectChange.ward_code).order_by(ProjectChange.ward_code)).all())
+
+
+def pending_change(core: Core, project_id: int) -> ChangeView | None:
+    with core.Session() as s:
+        c = _pending_of(s, project_id)
+        return _view(core, s, c) if c is not None else None
+
+
+def _pending_of(s: Session, project_id: int) -> ProjectChange | None:
+    return s.scalar(select(ProjectChange).where(ProjectChange.project_id == project_id,
+                                                ProjectChange.state == "pending")
+                    .order_by(ProjectChange.id.desc()).limit(1))
+
+
+def _view(core: Core, s: Session, c: ProjectChange) -> ChangeView:
+    current = None
+    if c.project_id is not None and c.action != "create":
+        p = s.get(Project, c.project_id)
+        current = _project_dict(core, s, p) if p is not None else None
+    return ChangeView(c.id, c.action, c.state, c.project_id, c.base_version, c.ward_code,
+                      core.directory[c.ward_code].name, _named(core, c.values), _named(core, current), c.source,
+                      c.proposed_by, c.proposed_at.isoformat(timespec="seconds"), c.decided_by,
+                      c.decided_at.isoformat(timespec="seconds") if c.decided_at else None, c.reason)
+
+
+def _named(core: Core, values: dict | None) -> dict:
+    """Values with ward and partner names, for people."""
+    if values is None:
+        return {}
+    d = core.directory
+    return {**values, "ward_names": [d[w].name for w in values.get("wards", [])],
+            "partner_names": [d[x["code"]].name if x.get("code") else x["written"] for x in values.get("partners", [])]}
+
+
+def _project_dict(core: Core, s: Session, p: Project) -> dict:
+    """An approved project as change values: the fields, ward codes and partners."""
+    values = {k: getattr(p, k) for k in FIELDS}
+    values["start_date"], values["end_date"] = iso(p.start_date), iso(p.end_date)
+    values["wards"] = list(s.scalars(select(ProjectWard.ward_code).where(ProjectWard.project_id == p.id)
+                                     .order_by(ProjectWard.ward_code)))
+    values["partners"] = [{"code": x.code, "written": x.written, "pref_code": x.pref_code} for x in
+                          s.scalars(select(ProjectPartner).where(ProjectPartner.project_id == p.id)
+                                    .order_by(ProjectPartner.id))]
+    values["id"] = p.id
+    return values
+
+
+def _partners_of(core: Core, codes: list[str]) -> list[dict[str, object]]:
+    d = core.directory
+    return [{"code": c, "written": d[c].name, "pref_code": d[c].pref_code} for c in dict.fromkeys(codes)]
+
+
+def _jsonable_values(values: dict[str, object]) -> dict[str, object]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+
+
+def _audit(s: Session, actor: str, action: str, change_id: int, before: dict | None, after: dict | None) -> None:
+    audit.record(s, actor, action, "project_changes", str(change_id), before, jsonable(after))
+
+
+# -- deriving the list ----------------------------------------------------------------------------------------
+
+def approved_records(core: Core, s: Session) -> Iterator[ProjectRecord]:
+    """Every approved, live project as a record, one per partner prefecture (streamed)."""
+    d = core.directory
+    wards: dict[int, list[str]] = {}
+    for pid, w in s.execute(select(ProjectWard.project_id, ProjectWard.ward_code).order_by(ProjectWard.ward_code)):
+        wards.setdefault(pid, []).append(d[w].name)
+    q = (select(Project, ProjectPartner).join(ProjectPartner, ProjectPartner.project_id == Project.id)
+         .where(Project.deleted_at.is_(None)).order_by(Project.id, ProjectPartner.id))
+    group: dict[tuple[int, str], list] = {}
+    last = None
+
+    def flush() -> Iterator[ProjectRecord]:
+        for (_pid, pc), items in group.items():
+            p = items[0][0]
+            cells = tuple(Cell(d[x.code].name if x.code else x.written, 1, 3, f"事業#{p.id}") for _p, x in items)
+            yield ProjectRecord(row=p.id, sheet=f"事業#{p.id}", wards=tuple(wards.get(p.id, ())),
+                                partner_prefecture=d[pc].name if pc else "", partners=cells, title=p.title,
+                                field=p.field, fiscal_year=p.fiscal_year, start=iso(p.start_date),
+                                end=iso(p.end_date), summary=p.summary, url=p.source_url)
+        group.clear()
+
+    for p, x in s.execute(q.execution_options(yield_per=BATCH)):
+        if last is not None and p.id != last:
+            yield from flush()
+        last = p.id
+        group.setdefault((p.id, x.pref_code), []).append((p, x))
+    yield from flush()
+
+
+def derive(core: Core, *, since: str | None, until: str | None, as_of: str | None = None, note: str = "",
+           actor: str) -> object:
+    """A draft list from the approved projects active between ``since`` and ``until`` (an ImportResult).
+
+    The public as-of date is the admin's to choose (``as_of``, by default ``until``). Deriving the same
+    content twice is refused as a duplicate, naming the snapshot it would repeat.
+    """
+    from ..aggregate import derive_list
+
+    if not (since and until):
+        raise RegistryError("期間（--since と --until）を指定してください")
+    if until < since:
+        raise RegistryError(f"期間の終わり {until} が始め {since} より前です")
+    with core.Session() as s:
+        document = derive_list(approved_records(core, s), source="連携事業（承認済み）", resolver=core.resolver,
+                               since=since, until=until, as_of=as_of or until)
+    digest = hashlib.sha256()
+    for b in document.blocks:
+        digest.update(("\t".join([b.prefecture, *(c.text for c in b.names)]) + "\n").encode())
+    document.sha256 = digest.hexdigest()
+    document.source = f"連携事業（承認済み、{since}〜{until}）"
+    return imports.import_list(core, document, note=note or f"連携事業から集計（{since}〜{until}）", imported_by=actor)

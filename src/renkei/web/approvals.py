@@ -1,0 +1,133 @@
+"""The ward workflow in the signed-in area: pending changes, their approval, the blank template, deriving a draft.
+
+A ward editor's edits and template uploads only ever create 承認待ち changes (see
+:mod:`renkei.registry.changes`); an admin approves or rejects them here, one by one or all of
+one ward's at once, and derives the draft list from the approved projects. Every route checks
+the role on the server and every POST its CSRF token.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..registry import PermissionDenied, RegistryError
+from .admin import _reg, actor_ward, check_csrf, require
+from .core import render
+
+router = APIRouter(include_in_schema=False)
+TEMPLATE_NAME = "連携事業テンプレート"
+SHOWN = 500  # pending changes listed on one page; "approve all of a ward" covers the rest
+TEMPLATE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/admin/template.{ext}")
+def template(request: Request, ext: str) -> Response:
+    """The blank project template, for ward editors and admins (the file `renkei template` writes)."""
+    from urllib.parse import quote
+
+    from ..documents.projects import write_template
+
+    require(request, "admin", "ward")
+    if ext not in TEMPLATE_TYPES:
+        raise HTTPException(404, "テンプレートは XLSX と CSV です")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = next(p for p in write_template(tmp) if p.suffix == f".{ext}").read_bytes()
+    name = quote(f"{TEMPLATE_NAME}.{ext}")
+    return Response(data, media_type=TEMPLATE_TYPES[ext],
+                    headers={"Content-Disposition": f"attachment; filename=\"template.{ext}\"; "
+                                                    f"filename*=UTF-8''{name}"})
+
+
+@router.get("/admin/changes", response_class=HTMLResponse)
+def changes(request: Request) -> Response:
+    """Admins: every pending change, by ward. Ward editors: their ward's pending and recently decided changes."""
+    return _changes_page(request)
+
+
+def _changes_page(request: Request, status_code: int = 200, error: str | None = None) -> Response:
+    account = require(request, "admin", "ward")
+    reg = _reg(request)
+    ward = actor_ward(account)
+    by_ward: dict[str, list] = {}
+    for c in reg.changes(ward=ward, limit=SHOWN):
+        by_ward.setdefault(c.ward_code, []).append(c)
+    counts = reg.pending_counts()
+    decided = reg.changes(state="decided", ward=ward, limit=50) if ward else []
+    return render(request, "web/admin/changes.html", status_code=status_code, by_ward=by_ward, counts=counts,
+                  total=counts.get(ward, 0) if ward else sum(counts.values()), decided=decided, error=error,
+                  shown=SHOWN)
+
+
+@router.post("/admin/changes/{change_id}", response_class=HTMLResponse)
+def decide_change(request: Request, change_id: int, csrf_token: str = Form(""), decision: str = Form(...),
+                  reason: str = Form("", max_length=500)) -> Response:
+    account = require(request, "admin", "ward")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    try:
+        if decision == "withdraw":
+            reg.withdraw_change(change_id, actor=account.username, actor_ward=actor_ward(account))
+        elif account.role != "admin":
+            raise HTTPException(403, "承認・却下は事務局（管理者）が行います")
+        elif decision == "approve":
+            reg.approve([change_id], actor=account.username)
+        elif decision == "reject":
+            reg.reject(change_id, actor=account.username, reason=reason)
+        else:
+            raise HTTPException(422, "不明な操作です")
+    except PermissionDenied as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except RegistryError as exc:  # a conflict, or a change decided meanwhile
+        return _changes_page(request, 409, str(exc))
+    return RedirectResponse(f"/admin/changes?done={decision}", status_code=303)
+
+
+@router.post("/admin/changes/ward/{ward}", response_class=HTMLResponse)
+def approve_ward(request: Request, ward: str, csrf_token: str = Form("")) -> Response:
+    """Approve every pending change of one ward at once (admins)."""
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    if reg.directory.get(ward) not in reg.directory.special_wards:
+        raise HTTPException(404, "特別区が見つかりません")
+    try:
+        n = reg.approve(ward=ward, actor=account.username)
+    except RegistryError as exc:
+        return _changes_page(request, 409, str(exc))
+    return RedirectResponse(f"/admin/changes?done=approve&n={n}", status_code=303)
+
+
+@router.get("/admin/derive", response_class=HTMLResponse)
+def derive_form(request: Request) -> Response:
+    require(request, "admin")
+    return render(request, "web/admin/derive.html", error=None, form={})
+
+
+@router.post("/admin/derive", response_class=HTMLResponse)
+def derive(request: Request, csrf_token: str = Form(""), since: str = Form(...), until: str = Form(...),
+           as_of: str = Form(""), note: str = Form("", max_length=500)) -> Response:
+    """Make a draft list from the approved projects of the period, then show it against the last edition."""
+    from ..documents.wareki import parse
+
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    form = {"since": since, "until": until, "as_of": as_of, "note": note}
+    dates = {k: parse(form[k]) if form[k] else None for k in ("since", "until", "as_of")}
+    bad = [form[k] for k in dates if form[k] and dates[k] is None]
+    try:
+        if bad:
+            raise RegistryError(f"日付として読めません：{'、'.join(bad)}（2026-03-31 または 令和8年3月31日）")
+        result = reg.derive(since=dates["since"], until=dates["until"], as_of=dates["as_of"], note=note,
+                            actor=account.username)
+    except RegistryError as exc:
+        return render(request, "web/admin/derive.html", status_code=422, error=str(exc), form=form)
+    snap = result.snapshot
+    earlier = [s for s in reg.snapshots() if s.id != snap.id]
+    base = earlier[-1] if earlier else None
+    d = reg.diff(base.id, snap.id) if base else None
+    return render(request, "web/admin/derived.html", snap=snap, base=base, d=d, report=result.report)
