@@ -44,7 +44,7 @@ def test_a_ward_change_waits_for_approval(registry):
     assert registry.ward_partners(MINATO) == [WATARI]
     assert registry.changes() == [] and registry.changes(state="approved")[0].decided_by == "jimu"
     log = [(a["action"], a["actor"]) for a in registry.audit_log() if a["target"] == "project_changes"]
-    assert log == [("approve", "jimu"), ("propose", "minato")]
+    assert log == [("approve", "jimu"), ("request", "minato")]
     with pytest.raises(RegistryError, match="承認待ちの変更ではありません"):
         registry.approve([change.id], actor="jimu")  # once only
 

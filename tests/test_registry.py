@@ -224,8 +224,8 @@ def test_projects_versions_and_permissions(registry):
         registry.update_project(p.id, 2, {"field": "グルメ"})
     assert registry.project(p.id).version == 2
     log = [a for a in registry.audit_log() if a["target"] == "project_changes"]
-    assert [a["action"] for a in log] == ["approve", "propose", "approve", "propose"]
-    assert log[0]["before"]["title"] == "物産展" and log[0]["after"]["values"]["title"] == "物産展2025"
+    assert [a["action"] for a in log] == ["approve", "request", "approve", "request"]
+    assert log[0]["before"]["title"] == "物産展" and log[0]["after"]["title"] == "物産展2025"
 
 
 @pytest.fixture

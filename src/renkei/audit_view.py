@@ -81,6 +81,9 @@ def target_text(table: str, target_id: str, before: dict, after: dict, directory
         return _("スナップショット #{id}").format(id=target_id) + (f"（{detail}）" if detail else "")
     if table == "users":
         return _("ユーザー「{name}」").format(name=values.get("username") or target_id)
+    if table == "project_changes":  # a ward's change to a project, waiting for approval or decided
+        title = values.get("title")
+        return _("事業の変更 #{id}").format(id=target_id) + (f"「{title}」" if title else "")
     return f"{table} {target_id}"
 
 
