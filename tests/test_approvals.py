@@ -85,7 +85,7 @@ def test_deletion_hides_keeps_and_audits(registry):
     assert public["projects"] == [] and public["project_wards"] == [] and "project_changes" not in public
     assert len(registry.dump()["tables"]["projects"]) == 1
     entry = next(a for a in registry.audit_log() if a["action"] == "approve")
-    assert entry["after"]["action"] == "delete" and entry["before"]["title"] == "テスト事業"
+    assert entry["after"]["change"] == "delete" and entry["before"]["title"] == "テスト事業"
     with pytest.raises(RegistryError, match=f"事業 {p.id} はありません"):
         registry.propose_update(p.id, 2, {"title": "x"}, actor="jimu")
     with pytest.raises(RegistryError, match=f"事業 {p.id} はありません"):

@@ -30,9 +30,10 @@ FIELDS = {
     "action": N_("判断"), "note": N_("注記"), "state": N_("状態"), "reason": N_("理由"), "label": N_("版"),
     "display_name": N_("表示名"), "written": N_("記載"), "status": N_("状態"), "kind": N_("種類"),
 }
+CHANGES = {"create": N_("追加"), "update": N_("変更"), "delete": N_("削除")}  # a ward's proposed change
 ROLES = {"admin": N_("事務局（管理者）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}
 HIDDEN = {"id", "version", "updated_at", "updated_by", "created_at", "decided_at", "decided_by", "sha256",
-          "pref_code", "password_hash"}  # bookkeeping, shown elsewhere or never
+          "pref_code", "password_hash", "project_id", "change"}  # bookkeeping, shown elsewhere or never
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +83,12 @@ def target_text(table: str, target_id: str, before: dict, after: dict, directory
     if table == "users":
         return _("ユーザー「{name}」").format(name=values.get("username") or target_id)
     if table == "project_changes":  # a ward's change to a project, waiting for approval or decided
-        title = values.get("title")
-        return _("事業の変更 #{id}").format(id=target_id) + (f"「{title}」" if title else "")
+        wards = "・".join(e.name for e in (directory.get(str(w)) for w in values.get("wards") or []) if e)
+        title = values.get("title") or ""
+        named = _("{wards}の事業「{title}」").format(wards=wards, title=title) if wards else \
+            _("事業「{title}」").format(title=title)
+        kind = CHANGES.get(str(values.get("change")), N_("変更"))
+        return named + _("（{kind} #{id}）").format(kind=_(kind), id=target_id)
     return f"{table} {target_id}"
 
 

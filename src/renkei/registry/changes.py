@@ -210,7 +210,7 @@ def _new_change(s: Session, action: str, ward: str, values: dict | None, project
                            reason=reason)
     s.add(change)
     s.flush()
-    _audit(s, actor, "request", change.id, None, {"action": action, "project_id": project_id, **(values or {})})
+    _audit(s, actor, "request", change.id, None, {"change": action, "project_id": project_id, **(values or {})})
     return change
 
 
@@ -402,7 +402,7 @@ def reject(core: Core, change_id: int, *, actor: str, reason: str = "") -> Chang
         if change is None or change.state != "pending":
             raise RegistryError(f"承認待ちの変更ではありません: #{change_id}")
         change.state, change.decided_by, change.decided_at, change.reason = "rejected", actor, now(), reason
-        _audit(s, actor, "reject", change.id, None, {"action": change.action, "reason": reason,
+        _audit(s, actor, "reject", change.id, None, {"change": change.action, "reason": reason,
                                                       **(change.values or {})})
         return _view(core, s, change)
 
@@ -417,7 +417,7 @@ def withdraw_change(core: Core, change_id: int, *, actor: str, actor_ward: str |
         if actor_ward and change.ward_code != actor_ward:
             raise PermissionDenied("他の区の変更は取り下げられません")
         change.state, change.decided_by, change.decided_at, change.reason = "rejected", actor, now(), "取り下げ"
-        _audit(s, actor, "withdraw", change.id, None, {"action": change.action, **(change.values or {})})
+        _audit(s, actor, "withdraw", change.id, None, {"change": change.action, **(change.values or {})})
 
 
 def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, audit_each: bool = True) -> None:
@@ -460,7 +460,7 @@ def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, 
                 _set_links(s, p.id, c.values)  # type: ignore[arg-type]
         c.state, c.decided_by, c.decided_at = "approved", actor, stamp
         if audit_each or c.action != "create":
-            _audit(s, actor, "approve", c.id, before, {"action": c.action, "project_id": c.project_id,
+            _audit(s, actor, "approve", c.id, before, {"change": c.action, "project_id": c.project_id,
                                                        **(c.values or {})})
     s.flush()
 
