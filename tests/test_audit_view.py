@@ -68,6 +68,6 @@ def test_dashboard_names_the_ward_and_conflicts_show_japan_time(fresh):  # noqa:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").text).group(1)
         r = client.post(f"/admin/projects/{p.id}", data={**form_of(p, title=title), "csrf_token": token})
     assert r.status_code == 409
-    saved = reg.project(p.id).updated_at  # stored in UTC
+    saved = reg.pending_change(p.id).proposed_at  # A's change, waiting for approval; stored in UTC
     shown = __import__("renkei.i18n", fromlist=["format_datetime"]).format_datetime(saved)
     assert shown in r.text and saved not in r.text
