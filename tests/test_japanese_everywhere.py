@@ -91,7 +91,8 @@ def _routes(app):
 
 def _fill(path: str, reg) -> str:  # type: ignore[no-untyped-def]
     values = {"code": None, "project_id": str(reg.projects(limit=1)[0].id), "snapshot_id": "1", "user_id": "1",
-              "decision_id": "1", "change_id": "1", "username": "minato"}
+              "decision_id": "1", "change_id": "1", "username": "minato",
+              "ext": "csv"}
     if path.startswith("/pref/"):
         values["code"] = "040002"
     elif path.startswith("/gov/"):
