@@ -179,9 +179,12 @@ def test_derive_uses_approved_projects_only(registry):
     result = registry.derive(since="2025-04-01", until="2026-03-31", as_of="2026-08-01", actor="jimu")
     snap = result.snapshot
     assert (snap.kind, snap.as_of, snap.partners, snap.needs_review) == ("projects", "2026-08-01", 1, 0)
+    assert snap.state == "draft" and registry.snapshot().id == 1  # a draft: the public still sees the edition
+    registry.release(snap.id, actor="jimu")
+    assert registry.snapshot().id == snap.id  # published by the admin, it is the public list
     assert [p.code for p in registry.partners(snap.id)] == [WATARI]
     assert registry.diff(1, snap.id).totals["added"] == 0  # 亘理町 is in the embedded list already
-    with pytest.raises(RegistryError, match="すでにスナップショット #"):
+    with pytest.raises(RegistryError, match="既に #"):  # the same content again
         registry.derive(since="2025-04-01", until="2026-03-31", as_of="2026-08-01", actor="jimu")
     with pytest.raises(RegistryError, match="期間"):
         registry.derive(since="2026-04-01", until="2025-03-31", actor="jimu")

@@ -392,5 +392,10 @@ def test_ward_changes_wait_for_approval_then_a_draft_is_derived(server, browser,
     compared = admin.locator("p.totals").inner_text()  # the comparison with the last edition
     assert "前回の版" in admin.locator("main").inner_text() and f"→ {draft.partners}（" in compared
     assert admin.locator("table.diff tbody tr").count() >= 1
+    assert visible()[:2] == after[:2]  # a draft: no public page changed
+    admin.get_by_role("link", name="版の管理で公表する").click()
+    admin.locator(f"#snapshot-{draft.id}").get_by_role("button", name="公表する").click()
+    admin.get_by_text("を公表しました").wait_for()
+    assert reg.snapshot().id == draft.id and "令和8年8月1日現在" in visible()[1]  # published: the public list
     ward_ctx.close()
     admin_ctx.close()

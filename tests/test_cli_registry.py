@@ -155,4 +155,4 @@ def test_template_and_project_import(run, tmp_path, make_fixtures):
     assert result.exit_code == 0 and "スナップショット #2（2026-08-01）" in result.output
     assert "要確認 0" in result.output
     result = run("derive", "--since", "2019-04-01", "--until", "2026-03-31", "--as-of", "2026-08-01")
-    assert result.exit_code == 1 and "すでにスナップショット #2" in result.output
+    assert result.exit_code == 1 and "既に #2" in result.output

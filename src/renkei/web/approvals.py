@@ -127,7 +127,9 @@ def derive(request: Request, csrf_token: str = Form(""), since: str = Form(...),
     except RegistryError as exc:
         return render(request, "web/admin/derive.html", status_code=422, error=str(exc), form=form)
     snap = result.snapshot
-    earlier = [s for s in reg.snapshots() if s.id != snap.id]
-    base = earlier[-1] if earlier else None
+    try:
+        base = reg.snapshot()  # the last published edition
+    except RegistryError:  # nothing published yet
+        base = None
     d = reg.diff(base.id, snap.id) if base else None
     return render(request, "web/admin/derived.html", snap=snap, base=base, d=d, report=result.report)
