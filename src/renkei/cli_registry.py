@@ -144,7 +144,6 @@ def derive(ctx: click.Context, since: str, until: str, as_of: str | None, note: 
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table (a stable contract).")
 @click.pass_context
 def snapshots(ctx: click.Context, as_json: bool) -> None:
