@@ -265,7 +265,7 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
     with core.Session.begin() as s:
         decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision))}
         done = 0
-        for _ in classified():
+        for _record in classified():
             if len(plan) >= BATCH:
                 done += _write_plan(core, s, plan, decisions, actor, actor_ward, file, result)
                 if progress:

@@ -120,7 +120,7 @@ def ward(request: Request, code: str) -> Response:
 
         projects = reg.projects(ward=code, limit=5000)
         partners = [reg.directory[c] for c in reg.ward_partners(code)]
-        snap, _ = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
+        snap, _keep = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
         listed = {p.code for p in reg.partners(snap.id)}
         return _html(request, "web/ward.html", e=e, projects=projects, partners=partners, map_svg=ward_svg(reg, e),
                      snap=snap, listed=listed)
