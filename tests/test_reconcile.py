@@ -211,6 +211,17 @@ def test_check_on_an_ordinary_table_suggests_reconcile(tmp_path):
     assert "no header row" not in result.stderr
 
 
+def test_several_names_in_one_cell(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["千代田区・港区"], ["城島町・三潴町"], ["千代田区"]])
+    out = tmp_path / "out.csv"
+    result = run(str(src), "-o", str(out))
+    assert result.exit_code == 1, result.output  # a cell with several names is for a person to split
+    rows = read_csv(out)
+    assert rows[1][1:5] == ["131016・131032", "千代田区・港区", "東京都", "multiple"]
+    assert rows[2][1:5] == ["402036", "久留米市", "福岡県", "multiple"]  # both parts merged into one city
+    assert rows[3][1:5] == ["131016", "千代田区", "東京都", "exact"]
+
+
 def test_as_of_is_passed_to_the_resolver(tmp_path, monkeypatch):
     from renkei.resolve import Resolver
 

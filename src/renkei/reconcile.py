@@ -275,10 +275,11 @@ def appended(row: Row) -> list[str]:
     if r is None:
         return [""] * len(COLUMNS)
     parts = _parts(r)
-    if parts:
-        code = "・".join(p.code or "?" for p in parts)
-        name = "・".join(p.name or "?" for p in parts)
-        pref = "・".join(dict.fromkeys(p.prefecture or "" for p in parts))
+    if parts:  # one answer per distinct part: 城島町・三潴町 both became 久留米市, which is one code
+        answers = list(dict.fromkeys((p.code or "?", p.name or p.input, p.prefecture or "") for p in parts))
+        code = "・".join(a[0] for a in answers)
+        name = "・".join(a[1] for a in answers)
+        pref = "・".join(dict.fromkeys(a[2] for a in answers if a[2]))
     else:
         code, name, pref = r.code or "", r.name or "", (r.prefecture or "") if r.code else ""
     shown = [c for c in r.candidates if c.code != r.code or r.status not in ACCEPTED]
