@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo check test install data bench messages
+.PHONY: demo check test install data bench messages constraints wheel
 
-$(BIN)/.installed: pyproject.toml setup.py
+$(BIN)/.installed: pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -37,3 +37,11 @@ bench: install
 	$(BIN)/python bench/bench_resolve.py
 	$(BIN)/python bench/bench_registry.py
 	$(BIN)/python bench/bench_web.py
+
+constraints: install  # after changing dependencies: pin the versions now installed (and tested) in constraints.txt
+	{ echo "# Dependency versions renkei $$(grep -m1 '^version' pyproject.toml | cut -d'"' -f2) was tested with (Python 3.11, Debian 12): pip install -c constraints.txt ..."; \
+	  echo "# \`make install\` and CI install with it; regenerate after changing dependencies: make constraints"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^renkei'; } > constraints.txt
+
+wheel:  # the release artefact: dist/renkei-X.Y.Z-py3-none-any.whl (docs/deploy.md installs it with constraints.txt)
+	$(PYTHON) -m pip wheel --no-deps -w dist .
