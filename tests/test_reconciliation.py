@@ -399,13 +399,21 @@ def test_partnerships_come_from_the_public_registry(client):
     assert data["rows"]["131032"]["wards"] == []  # a ward's partners are not wards
 
 
-def test_listed_has_no_value_before_anything_is_published(directory):
+def test_listed_has_no_value_before_anything_is_published_and_wards_cost_the_same_for_any_ids(directory):
     from renkei.web.reconciliation_extend import BY_ID, Public, extend
 
-    public = Public(wards_of=lambda code: [], listed_codes=lambda: None)
-    data = extend(["043613"], [BY_ID["listed"], BY_ID["wards"]], directory, public)
+    asked: list[str] = []
+
+    def partners_of_ward(ward: str) -> list[str]:
+        asked.append(ward)
+        return ["043613"] if ward == "131032" else []
+
+    public = Public(directory.special_wards, partners_of_ward, listed_codes=lambda: None)
+    ids = ["043613", *(e.code for e in directory.entities[:40])]
+    data = extend(ids, [BY_ID["listed"], BY_ID["wards"]], directory, public)
     valid("data-extension-response", data)
-    assert data["rows"]["043613"] == {"listed": [], "wards": []}
+    assert data["rows"]["043613"] == {"listed": [], "wards": [{"id": "131032", "name": "港区"}]}
+    assert sorted(asked) == sorted(e.code for e in directory.special_wards)  # 23 look-ups, whatever the ids
 
 
 @pytest.mark.parametrize("body, status, says", [

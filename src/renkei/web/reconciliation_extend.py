@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..directory import KIND_LABELS, Directory, Entity, HistoricalName
@@ -80,28 +81,39 @@ def _ended_kind(h: HistoricalName) -> str:
     return {"市": "city", "町": "town", "村": "village"}.get(h.name[-1:], "")
 
 
-@dataclass
 class Public:
-    """The public registry's answers for one request, each looked up once and only when a property needs it."""
+    """The public registry's answers for one request, each read once and only when a property needs it.
 
-    wards_of: Callable[[str], list[tuple[str, str]]]  # code → the special wards of its approved projects
-    listed_codes: Callable[[], set[str] | None]  # the latest published edition's partners; None: no edition
-    _listed: set[str] | None = field(default=None, init=False)
-    _listed_read: bool = field(default=False, init=False)
+    ``partners_of_ward``: a special ward's code → the codes of the partners of its approved projects;
+    ``listed_codes``: the partners of the latest published edition, or None when nothing is published.
+    Reading the 23 wards' partners costs the same whatever the ids, so a request's cost does not grow with
+    how many projects each id has.
+    """
 
+    def __init__(self, wards: Iterable[Entity], partners_of_ward: Callable[[str], Iterable[str]],
+                 listed_codes: Callable[[], set[str] | None]) -> None:
+        self._wards, self._partners_of_ward, self._listed_codes = tuple(wards), partners_of_ward, listed_codes
+
+    @cached_property
+    def _wards_by_partner(self) -> dict[str, list[Entity]]:
+        found: dict[str, list[Entity]] = {}
+        for ward in self._wards:
+            for code in self._partners_of_ward(ward.code):
+                found.setdefault(code, []).append(ward)
+        return found
+
+    def wards_of(self, code: str) -> list[Entity]:
+        """The special wards partnering with ``code`` in approved projects, in code order."""
+        return self._wards_by_partner.get(code, [])
+
+    @cached_property
     def listed(self) -> set[str] | None:
-        if not self._listed_read:
-            self._listed, self._listed_read = self.listed_codes(), True
-        return self._listed
+        return self._listed_codes()
 
 
 def public_from(registry: Any) -> Public:
     """The lookups over a (public view of the) Registry."""
     from ..registry import RegistryError
-
-    def wards_of(code: str) -> list[tuple[str, str]]:
-        found = registry.show(code)
-        return [(w["code"], w["name"]) for w in found.get("wards", ())]
 
     def listed_codes() -> set[str] | None:
         try:
@@ -109,7 +121,7 @@ def public_from(registry: Any) -> Public:
         except RegistryError:  # nothing published yet: the question has no answer
             return None
 
-    return Public(wards_of, listed_codes)
+    return Public(registry.directory.special_wards, registry.ward_partners, listed_codes)
 
 
 def _str(text: str) -> list[dict[str, Any]]:
@@ -128,11 +140,11 @@ def _entities(entities: Iterable[Entity]) -> list[dict[str, Any]]:
 def _wards(s: Subject, public: Public) -> list[dict[str, Any]]:
     if s.entity is None or s.kind == "special_ward":
         return NO_VALUE  # partnerships are recorded against current governments, and are between wards and others
-    return [{"id": code, "name": name} for code, name in public.wards_of(s.code)]
+    return _entities(public.wards_of(s.code))
 
 
 def _listed(s: Subject, public: Public) -> list[dict[str, Any]]:
-    codes = public.listed()
+    codes = public.listed
     if codes is None:
         return NO_VALUE
     return [{"str": _("はい") if s.code in codes else _("いいえ")}]
