@@ -304,7 +304,7 @@ def test_flyout_escapes_what_it_shows(directory):
     from renkei.templating import environment
     from renkei.web.reconciliation_extend import Subject
 
-    s = Subject("043613", "<script>x</script>", "<b>", "town", directory["040002"], "亘理郡&", "", "", (), None)
+    s = Subject("043613", "<script>x</script>", "<b>", "", "town", directory["040002"], "亘理郡&", "", "", (), None)
     html = environment().get_template("web/reconcile_flyout.html").render(s=s)
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html and "&lt;b&gt;" in html
     assert "亘理郡&amp;" in html
@@ -385,6 +385,22 @@ def test_unknown_ids_get_empty_values_and_repeated_ids_one_row(client):
     assert data["rows"]["999999"] == {"kana": []} and [m["id"] for m in data["meta"]] == ["kana"]
 
 
+def test_the_reading_in_the_script_the_setting_asks_for(client):
+    setting = client.get("/reconcile").json()["extend"]["property_settings"][0]
+    assert setting["name"] == "script" and setting["type"] == "select"
+    assert {c["value"] for c in setting["choices"]} == {"katakana", "hiragana", "romaji"}
+    asked = {script: extend(client, {"ids": ["043613", "112046"],
+                                     "properties": [{"id": "kana", "settings": {"script": script}}]}).json()
+             for script in ("hiragana", "romaji", "katakana", "unknown")}
+    for data in asked.values():
+        valid("data-extension-response", data)
+    assert values(asked["hiragana"], "043613", "kana") == ["わたりちょう"]
+    assert values(asked["hiragana"], "112046", "kana") == ["うらわし"]
+    assert values(asked["romaji"], "043613", "kana") == ["Watari-cho"]
+    assert values(asked["romaji"], "112046", "kana") == []  # the history records no romaji
+    assert values(asked["katakana"], "043613", "kana") == values(asked["unknown"], "043613", "kana") == ["ワタリチョウ"]
+
+
 def test_partnerships_come_from_the_public_registry(client):
     reg = client.app.state.site.full
     reg.add_project(title="物産展", wards=["131032"], partners=["043613"], actor="jimu")
@@ -410,7 +426,7 @@ def test_listed_has_no_value_before_anything_is_published_and_wards_cost_the_sam
 
     public = Public(directory.special_wards, partners_of_ward, listed_codes=lambda: None)
     ids = ["043613", *(e.code for e in directory.entities[:40])]
-    data = extend(ids, [BY_ID["listed"], BY_ID["wards"]], directory, public)
+    data = extend(ids, [(BY_ID["listed"], {}), (BY_ID["wards"], {})], directory, public)
     valid("data-extension-response", data)
     assert data["rows"]["043613"] == {"listed": [], "wards": [{"id": "131032", "name": "港区"}]}
     assert sorted(asked) == sorted(e.code for e in directory.special_wards)  # 23 look-ups, whatever the ids

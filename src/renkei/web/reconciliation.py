@@ -99,7 +99,8 @@ def manifest(base: str) -> dict[str, Any]:
                     "height": PREVIEW_SIZE[1]},
         "suggest": suggest,
         "batchSize": BATCH_SIZE,
-        "extend": {"propose_properties": {"service_url": base, "service_path": "/reconcile/properties"}},
+        "extend": {"propose_properties": {"service_url": base, "service_path": "/reconcile/properties"},
+                   "property_settings": extension.property_settings()},
     }
 
 

@@ -14,10 +14,12 @@ Costs are bounded as for queries: ids and properties per request, and the caller
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+
+import jaconv
 
 from ..directory import KIND_LABELS, Directory, Entity, HistoricalName
 from ..i18n import N_
@@ -27,6 +29,7 @@ from ..normalize import to_katakana
 MAX_IDS = 50  # ids per extension request, as queries per batch
 MAX_ID = 20  # characters: a longer "id" is not a code and gets no values
 NO_VALUE: list[dict[str, Any]] = []
+Settings = Mapping[str, object]  # a property's settings as the client sent them
 
 
 class ExtensionError(ValueError):
@@ -44,6 +47,7 @@ class Subject:
     code: str
     name: str
     kana: str  # katakana
+    romaji: str  # as the directory writes it (Watari-cho); "" for an ended name
     kind: str  # a key of KIND_LABELS, or "" when the name does not tell
     prefecture: Entity | None
     county: str
@@ -63,15 +67,15 @@ def subject(directory: Directory, code: str) -> Subject | None:
     e = directory.get(code)
     if e is not None:
         pref = directory.prefecture(e.pref_code)
-        return Subject(e.code, e.name, e.kana, e.kind, pref, e.county, e.valid_from, e.valid_to, (e,), e)
+        return Subject(e.code, e.name, e.kana, e.romaji, e.kind, pref, e.county, e.valid_from, e.valid_to, (e,), e)
     names = sorted(directory.historical_by_code(code), key=lambda h: h.valid_to)
     if not names:
         return None
     last = names[-1]
     since = names[-2].valid_to if len(names) > 1 else ""  # a renaming that kept the code began this name
     successors = tuple(s for s in (directory.get(c) for c in last.successors) if s is not None)
-    return Subject(code, last.name, to_katakana(last.kana), _ended_kind(last), directory.prefecture(last.prefecture),
-                   last.county, since, last.valid_to, successors, None)
+    return Subject(code, last.name, to_katakana(last.kana), "", _ended_kind(last),
+                   directory.prefecture(last.prefecture), last.county, since, last.valid_to, successors, None)
 
 
 def _ended_kind(h: HistoricalName) -> str:
@@ -137,17 +141,37 @@ def _entities(entities: Iterable[Entity]) -> list[dict[str, Any]]:
     return [{"id": e.code, "name": e.name} for e in entities]
 
 
-def _wards(s: Subject, public: Public) -> list[dict[str, Any]]:
+def _wards(s: Subject, public: Public, settings: Settings) -> list[dict[str, Any]]:
     if s.entity is None or s.kind == "special_ward":
         return NO_VALUE  # partnerships are recorded against current governments, and are between wards and others
     return _entities(public.wards_of(s.code))
 
 
-def _listed(s: Subject, public: Public) -> list[dict[str, Any]]:
+def _listed(s: Subject, public: Public, settings: Settings) -> list[dict[str, Any]]:
     codes = public.listed
     if codes is None:
         return NO_VALUE
     return [{"str": _("はい") if s.code in codes else _("いいえ")}]
+
+
+SCRIPTS = {"katakana": N_("カタカナ"), "hiragana": N_("ひらがな"), "romaji": N_("ローマ字")}
+
+
+def _reading(s: Subject, public: Public, settings: Settings) -> list[dict[str, Any]]:
+    """The reading in the script the client's setting ``script`` asks for (katakana unless it names another)."""
+    script = settings.get("script")
+    if script == "hiragana":
+        return _str(jaconv.kata2hira(s.kana))
+    if script == "romaji":
+        return _str(s.romaji)
+    return _str(s.kana)
+
+
+def property_settings() -> list[dict[str, Any]]:
+    """The settings a client may give a property (the manifest's ``extend.property_settings``)."""
+    return [{"name": "script", "label": _("読みの表記"), "type": "select", "default": "katakana",
+             "help_text": _("「読み」をカタカナ・ひらがな・ローマ字のどれで返すか（ローマ字は現存の団体のみ）"),
+             "choices": [{"value": k, "name": _(v)} for k, v in SCRIPTS.items()]}]
 
 
 ALL_TYPES = frozenset({"municipality", "prefecture", "special_ward"})
@@ -161,27 +185,27 @@ class Property:
     id: str
     name: str
     description: str
-    values: Callable[[Subject, Public], list[dict[str, Any]]]
+    values: Callable[[Subject, Public, Settings], list[dict[str, Any]]]
     types: frozenset[str] = ALL_TYPES
     value_type: str | None = None  # the type of its values when they are entities of this service
 
 
 PROPERTIES: tuple[Property, ...] = (
     Property("prefecture", N_("都道府県"), N_("都道府県（名前と全国地方公共団体コード）"),
-             lambda s, p: _entities([s.prefecture] if s.prefecture else []), value_type="prefecture"),
+             lambda s, p, o: _entities([s.prefecture] if s.prefecture else []), value_type="prefecture"),
     Property("prefecture_code", N_("都道府県コード"), N_("都道府県の全国地方公共団体コード（6桁）"),
-             lambda s, p: _str(s.prefecture.code if s.prefecture else "")),
-    Property("name", N_("正式名称"), N_("正式名称（終了した団体は最後の名称）"), lambda s, p: _str(s.name)),
-    Property("kana", N_("読み"), N_("読み（カタカナ）"), lambda s, p: _str(s.kana)),
-    Property("county", N_("郡"), N_("町村が属する郡"), lambda s, p: _str(s.county), NOT_PREFECTURE),
+             lambda s, p, o: _str(s.prefecture.code if s.prefecture else "")),
+    Property("name", N_("正式名称"), N_("正式名称（終了した団体は最後の名称）"), lambda s, p, o: _str(s.name)),
+    Property("kana", N_("読み"), N_("読み（設定でカタカナ・ひらがな・ローマ字）"), _reading),
+    Property("county", N_("郡"), N_("町村が属する郡"), lambda s, p, o: _str(s.county), NOT_PREFECTURE),
     Property("kind", N_("種別"), N_("都道府県・市・町・村・特別区・政令指定都市・政令市の区"),
-             lambda s, p: _str(s.kind_label)),
+             lambda s, p, o: _str(s.kind_label)),
     Property("current", N_("現在の自治体"), N_("合併・改称で終了した団体はその承継先、現存の団体はそれ自身"),
-             lambda s, p: _entities(s.current), NOT_PREFECTURE, "municipality"),
+             lambda s, p, o: _entities(s.current), NOT_PREFECTURE, "municipality"),
     Property("valid_from", N_("存続期間の開始"), N_("この名称・コードになった日（分かる場合）"),
-             lambda s, p: _date(s.valid_from)),
+             lambda s, p, o: _date(s.valid_from)),
     Property("valid_to", N_("存続期間の終了"), N_("合併・改称で終了した日（現存の団体は空欄）"),
-             lambda s, p: _date(s.valid_to), NOT_PREFECTURE),
+             lambda s, p, o: _date(s.valid_to), NOT_PREFECTURE),
     Property("wards", N_("連携している特別区"), N_("承認済みの連携事業で連携している特別区"), _wards,
              frozenset({"municipality", "prefecture"}), "special_ward"),
     Property("listed", N_("最新の公表版に掲載"),
@@ -208,7 +232,7 @@ def proposals(type_id: str | None, limit: object = None) -> dict[str, Any]:
     return out
 
 
-def parse_query(raw: object) -> tuple[list[str], list[Property]]:
+def parse_query(raw: object) -> tuple[list[str], list[tuple[Property, Settings]]]:
     """An extension query (JSON text or decoded) → (distinct ids in order, properties). Raises ExtensionError."""
     if isinstance(raw, str | bytes):
         try:
@@ -227,21 +251,23 @@ def parse_query(raw: object) -> tuple[list[str], list[Property]]:
     if len(props) > len(PROPERTIES):
         raise ExtensionError(_("一度に求められるプロパティは {limit} 個までです（{n} 個）").format(
             limit=len(PROPERTIES), n=len(props)), 413)
-    chosen: dict[str, Property] = {}
+    chosen: dict[str, tuple[Property, Settings]] = {}
     for prop in props:
         pid = prop.get("id") if isinstance(prop, dict) else None
         if not isinstance(pid, str) or pid not in BY_ID:
             shown = pid if isinstance(pid, str) else json.dumps(prop, ensure_ascii=False)[:40]
             raise ExtensionError(_("プロパティ「{property}」はありません。使えるもの：{known}").format(
                 property=shown[:40], known="、".join(BY_ID)))
-        chosen.setdefault(pid, BY_ID[pid])
+        settings = prop.get("settings")
+        chosen.setdefault(pid, (BY_ID[pid], settings if isinstance(settings, dict) else {}))
     return list(dict.fromkeys(ids)), list(chosen.values())
 
 
-def extend(ids: list[str], properties: list[Property], directory: Directory, public: Public) -> dict[str, Any]:
+def extend(ids: list[str], properties: list[tuple[Property, Settings]], directory: Directory,
+           public: Public) -> dict[str, Any]:
     """The extension response: every id asked for, with every property (an unknown id gets no values)."""
     meta = []
-    for p in properties:
+    for p, _settings in properties:
         item: dict[str, Any] = {"id": p.id, "name": _(p.name)}
         if p.value_type:
             item["type"] = {"id": p.value_type, "name": _(TYPE_NAMES[p.value_type])}
@@ -249,5 +275,6 @@ def extend(ids: list[str], properties: list[Property], directory: Directory, pub
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for code in ids:
         s = subject(directory, code.strip()) if len(code) <= MAX_ID else None
-        rows[code] = {p.id: p.values(s, public) if s is not None else NO_VALUE for p in properties}
+        rows[code] = {p.id: p.values(s, public, settings) if s is not None else NO_VALUE
+                      for p, settings in properties}
     return {"meta": meta, "rows": rows}
