@@ -471,3 +471,15 @@ def test_any_extension_query_gets_a_schema_valid_answer_or_a_4xx(client, query):
     assert response.status_code in (200, 400), response.text
     if response.status_code == 200:
         valid("data-extension-response", response.json())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=40), st.integers(-5, 200))
+def test_any_prefix_gets_a_schema_valid_suggestion_list_and_any_id_a_flyout_or_404(client, prefix, cursor):
+    response = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "cursor": cursor})
+    assert response.status_code == 200, response.text
+    valid("suggest-entities-response", response.json())
+    assert len(response.json()["result"]) <= 10
+    flyout = client.get("/reconcile/flyout", params={"id": prefix})
+    assert flyout.status_code in (200, 404)
+    assert set(flyout.json()) == ({"id", "html"} if flyout.status_code == 200 else {"error"})
