@@ -4,8 +4,11 @@
 - ``POST /reconcile`` with a form field ``queries`` (what OpenRefine sends) or a JSON body,
   and ``GET /reconcile?queries=…``: a batch of queries → a batch of results. A query may carry
   the properties ``prefecture`` (name or code) and ``as_of`` (a date, ISO or 和暦).
-- ``/reconcile/suggest/{entity,property,type}?prefix=…``: auto-complete.
+- ``/reconcile/suggest/{entity,property,type}?prefix=…``: auto-complete; entity suggest forgives
+  misspellings and reads kana (:mod:`.reconciliation_suggest`), with a flyout at ``/reconcile/flyout?id=…``.
 - ``/reconcile/preview?id=…``: a small HTML card, meant for an iframe.
+- Data extension (:mod:`.reconciliation_extend`): ``extend=…`` (a POST form field or a GET parameter) and
+  the property proposals at ``/reconcile/properties?type=…``.
 
 Candidates come from the resolver; ``match`` is true only for the answer of a resolved name
 (exact, normalized, variant, corrected, merged to one successor), so OpenRefine auto-matches
@@ -29,13 +32,15 @@ from ..directory import Entity
 from ..i18n import gettext as _
 from ..reconcile import resolve_at
 from ..resolve import Resolution
+from . import reconciliation_extend as extension
 from . import urls
 from .core import render_text
 from .ratelimit import RateLimiter
+from .reconciliation_suggest import suggest as suggest_entities
 
 router = APIRouter(prefix="/reconcile", include_in_schema=False)
 
-TYPES = {"municipality": "市区町村", "prefecture": "都道府県", "special_ward": "特別区"}
+TYPES = dict(extension.TYPE_NAMES)  # id → Japanese name
 PROPERTIES = {"prefecture": ("都道府県", "名前またはコード（例: 宮城県、04、040002）"),
               "as_of": ("時点", "この日付の時点の名称として照合（例: 2004-04-01、平成16年4月1日）")}
 BATCH_SIZE = 50  # announced in the manifest; a larger batch gets 413
@@ -78,8 +83,9 @@ def manifest(base: str) -> dict[str, Any]:
     """The service manifest (0.2), with absolute URLs on ``base`` (scheme://host, no trailing slash)."""
     from importlib.metadata import version
 
-    suggest = {kind: {"service_url": base, "service_path": f"/reconcile/suggest/{kind}"}
-               for kind in ("entity", "property", "type")}
+    suggest: dict[str, dict[str, str]] = {kind: {"service_url": base, "service_path": f"/reconcile/suggest/{kind}"}
+                                          for kind in ("entity", "property", "type")}
+    suggest["entity"]["flyout_service_path"] = "/reconcile/flyout?id=${id}"
     return {
         "versions": ["0.2"],
         "name": "renkei 全国地方公共団体コード",
@@ -93,6 +99,8 @@ def manifest(base: str) -> dict[str, Any]:
                     "height": PREVIEW_SIZE[1]},
         "suggest": suggest,
         "batchSize": BATCH_SIZE,
+        "extend": {"propose_properties": {"service_url": base, "service_path": "/reconcile/properties"},
+                   "property_settings": extension.property_settings()},
     }
 
 
@@ -226,16 +234,24 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def _over_budget(request: Request, cost: int) -> Response | None:
+    """A 429 with CORS when the caller's address has spent its budget, else None (and ``cost`` is spent)."""
+    try:
+        limiter.check(request, cost=cost)
+    except HTTPException as exc:
+        return Response(json.dumps({"error": exc.detail}, ensure_ascii=False), 429, media_type="application/json",
+                        headers={**CORS, **(exc.headers or {})})
+    return None
+
+
 def _results(request: Request, raw: object) -> Response:
     try:
         batch = parse_batch(raw)
     except BadBatch as exc:
         return _json(request, {"error": str(exc)}, exc.status)
-    try:
-        limiter.check(request, cost=len(batch))
-    except HTTPException as exc:
-        return Response(json.dumps({"error": exc.detail}, ensure_ascii=False), 429, media_type="application/json",
-                        headers={**CORS, **(exc.headers or {})})
+    refused = _over_budget(request, len(batch))
+    if refused is not None:
+        return refused
     resolver = request.app.state.site.registry.resolver
     return _json(request, {key: {"result": answer(query, resolver)} for key, query in batch.items()})
 
@@ -244,9 +260,24 @@ def _results(request: Request, raw: object) -> Response:
 def service(request: Request) -> Response:
     """The manifest; with ``queries``, a batch of results (for debugging in a browser)."""
     queries = request.query_params.get("queries")
+    if queries is None and "extend" in request.query_params:
+        return _extension(request, request.query_params["extend"])
     if queries is None:
         return _json(request, manifest(_base(request)))
     return _results(request, queries)
+
+
+def _extension(request: Request, raw: object) -> Response:
+    """A data extension query → its response (both checked against the specification's schemas in the tests)."""
+    try:
+        ids, properties = extension.parse_query(raw)
+    except extension.ExtensionError as exc:
+        return _json(request, {"error": str(exc)}, exc.status)
+    refused = _over_budget(request, max(1, len(ids)))
+    if refused is not None:
+        return refused
+    registry = request.app.state.site.registry
+    return _json(request, extension.extend(ids, properties, registry.directory, extension.public_from(registry)))
 
 
 def too_big() -> str:
@@ -255,6 +286,8 @@ def too_big() -> str:
 
 @router.post("")
 async def reconcile(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
         return _json(request, {"error": too_big()}, 413)
@@ -269,14 +302,17 @@ async def reconcile(request: Request) -> Response:
             raw: object = json.loads(body or b"null")
         except ValueError:
             return _json(request, {"error": _("JSON として読めません")}, 400)
+        if isinstance(raw, dict) and set(raw) == {"extend"}:
+            return await run_in_threadpool(_extension, request, raw["extend"])
         if isinstance(raw, dict) and set(raw) == {"queries"}:
             raw = raw["queries"]
     else:
         from urllib.parse import parse_qs
 
-        raw = parse_qs(body.decode("utf-8", "replace")).get("queries", [""])[0]
-    from starlette.concurrency import run_in_threadpool
-
+        fields = parse_qs(body.decode("utf-8", "replace"))
+        if "extend" in fields and "queries" not in fields:  # what OpenRefine posts to add columns
+            return await run_in_threadpool(_extension, request, fields["extend"][0])
+        raw = fields.get("queries", [""])[0]
     return await run_in_threadpool(_results, request, raw)
 
 
@@ -288,29 +324,44 @@ def preflight(rest: str = "") -> Response:
 
 @router.get("/suggest/entity")
 def suggest_entity(request: Request, prefix: str = "", cursor: int = 0) -> Response:
-    from .public import search_results
-
-    limiter.check(request)
+    limiter.check(request, cost=5)  # up to five resolver look-ups (the prefix, and with each kind's suffix)
     cursor = max(0, min(cursor, 100))
     reg = request.app.state.site.registry
-    found = search_results(reg, prefix[:MAX_QUERY], limit=cursor + SUGGEST_PAGE) if prefix.strip() else []
-    codes = [str(item["code"]) for item in found]
+    found = suggest_entities(reg.directory, reg.resolver, prefix, cursor + SUGGEST_PAGE)
     exact = _by_code(reg.directory, prefix.strip())
     if exact is not None:  # an identifier given as the prefix comes first (what the specification expects)
-        codes = [exact.code, *(c for c in codes if c != exact.code)]
-    items = []
-    for code in codes[cursor:cursor + SUGGEST_PAGE]:
-        e = reg.directory[code]
-        items.append({"id": e.code, "name": e.name, "description": _describe(e), "notable": _type_objects(e)})
+        found = [exact, *(e for e in found if e.code != exact.code)]
+    items = [{"id": e.code, "name": e.name, "description": _describe(e), "notable": _type_objects(e)}
+             for e in found[cursor:cursor + SUGGEST_PAGE]]
     return _json(request, {"result": items})
+
+
+@router.get("/flyout")
+def flyout(request: Request, id: str = "") -> Response:
+    """The card OpenRefine shows beside a suggestion: name, prefecture, code and kind (escaped by the template)."""
+    reg = request.app.state.site.registry
+    found = extension.subject(reg.directory, id.strip()[:extension.MAX_ID])
+    if found is None:
+        return _json(request, {"error": _("自治体が見つかりません")}, 404)
+    html = render_text(request, "web/reconcile_flyout.html", s=found)
+    return _json(request, {"id": found.code, "html": html.strip()})
 
 
 @router.get("/suggest/property")
 def suggest_property(request: Request, prefix: str = "", cursor: int = 0) -> Response:
+    """The properties to match on (reconciliation) and those to fetch (data extension)."""
     text = prefix.strip().lower()
-    items = [{"id": pid, "name": name, "description": help_text} for pid, (name, help_text) in PROPERTIES.items()
-             if not text or text in pid or text in name]
+    matching = [{"id": pid, "name": name, "description": help_text} for pid, (name, help_text) in PROPERTIES.items()]
+    known = {item["id"] for item in matching}
+    items = [*matching, *(extension.describe(p) for p in extension.PROPERTIES if p.id not in known)]
+    items = [item for item in items if not text or text in item["id"] or text in item["name"]]
     return _json(request, {"result": items[max(0, cursor):]})
+
+
+@router.get("/properties")
+def propose_properties(request: Request, type: str = "", limit: str = "") -> Response:
+    """Data extension property proposals for a type (the manifest's ``extend.propose_properties``)."""
+    return _json(request, extension.proposals(type.strip() or None, limit.strip()[:4]))
 
 
 @router.get("/suggest/type")
