@@ -23,6 +23,8 @@ def error_line(message: str) -> None:
                                       "Detected when omitted.")
 @click.option("-p", "--prefecture-column", help="A column of prefectures (header or letter) that narrows each row. "
                                                 "Detected when omitted.")
+@click.option("--prefecture", "prefecture", help="One prefecture for every row (e.g. 福岡県), as /convert/ offers; "
+                                                 "a row's own prefecture column wins.")
 @click.option("--sheet", help="XLSX/XLS: the sheet, by name or number (default: the first with a name column).")
 @click.option("--encoding", help="Force the text encoding (utf-8, utf-8-sig, cp932, ...); sniffed by default.")
 @click.option("--as-of", "as_of", help="Resolve names as they stood on this date (ISO or 和暦), for old lists.")
@@ -30,13 +32,14 @@ def error_line(message: str) -> None:
               help="Where to write: OUT.csv or OUT.tsv (UTF-8 with BOM) or OUT.xlsx (rows coloured by status).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal).")
-def reconcile(file: str, column: str | None, prefecture_column: str | None, sheet: str | None,
-              encoding: str | None, as_of: str | None, out: str, progress: bool | None) -> None:
+def reconcile(file: str, column: str | None, prefecture_column: str | None, prefecture: str | None,
+              sheet: str | None, encoding: str | None, as_of: str | None, out: str, progress: bool | None) -> None:
     """Add 全国地方公共団体コード to the column of local-government names of any table.
 
     Reads CSV/TSV (UTF-8, UTF-8 with BOM or CP932), XLSX or XLS, and writes every row and
-    column unchanged, in order, plus: 全国地方公共団体コード, 正式名称, 都道府県, 判定 (status),
-    理由 (reason) and 候補 (top candidates). The summary goes to stderr.
+    column unchanged, in order, plus: 全国地方公共団体コード, 正式名称, 都道府県（判定）, 判定 (the status
+    in words), 判定コード (the status key), 理由 (reason) and 候補 (top candidates); a header the input
+    already has gets a numeric suffix. The summary goes to stderr.
 
     Exit status as `renkei check`: 0 nothing to review, 1 something to review, 2 the file
     cannot be read.
@@ -46,7 +49,10 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
       renkei reconcile 連携先.csv -o 連携先_コード付き.xlsx
       renkei reconcile 一覧.xlsx --sheet 2 --column 市区町村 --prefecture-column 都道府県 -o out.csv
       renkei reconcile old.csv --column C --as-of 2004-04-01 -o out.xlsx
+      renkei reconcile 福岡県の協定.csv --prefecture 福岡県 -o out.csv
     """
+    from dataclasses import replace
+
     from .documents import DocumentError
     from .documents.table import describe
     from .reports.table import open_planned, open_writer, write_reconciled
@@ -57,12 +63,17 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
         raise click.BadParameter(_("出力は .csv、.tsv、.xlsx のいずれかにしてください"), param_hint="-o")
     date = parse_as_of(as_of)
     resolver = default_resolver()
+    every_row = resolver.prefecture_name(prefecture) if prefecture else None
+    if prefecture and every_row is None:
+        raise click.BadParameter(_("「{name}」は都道府県名ではありません").format(name=prefecture),
+                                 param_hint="--prefecture")
     try:
         table, plan = open_planned(file, resolver, sheet=sheet, encoding=encoding, column=column,
                                    prefecture_column=prefecture_column)
     except DocumentError as exc:
         error_line(describe(exc))
         sys.exit(2)
+    plan = replace(plan, default_prefecture=every_row)
     where = _("{file}（シート「{sheet}」）").format(file=table.source, sheet=table.sheet) if table.sheet \
         else table.source
     click.echo(f"{where}: {plan.describe()}", err=True)

@@ -27,13 +27,14 @@ STATUS_FILLS = {  # light fills that keep black text readable (AA contrast)
     "corrected": "#FFF2CC", "merged": "#DDEBF7", "multiple": "#E4DFEC",
     "ambiguous": "#FCE4D6", "unresolved": "#F8CBAD",
 }
-LEGEND = (
-    ("exact", N_("一致：正式名称のとおり")),
-    ("normalized", N_("表記ゆれ：全角半角・空白・ヶ/ケ・読み・前置の都道府県/郡など")),
-    ("variant", N_("異体字：漢字の字体違い")), ("corrected", N_("訂正：誤字と判断して訂正（要確認）")),
-    ("merged", N_("合併・改称：旧名から現在の自治体へ（要確認）")),
-    ("multiple", N_("複数の名称：一つのセルに複数（要確認）")),
-    ("ambiguous", N_("候補が複数：候補から選んでください（要確認）")), ("unresolved", N_("該当なし（要確認）")),
+LEGEND = (  # (判定コード, what it means); the 判定 label comes from renkei.reconcile.STATUS_LABELS
+    ("exact", N_("正式名称のとおり")),
+    ("normalized", N_("全角半角・空白・ヶ/ケ・読み・前置の都道府県/郡などの違い")),
+    ("variant", N_("漢字の字体違い")), ("corrected", N_("誤字と判断して訂正（要確認）")),
+    ("merged", N_("旧名から現在の自治体へ（要確認）")),
+    ("multiple", N_("一つのセルに複数の名称（要確認）")),
+    ("ambiguous", N_("候補が複数：候補から選んでください（要確認）")),
+    ("unresolved", N_("該当する自治体なし（要確認）")),
 )
 
 
@@ -92,8 +93,8 @@ class XlsxTableWriter:
             self._width = width
             ws.set_column(width, width, 9)  # code
             ws.set_column(width + 1, width + 2, 14)
-            ws.set_column(width + 3, width + 3, 11)
-            ws.set_column(width + 4, width + 5, 40)
+            ws.set_column(width + 3, width + 4, 11)  # 判定, 判定コード
+            ws.set_column(width + 5, width + 6, 40)
         key = "header" if header else status
         row_format = self._format(key) if key in STATUS_FILLS or header else None
         ws.set_row(r, None, row_format)
@@ -119,14 +120,16 @@ class XlsxTableWriter:
         self._row += 1
 
     def close(self) -> None:
+        from ..reconcile import status_label
+
         legend = self._book.add_worksheet(_("判定の凡例"))
-        legend.set_column(0, 0, 12)
-        legend.set_column(1, 1, 60)
-        legend.write_string(0, 0, _("判定"), self._format("header"))
-        legend.write_string(0, 1, _("意味"), self._format("header"))
+        legend.set_column(0, 1, 12)
+        legend.set_column(2, 2, 60)
+        for c, heading in enumerate((_("判定"), _("判定コード"), _("意味"))):
+            legend.write_string(0, c, heading, self._format("header"))
         for i, (status, text) in enumerate(LEGEND, 1):
-            legend.write_string(i, 0, status, self._format(status))
-            legend.write_string(i, 1, _(text), self._format(status))
+            for c, value in enumerate((status_label(status), status, _(text))):
+                legend.write_string(i, c, value, self._format(status))
         self._book.close()
 
 
