@@ -1,7 +1,7 @@
 """Write a reconciled table, row by row: CSV/TSV (UTF-8 with BOM) or XLSX coloured by status.
 
 Both writers stream (XLSX through XlsxWriter's constant-memory mode), so memory does
-not grow with the number of rows. Neither lets a cell become a formula: CSV/TSV fields
+not grow with the number of rows or columns. Neither lets a cell become a formula: CSV/TSV fields
 starting with ``= + - @``, TAB or CR get a leading ``'`` (OWASP's advice against formula
 injection); XLSX strings are always written as text cells, never type-guessed.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import tempfile
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -19,6 +20,7 @@ from ..i18n import N_
 from ..i18n import gettext as _
 
 if TYPE_CHECKING:
+    from ..documents.limits import Budget
     from ..reconcile import Plan, Row, Summary
     from ..resolve import Resolver
 
@@ -43,6 +45,11 @@ class TableWriter(Protocol):
         ...
 
     def close(self) -> None:
+        """Finish the output."""
+        ...
+
+    def discard(self) -> None:
+        """Stop without finishing (the work failed): remove whatever the writer keeps in temporary files."""
         ...
 
 
@@ -59,13 +66,17 @@ class CsvTableWriter:
     def close(self) -> None:
         pass
 
+    def discard(self) -> None:
+        pass
+
 
 class XlsxTableWriter:
     """One worksheet in constant-memory mode, each row filled with its status colour, then a legend sheet."""
 
-    def __init__(self, target: str | IO[bytes], sheet: str | None = None, *, in_memory: bool = False) -> None:
-        """``in_memory``: no temporary files (the web, with bounded rows); else constant memory (the CLI)."""
-        self._book = sinks.workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory})
+    def __init__(self, target: str | IO[bytes], sheet: str | None = None) -> None:
+        """Constant memory: each row goes to a temporary file (in a folder of our own) when the next one starts."""
+        self._tmp = tempfile.TemporaryDirectory(prefix="renkei-xlsx-")
+        self._book = sinks.workbook(target, {"constant_memory": True, "tmpdir": self._tmp.name})
         self._book.set_properties({"created": dt.datetime(2000, 1, 1)})  # reproducible output
         self._ws = self._book.add_worksheet((sheet or _("照合結果"))[:31])
         self._formats: dict[tuple[str, str], object] = {}
@@ -131,12 +142,30 @@ class XlsxTableWriter:
             for c, value in enumerate((status_label(status), status, _(text))):
                 legend.write_string(i, c, value, self._format(status))
         self._book.close()
+        self._tmp.cleanup()
+
+    def discard(self) -> None:
+        """XlsxWriter removes its row files only when the book closes: a failed conversion removes the folder."""
+        self._tmp.cleanup()
 
 
-def open_writer(fmt: str, target: IO[bytes], sheet: str | None = None, *, in_memory: bool = False) -> TableWriter:
+class DiscardingWriter:
+    """Writes nothing: for a conversion shown on a page, which needs only the rows shown and the summary."""
+
+    def write(self, values: list[object], width: int, extra: list[str], status: str, header: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+def open_writer(fmt: str, target: IO[bytes], sheet: str | None = None) -> TableWriter:
     """A writer for ``csv``, ``tsv`` or ``xlsx`` onto a binary stream."""
     if fmt == "xlsx":
-        return XlsxTableWriter(target, sheet, in_memory=in_memory)
+        return XlsxTableWriter(target, sheet)
     text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
     return _Detaching(CsvTableWriter(text, "\t" if fmt == "tsv" else ","), text)
 
@@ -153,6 +182,9 @@ class _Detaching:
     def close(self) -> None:
         self.text.flush()
         self.text.detach()
+
+    def discard(self) -> None:
+        self.text.detach()  # the caller's stream stays open; it removes the partial file itself
 
 
 def open_planned(path: str, resolver: Resolver, *, data: bytes | None = None, name: str | None = None,
@@ -181,15 +213,25 @@ def open_planned(path: str, resolver: Resolver, *, data: bytes | None = None, na
 
 
 def write_reconciled(table: Table, the_plan: Plan, resolver: Resolver, writer: TableWriter, *,
-                     as_of: str | None = None, on_row: Callable[[Row], None] | None = None) -> Summary:
-    """Stream every row of ``table`` through the resolver into ``writer``; returns the Summary."""
+                     as_of: str | None = None, on_row: Callable[[Row], None] | None = None,
+                     budget: Budget | None = None) -> Summary:
+    """Stream every row of ``table`` through the resolver into ``writer``; returns the Summary.
+
+    With a ``budget``, each row is counted against its limits (cells, rows, a deadline) as it is
+    read, before it is resolved or written: an excess stops the work at that row.
+    """
     from ..reconcile import Summary, appended, reconcile
 
     summary = Summary()
-    for row in reconcile(table.rows(), the_plan, resolver, as_of):
-        summary.add(row)
-        writer.write(row.values, table.width, appended(row), row.status, header=row.kind == "header")
-        if on_row is not None:
-            on_row(row)
+    rows = table.rows() if budget is None else budget.through(table.rows(), table.sheet)
+    try:
+        for row in reconcile(rows, the_plan, resolver, as_of):
+            summary.add(row)
+            writer.write(row.values, table.width, appended(row), row.status, header=row.kind == "header")
+            if on_row is not None:
+                on_row(row)
+    except BaseException:
+        writer.discard()
+        raise
     writer.close()
     return summary
