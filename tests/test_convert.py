@@ -319,3 +319,24 @@ def test_downloads_are_written_to_a_temporary_file_and_removed_once_sent(site, m
         downloads[fmt] = response.content
     assert load_workbook(io.BytesIO(downloads["xlsx"])).worksheets[0]["A1":"B1"][0][1].value == "043613"
     assert csv_rows(downloads["csv"])[0][:2] == ["亶理町", "043613"]
+
+
+def test_the_result_shows_the_detected_header_and_offers_the_downloads(site):
+    client, _ = site
+    pasted = '市区町村\t判定\n庄原市\tx"<y>\n府中市\t'
+    page = client.post("/convert/", data={"names": pasted, "prefecture": "広島県"}).text
+    head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert '<th scope="col">市区町村</th><th scope="col">判定</th>' in head  # the input's own header, not A, B
+    assert '<th scope="col" class="added">判定2</th>' in head and "判定コード" in head  # never a repeated header
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "市区町村" not in body  # the header row is the table's header, not a data row
+    assert '<td class="code">342106</td>' in body and '<td class="code">exact</td>' in body
+    assert '<td class="code">342084</td>' in body  # the prefecture chosen for every row
+    assert 'id="result"' in page and "autofocus" in page and 'action="/convert/#result"' in page
+    downloads = page.split('class="downloads"', 1)[1].split("</form>", 1)[0]
+    assert 'value="市区町村\t判定\n庄原市\tx&#34;&lt;y&gt;\n府中市\t"' in downloads  # the paste, escaped
+    assert 'name="prefecture" value="広島県"' in downloads
+    assert 'value="csv">CSV で受け取る' in downloads and 'value="xlsx">Excel（XLSX）で受け取る' in downloads
+    assert 'type="file"' not in downloads
+    uploaded = client.post("/convert/", files={"file": ("a.csv", "市区町村\n港区\n".encode(), "text/csv")}).text
+    assert 'name="file" type="file" required' in uploaded.split('class="downloads"', 1)[1]  # chosen again
