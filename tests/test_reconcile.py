@@ -336,3 +336,48 @@ def test_status_labels_follow_the_language(tmp_path):
     assert result.exit_code == 1, result.output
     rows = read_csv(out)
     assert rows[1][4:6] == ["exact match", "exact"] and rows[2][4:6] == ["misspelling corrected", "corrected"]
+
+
+def test_detecting_the_name_column_of_a_wide_table_is_bounded():
+    from renkei.reconcile import SAMPLE_CELLS, PlanError, plan
+
+    class Stub:  # a resolver that finds nothing, counting what it is asked
+        def __init__(self):  # type: ignore[no-untyped-def]
+            self.calls = 0
+
+        def resolve(self, name, prefecture=None, **kw):  # type: ignore[no-untyped-def]
+            from types import SimpleNamespace
+
+            self.calls += 1
+            return SimpleNamespace(resolved=False, candidates=[])
+
+        def prefecture_name(self, text):  # type: ignore[no-untyped-def]
+            return None
+
+    rows = [(r, [f"名{r}の{c}" for c in range(100)]) for r in range(1, 201)]  # every cell a different text
+    stub = Stub()
+    with pytest.raises(PlanError):
+        plan(rows, stub)  # type: ignore[arg-type]
+    assert stub.calls <= SAMPLE_CELLS + 100  # not 200 rows × 100 columns
+    ticks = []
+
+    def deadline():  # type: ignore[no-untyped-def]
+        ticks.append(1)
+        if len(ticks) > 3:
+            raise TimeoutError("past the deadline")
+
+    with pytest.raises(TimeoutError):
+        plan(rows, Stub(), check=deadline)  # type: ignore[arg-type]
+
+
+def test_an_output_that_cannot_be_written_is_one_japanese_line(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["港区"]])
+    result = run(str(src), "-o", str(tmp_path / "missing" / "out.csv"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith("エラー: 出力先のフォルダ ") and "がありません" in result.stderr
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "out.csv.part").mkdir()  # the working file cannot be created: found only when it is written
+    result = run(str(src), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1].startswith("エラー: ") and "out.csv に書き込めません" in result.stderr
+    assert not (tmp_path / "out.csv").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, pref
     fmt = Path(out).suffix.lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
         raise click.BadParameter(_("出力は .csv、.tsv、.xlsx のいずれかにしてください"), param_hint="-o")
+    if not Path(out).resolve().parent.is_dir():  # said before any work, not after the whole table
+        error_line(_("出力先のフォルダ {folder} がありません").format(folder=Path(out).parent))
+        sys.exit(2)
     date = parse_as_of(as_of)
     resolver = default_resolver()
     every_row = resolver.prefecture_name(prefecture) if prefecture else None
@@ -79,19 +83,25 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, pref
     click.echo(f"{where}: {plan.describe()}", err=True)
     show = sys.stderr.isatty() if progress is None else progress
     partial = Path(out).with_name(Path(out).name + ".part")
+    created = False
     try:
         with partial.open("wb") as target, click.progressbar(length=table.height, label=_("照合中"), file=sys.stderr,
                                                               hidden=not show, update_min_steps=500) as bar:
+            created = True
             writer = open_writer(fmt, target, table.sheet)
             summary = write_reconciled(table, plan, resolver, writer, as_of=date, on_row=lambda _row: bar.update(1))
         partial.replace(out)  # all or nothing: a failed run leaves no half-written output
-    except DocumentError as exc:
-        partial.unlink(missing_ok=True)
-        error_line(describe(exc))
+    except BaseException as exc:
+        if created:
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, DocumentError):
+            error_line(describe(exc))
+        elif isinstance(exc, OSError):  # the output cannot be written (no permission, a full disk, …)
+            logging.getLogger(__name__).debug("cannot write %s", out, exc_info=exc)
+            error_line(_("{file} に書き込めません（書き込み権限と空き容量を確かめてください）").format(file=out))
+        else:
+            raise
         sys.exit(2)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     click.echo(f"{where}: {summary.describe()} → {out}", err=True)
     sys.exit(summary.exit_code)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .documents.model import cell_name
@@ -38,6 +38,8 @@ STATUS_LABELS = {
 }
 ACCEPTED = frozenset({"exact", "normalized", "variant"})  # nothing for a person to check
 SAMPLE_ROWS = 200
+SAMPLE_CELLS = 4_000  # name detection resolves at most about this many cells: a wide table samples fewer rows
+MIN_SAMPLE_ROWS = 5  # however wide: 500 columns × 5 rows stays near SAMPLE_CELLS
 MAX_NAME_LENGTH = 40  # a longer cell is a sentence, not a name: not worth a fuzzy search while detecting
 TOP_CANDIDATES = 3
 MEMO_SIZE = 50_000
@@ -163,8 +165,13 @@ def _is_prefecture(resolver: Resolver, text: str) -> bool:
 
 
 def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, column: str | None = None,
-         prefecture_column: str | None = None) -> Plan:
-    """Decide the header row and the name and prefecture columns from the first rows of a table."""
+         prefecture_column: str | None = None, check: Callable[[], None] | None = None) -> Plan:
+    """Decide the header row and the name and prefecture columns from the first rows of a table.
+
+    Detecting the name column resolves sampled cells of every column, so its cost is bounded by
+    :data:`SAMPLE_CELLS` (a wide table samples fewer rows) and ``check`` (a deadline) is called
+    before each sampled row of each column.
+    """
     rows = _non_empty(sample)
     if not rows:
         raise PlanError("表に値がありません")
@@ -204,11 +211,14 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
 
     if not column:
         scores = []
+        sampled = data[:max(MIN_SAMPLE_ROWS, min(SAMPLE_ROWS, SAMPLE_CELLS // max(width, 1)))]
         for i in range(width):
             if pref and i == pref.index:
                 continue
             hits = total = 0
-            for _number, v in data[:SAMPLE_ROWS]:
+            for _number, v in sampled:
+                if check is not None:
+                    check()
                 text = _norm(v[i]) if i < len(v) else ""
                 total += 1
                 if not text or len(text) > MAX_NAME_LENGTH or text.isdigit() or _is_prefecture(resolver, text):

@@ -189,8 +189,11 @@ class _Detaching:
 
 def open_planned(path: str, resolver: Resolver, *, data: bytes | None = None, name: str | None = None,
                  sheet: str | None = None, encoding: str | None = None, column: str | None = None,
-                 prefecture_column: str | None = None) -> tuple[Table, Plan]:
+                 prefecture_column: str | None = None, check: Callable[[], None] | None = None
+                 ) -> tuple[Table, Plan]:
     """Open a table and decide its columns. Without ``sheet``, the first sheet that has a name column.
+
+    ``check`` is called while the columns are detected (a deadline that raises DocumentError).
 
     Returns (Table, Plan); raises DocumentError (with the plan's Japanese reason) when no sheet fits.
     """
@@ -206,7 +209,7 @@ def open_planned(path: str, resolver: Resolver, *, data: bytes | None = None, na
     for table in chain([first], (open_table(path, data=data, name=name, sheet=s) for s in others)):
         try:
             return table, plan(list(islice(table.rows(), SAMPLE_ROWS)), resolver, column=column,
-                               prefecture_column=prefecture_column)
+                               prefecture_column=prefecture_column, check=check)
         except PlanError as exc:
             error = error or exc
     raise DocumentError(str(error), file=first.source, sheet=first.sheet)

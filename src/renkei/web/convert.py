@@ -219,7 +219,7 @@ def _convert(request: Request, values: dict[str, str], data: bytes, name: str, u
         if data.startswith(b"PK\x03\x04"):
             check_xlsx(io.BytesIO(data), work.limits, name)  # zip bombs and entity declarations, before any parsing
         table, plan = open_planned(name, resolver, data=data, name=name, sheet=values["sheet"] or None,
-                                   column=values["column"] or None)
+                                   column=values["column"] or None, check=lambda: work.deadline.check(name))
         if table.height > MAX_ROWS:
             raise TooLarge(_("{rows}行あります。この画面で変換できるのは {limit}行までです"
                              "（それ以上は renkei reconcile をお使いください）").format(
