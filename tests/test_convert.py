@@ -340,3 +340,45 @@ def test_the_result_shows_the_detected_header_and_offers_the_downloads(site):
     assert 'type="file"' not in downloads
     uploaded = client.post("/convert/", files={"file": ("a.csv", "市区町村\n港区\n".encode(), "text/csv")}).text
     assert 'name="file" type="file" required' in uploaded.split('class="downloads"', 1)[1]  # chosen again
+
+
+def test_at_most_two_conversions_run_at_once_under_a_crowd(site, monkeypatch):
+    import threading
+    import time
+
+    from renkei.web import convert
+
+    client, _ = site
+    original = convert._convert
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow(*args):  # type: ignore[no-untyped-def]
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            time.sleep(0.15)
+            return original(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(convert, "_convert", slow)
+    for _round in range(5):
+        statuses: list[int] = []
+        barrier = threading.Barrier(8)
+
+        def one(barrier: threading.Barrier, statuses: list[int]) -> None:
+            barrier.wait()
+            statuses.append(client.post("/convert/", data={"names": "港区"}).status_code)
+
+        threads = [threading.Thread(target=one, args=(barrier, statuses)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(set(statuses)) <= [200, 503] and statuses.count(200) >= 2, statuses
+    assert peak[0] == 2  # never a third
+    assert convert.busy.acquire(blocking=False) and convert.busy.acquire(blocking=False)  # every slot given back
+    convert.busy.release()
+    convert.busy.release()
