@@ -43,7 +43,7 @@ from ..documents.readers import MAX_BYTES
 from ..documents.table import Table, cell_text, describe
 from ..i18n import N_
 from ..i18n import gettext as _
-from ..reconcile import COLUMNS, STATUS_LABELS, Row, Summary, added_headers, appended, letter
+from ..reconcile import COLUMNS, Row, Summary, added_headers, appended, letter
 from ..reports.table import DiscardingWriter, open_planned, open_writer, write_reconciled
 from .core import Site, render, render_text
 from .ratelimit import RateLimiter, address
@@ -107,11 +107,11 @@ def form(request: Request) -> Response:
 @router.post("/convert/", response_class=HTMLResponse)
 async def convert(request: Request) -> Response:
     limiter.check(request)  # before reading anything: the address has some of its budget left
+    limits = Limits.from_env()
     if not busy.acquire(blocking=False):  # before reading the body: no slot, no upload
         raise HTTPException(503, _("混み合っています。しばらくしてから再度お試しください"),
                             headers={"Retry-After": RETRY_AFTER})
-    limits = Limits.from_env()
-    work = Work(limits, limits.conversion_deadline())
+    work = Work(limits, limits.conversion_deadline())  # the deadline runs from the slot on
     try:
         return await _receive_and_convert(request, work)
     finally:
@@ -267,5 +267,5 @@ def _result(table: Table, plan: str, summary: Summary, shown: list[Row], header:
     rows = [(row, [*(cell_text(v) for v in row.values), *[""] * (table.width - len(row.values))], appended(row))
             for row in shown]
     return {"columns": columns, "added": added, "code_columns": CODE_COLUMNS, "plan": plan,
-            "summary": summary.describe(), "rows": rows, "labels": STATUS_LABELS, "total": summary.rows,
+            "summary": summary.describe(), "rows": rows, "total": summary.rows,
             "shown": len(shown), "review": summary.to_review, "uploaded": uploaded, "sheet": table.sheet}
