@@ -245,14 +245,29 @@ def test_convert_names_with_the_keyboard_on_a_phone(server, browser):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/convert/")
     _tab_to(page, "#names")
-    page.keyboard.type("亶理町\n飯館村")
+    page.keyboard.type("市区町村\n亶理町\n飯館村\n府中市\n城島町・三潴町")
     _tab_to(page, 'button[type="submit"]')
     page.keyboard.press("Enter")
     page.locator("table.converted").wait_for()
     table = page.locator("table.converted").inner_text()
-    assert "043613" in table and "075647" in table
+    assert "043613" in table and "075647" in table and "誤記訂正" in table and "corrected" in table
+    headers = page.locator("table.converted thead th").all_inner_texts()
+    assert headers[0] == "市区町村" and "都道府県（判定）" in headers and "判定コード" in headers  # the detected header
+    # the page opens at the result, with the focus on it: the next Tab goes into the result, not the form
+    assert page.evaluate("document.activeElement.id") == "result"
+    assert page.evaluate("document.getElementById('result').getBoundingClientRect().top") < 200
+    # no code is broken over lines, however narrow the phone (one line box per code cell's text)
+    lines = page.evaluate("""() => [...document.querySelectorAll('table.converted td.code')]
+        .filter(td => td.textContent.trim())
+        .map(td => { const r = document.createRange(); r.selectNodeContents(td);
+                     return r.getClientRects().length; })""")
+    assert lines and set(lines) == {1}, lines
     assert page.evaluate("document.documentElement.scrollWidth") <= 380  # the table scrolls in its own region
-    _tab_to(page, "div.scroll")  # and that region is reachable to scroll with the keyboard
+    _tab_to(page, "div.scroll[role=region][tabindex='0']")  # and that region is reachable to scroll with the keyboard
+    assert page.get_by_role("button", name="CSV で受け取る").is_visible()  # the downloads, under the result
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV で受け取る").click()
+    assert info.value.suggested_filename == "名称_コード付き.csv"
     context.close()
 
 

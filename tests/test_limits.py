@@ -152,3 +152,32 @@ def test_prolog_scan_allows_real_parts(fixtures_dir):
         z.writestr("[Content_Types].xml", b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- c -->\n<!DOCTYPE T><Types/>")
     with pytest.raises(DocumentError, match="DTD"):
         check_xlsx(doc, Limits(), "bom.xlsx")
+
+
+def test_cells_in_all_are_limited_in_every_format(fixtures_dir, monkeypatch):
+    for kind in ("tsv", "csv-cp932-crlf", "xlsx", "xls", "pdf"):
+        refused(fixtures_dir[kind], "セル数が上限 50 を超えています", limits=Limits(max_table_cells=50))
+    assert "RENKEI_MAX_CELLS" in check_cli(fixtures_dir["tsv"], env={"RENKEI_MAX_CELLS": "50"})
+    monkeypatch.setenv("RENKEI_MAX_CELLS", "2_000")
+    monkeypatch.setenv("RENKEI_MAX_CONVERT_SECONDS", "7.5")
+    assert Limits.from_env() == Limits(max_table_cells=2000, max_convert_seconds=7.5)
+
+
+def test_a_deadline_covers_several_budgets(monkeypatch):
+    import types
+
+    from renkei.documents import limits
+
+    now = [0.0]
+    monkeypatch.setattr(limits, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    deadline = Limits(max_convert_seconds=10).conversion_deadline()
+    first, second = Limits().budget("a.csv", deadline), Limits().budget("a.csv", deadline)
+    first.row(3, row=1)
+    now[0] = 9.0
+    second.row(3, row=1)  # a new step (writing, say) still has only what the first left
+    assert deadline.remaining() == 1.0
+    now[0] = 10.5
+    with pytest.raises(DocumentError, match="変換が上限 10 秒を超えたため中断しました") as info:
+        second.row(3, row=2)
+    assert info.value.row == 2 and "RENKEI_MAX_CONVERT_SECONDS" in str(info.value)
+    assert first.cells == 3 and second.cells == 6

@@ -52,11 +52,11 @@ def test_csv_in_every_encoding_gives_the_same_table_with_codes(tmp_path, encodin
     assert [r[:width] for r in rows] == TABLE  # every original row and column, unchanged and in order
     assert rows[0][width:] == list(COLUMNS)
     by_number = {r[0]: r[width:] for r in rows[1:]}
-    assert by_number["1"][:4] == ["043613", "亘理町", "宮城県", "corrected"]
-    assert by_number["2"][:4] == ["075647", "飯舘村", "福島県", "variant"]
-    assert by_number["3"][:4] == ["131016", "千代田区", "東京都", "exact"]
+    assert by_number["1"][:5] == ["043613", "亘理町", "宮城県", "誤記訂正", "corrected"]  # 判定 in words, then its key
+    assert by_number["2"][:5] == ["075647", "飯舘村", "福島県", "異体字", "variant"]
+    assert by_number["3"][:5] == ["131016", "千代田区", "東京都", "完全一致", "exact"]
     assert by_number["4"] == [""] * len(COLUMNS)
-    assert by_number["5"][:4] == ["111007", "さいたま市", "埼玉県", "merged"]
+    assert by_number["5"][:5] == ["111007", "さいたま市", "埼玉県", "合併・改称", "merged"]
     assert "C列「市区町村」" in result.stderr and "自動検出" in result.stderr
     assert "B列「都道府県」" in result.stderr  # the prefecture column is found too
     assert "要確認 2件" in result.stderr
@@ -159,20 +159,21 @@ def test_xlsx_with_several_sheets_keeps_types_and_colours_rows(tmp_path):
     wb = load_workbook(out)
     ws = wb["一覧"]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert rows[0][0] == "連携先一覧（令和7年度）" and rows[0][5:] == [None] * 6
+    assert rows[0][0] == "連携先一覧（令和7年度）" and rows[0][5:] == [None] * len(COLUMNS)
     assert rows[1] == ["No", "都道府県", "市区町村", "締結日", "金額", *COLUMNS]
     assert rows[2][:5] == [1, "宮城県", "亘理町", dt.datetime(2020, 4, 1), 1500.5]  # types kept
-    assert rows[2][5:9] == ["043613", "亘理町", "宮城県", "exact"]  # the code stays text: leading zero kept
+    assert rows[2][5:10] == ["043613", "亘理町", "宮城県", "完全一致", "exact"]  # code as text: leading zero
     formula = ws.cell(row=5, column=3)
     assert formula.data_type == "s" and formula.value.startswith("=HYPERLINK")  # text, never a live formula
-    assert rows[4][8] in ("unresolved", "ambiguous")
+    assert rows[4][9] in ("unresolved", "ambiguous")
     fills = {ws.cell(row=r, column=1).fill.fgColor.rgb for r in (3, 5)}
     assert len(fills) == 2, "rows are coloured by status"
     assert "判定の凡例" in wb.sheetnames
     # --sheet by name or number chooses another sheet
     out3 = tmp_path / "out3.csv"
     assert run(str(src), "--sheet", "3", "-o", str(out3)).exit_code == 0
-    assert read_csv(out3) == [["市区町村", *COLUMNS], ["港区", "131032", "港区", "東京都", "exact", "", ""]]
+    assert read_csv(out3) == [["市区町村", *COLUMNS],
+                              ["港区", "131032", "港区", "東京都", "完全一致", "exact", "", ""]]
     result = run(str(src), "--sheet", "なし", "-o", str(out3))
     assert result.exit_code == 2 and "シート「なし」がありません" in result.stderr
 
@@ -188,8 +189,8 @@ def test_xls_input(tmp_path):
     wb.save(str(src))
     out = tmp_path / "out.csv"
     assert run(str(src), "-o", str(out)).exit_code == 0
-    assert read_csv(out)[1:] == [["亘理町", "3", "043613", "亘理町", "宮城県", "exact", "", ""],
-                                 ["飯舘村", "4.5", "075647", "飯舘村", "福島県", "exact", "", ""]]
+    assert read_csv(out)[1:] == [["亘理町", "3", "043613", "亘理町", "宮城県", "完全一致", "exact", "", ""],
+                                 ["飯舘村", "4.5", "075647", "飯舘村", "福島県", "完全一致", "exact", "", ""]]
 
 
 def test_formula_like_cells_are_neutralised_in_csv(tmp_path):
@@ -217,9 +218,9 @@ def test_several_names_in_one_cell(tmp_path):
     result = run(str(src), "-o", str(out))
     assert result.exit_code == 1, result.output  # a cell with several names is for a person to split
     rows = read_csv(out)
-    assert rows[1][1:5] == ["131016・131032", "千代田区・港区", "東京都", "multiple"]
-    assert rows[2][1:5] == ["402036", "久留米市", "福岡県", "multiple"]  # both parts merged into one city
-    assert rows[3][1:5] == ["131016", "千代田区", "東京都", "exact"]
+    assert rows[1][1:6] == ["131016・131032", "千代田区・港区", "東京都", "複数の名称", "multiple"]
+    assert rows[2][1:6] == ["402036", "久留米市", "福岡県", "複数の名称", "multiple"]  # both parts: one city
+    assert rows[3][1:6] == ["131016", "千代田区", "東京都", "完全一致", "exact"]
 
 
 def test_as_of_is_passed_to_the_resolver(tmp_path, monkeypatch):
@@ -286,6 +287,97 @@ def test_any_csv_comes_back_unchanged_with_columns_appended(tmp_path, rows):
     for original, written in zip(expected, back, strict=True):
         width = table.width
         assert len(written) == width + len(COLUMNS)
-        restored = [w[1:] if w.startswith("'") and w[1:2] in ("=", "+", "-", "@", "\t", "\r") else w
-                    for w in written[:width]]
-        assert restored == original + [""] * (width - len(original))
+        escaped = ["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in original]
+        assert written[:width] == escaped + [""] * (width - len(original))  # (a cell "'=" stays "'=")
+
+
+def test_a_multi_name_cell_writes_only_the_codes_it_resolved(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["千代田区・ほげほげ町"], ["ほげ町・ふが村"], ["港区"]])
+    out = tmp_path / "out.csv"
+    assert run(str(src), "-o", str(out)).exit_code == 1
+    rows = read_csv(out)
+    assert rows[1][1:6] == ["131016", "千代田区", "東京都", "複数の名称", "multiple"]
+    assert rows[2][1:4] == ["", "", ""]  # nothing resolved: nothing written, never 「?」
+    assert all("?" not in cell for row in rows for cell in row[1:4])
+
+
+def test_one_prefecture_for_every_row(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["府中市"], ["中央区"], ["千代田区"]])
+    out = tmp_path / "out.csv"
+    assert run(str(src), "-o", str(out)).exit_code == 1  # without a prefecture, 府中市 is ambiguous
+    assert read_csv(out)[1][5] == "ambiguous"
+    result = run(str(src), "--prefecture", "広島県", "-o", str(out))
+    assert "都道府県の指定 広島県" in result.stderr
+    assert read_csv(out)[1][1:4] == ["342084", "府中市", "広島県"]
+    assert run(str(src), "--prefecture", "福岡", "-o", str(out)).exit_code == 1
+    assert read_csv(out)[2][1:4] == ["401331", "福岡市中央区", "福岡県"]
+    result = run(str(src), "--prefecture", "どこか", "-o", str(out))
+    assert result.exit_code == 2 and "都道府県名ではありません" in result.stderr
+
+
+def test_added_headers_never_repeat_an_input_header(tmp_path):
+    from renkei.reconcile import added_headers
+
+    header = ["市区町村", "都道府県", "都道府県(判定)", "判定", "判定2", "理由"]
+    src = write_csv(tmp_path / "in.csv", [header, ["千代田区", "東京都", "", "", "", ""]])
+    out = tmp_path / "out.csv"
+    assert run(str(src), "--column", "A", "-o", str(out)).exit_code == 0
+    written = read_csv(out)[0]
+    assert written[len(header):] == ["全国地方公共団体コード", "正式名称", "都道府県（判定）2", "判定3", "判定コード",
+                                     "理由2", "候補"]
+    assert len(set(written)) == len(written)
+    assert added_headers([]) == list(COLUMNS)
+
+
+def test_status_labels_follow_the_language(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["千代田区"], ["亶理町"]])
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["--lang", "en", "reconcile", str(src), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    rows = read_csv(out)
+    assert rows[1][4:6] == ["exact match", "exact"] and rows[2][4:6] == ["misspelling corrected", "corrected"]
+
+
+def test_detecting_the_name_column_of_a_wide_table_is_bounded():
+    from renkei.reconcile import SAMPLE_CELLS, PlanError, plan
+
+    class Stub:  # a resolver that finds nothing, counting what it is asked
+        def __init__(self):  # type: ignore[no-untyped-def]
+            self.calls = 0
+
+        def resolve(self, name, prefecture=None, **kw):  # type: ignore[no-untyped-def]
+            from types import SimpleNamespace
+
+            self.calls += 1
+            return SimpleNamespace(resolved=False, candidates=[])
+
+        def prefecture_name(self, text):  # type: ignore[no-untyped-def]
+            return None
+
+    rows = [(r, [f"名{r}の{c}" for c in range(100)]) for r in range(1, 201)]  # every cell a different text
+    stub = Stub()
+    with pytest.raises(PlanError):
+        plan(rows, stub)  # type: ignore[arg-type]
+    assert stub.calls <= SAMPLE_CELLS + 100  # not 200 rows × 100 columns
+    ticks = []
+
+    def deadline():  # type: ignore[no-untyped-def]
+        ticks.append(1)
+        if len(ticks) > 3:
+            raise TimeoutError("past the deadline")
+
+    with pytest.raises(TimeoutError):
+        plan(rows, Stub(), check=deadline)  # type: ignore[arg-type]
+
+
+def test_an_output_that_cannot_be_written_is_one_japanese_line(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["港区"]])
+    result = run(str(src), "-o", str(tmp_path / "missing" / "out.csv"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith("エラー: 出力先のフォルダ ") and "がありません" in result.stderr
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "out.csv.part").mkdir()  # the working file cannot be created: found only when it is written
+    result = run(str(src), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1].startswith("エラー: ") and "out.csv に書き込めません" in result.stderr
+    assert not (tmp_path / "out.csv").exists()

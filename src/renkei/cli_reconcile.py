@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def error_line(message: str) -> None:
                                       "Detected when omitted.")
 @click.option("-p", "--prefecture-column", help="A column of prefectures (header or letter) that narrows each row. "
                                                 "Detected when omitted.")
+@click.option("--prefecture", "prefecture", help="One prefecture for every row (e.g. 福岡県), as /convert/ offers; "
+                                                 "a row's own prefecture column wins.")
 @click.option("--sheet", help="XLSX/XLS: the sheet, by name or number (default: the first with a name column).")
 @click.option("--encoding", help="Force the text encoding (utf-8, utf-8-sig, cp932, ...); sniffed by default.")
 @click.option("--as-of", "as_of", help="Resolve names as they stood on this date (ISO or 和暦), for old lists.")
@@ -30,13 +33,14 @@ def error_line(message: str) -> None:
               help="Where to write: OUT.csv or OUT.tsv (UTF-8 with BOM) or OUT.xlsx (rows coloured by status).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal).")
-def reconcile(file: str, column: str | None, prefecture_column: str | None, sheet: str | None,
-              encoding: str | None, as_of: str | None, out: str, progress: bool | None) -> None:
+def reconcile(file: str, column: str | None, prefecture_column: str | None, prefecture: str | None,
+              sheet: str | None, encoding: str | None, as_of: str | None, out: str, progress: bool | None) -> None:
     """Add 全国地方公共団体コード to the column of local-government names of any table.
 
     Reads CSV/TSV (UTF-8, UTF-8 with BOM or CP932), XLSX or XLS, and writes every row and
-    column unchanged, in order, plus: 全国地方公共団体コード, 正式名称, 都道府県, 判定 (status),
-    理由 (reason) and 候補 (top candidates). The summary goes to stderr.
+    column unchanged, in order, plus: 全国地方公共団体コード, 正式名称, 都道府県（判定）, 判定 (the status
+    in words), 判定コード (the status key), 理由 (reason) and 候補 (top candidates); a header the input
+    already has gets a numeric suffix. The summary goes to stderr.
 
     Exit status as `renkei check`: 0 nothing to review, 1 something to review, 2 the file
     cannot be read.
@@ -46,7 +50,10 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
       renkei reconcile 連携先.csv -o 連携先_コード付き.xlsx
       renkei reconcile 一覧.xlsx --sheet 2 --column 市区町村 --prefecture-column 都道府県 -o out.csv
       renkei reconcile old.csv --column C --as-of 2004-04-01 -o out.xlsx
+      renkei reconcile 福岡県の協定.csv --prefecture 福岡県 -o out.csv
     """
+    from dataclasses import replace
+
     from .documents import DocumentError
     from .documents.table import describe
     from .reports.table import open_planned, open_writer, write_reconciled
@@ -55,32 +62,46 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
     fmt = Path(out).suffix.lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
         raise click.BadParameter(_("出力は .csv、.tsv、.xlsx のいずれかにしてください"), param_hint="-o")
+    if not Path(out).resolve().parent.is_dir():  # said before any work, not after the whole table
+        error_line(_("出力先のフォルダ {folder} がありません").format(folder=Path(out).parent))
+        sys.exit(2)
     date = parse_as_of(as_of)
     resolver = default_resolver()
+    every_row = resolver.prefecture_name(prefecture) if prefecture else None
+    if prefecture and every_row is None:
+        raise click.BadParameter(_("「{name}」は都道府県名ではありません").format(name=prefecture),
+                                 param_hint="--prefecture")
     try:
         table, plan = open_planned(file, resolver, sheet=sheet, encoding=encoding, column=column,
                                    prefecture_column=prefecture_column)
     except DocumentError as exc:
         error_line(describe(exc))
         sys.exit(2)
+    plan = replace(plan, default_prefecture=every_row)
     where = _("{file}（シート「{sheet}」）").format(file=table.source, sheet=table.sheet) if table.sheet \
         else table.source
     click.echo(f"{where}: {plan.describe()}", err=True)
     show = sys.stderr.isatty() if progress is None else progress
     partial = Path(out).with_name(Path(out).name + ".part")
+    created = False
     try:
         with partial.open("wb") as target, click.progressbar(length=table.height, label=_("照合中"), file=sys.stderr,
                                                               hidden=not show, update_min_steps=500) as bar:
+            created = True
             writer = open_writer(fmt, target, table.sheet)
             summary = write_reconciled(table, plan, resolver, writer, as_of=date, on_row=lambda _row: bar.update(1))
         partial.replace(out)  # all or nothing: a failed run leaves no half-written output
-    except DocumentError as exc:
-        partial.unlink(missing_ok=True)
-        error_line(describe(exc))
+    except BaseException as exc:
+        if created:
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, DocumentError):
+            error_line(describe(exc))
+        elif isinstance(exc, OSError):  # the output cannot be written (no permission, a full disk, …)
+            logging.getLogger(__name__).debug("cannot write %s", out, exc_info=exc)
+            error_line(_("{file} に書き込めません（書き込み権限と空き容量を確かめてください）").format(file=out))
+        else:
+            raise
         sys.exit(2)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     click.echo(f"{where}: {summary.describe()} → {out}", err=True)
     sys.exit(summary.exit_code)
 

@@ -15,20 +15,31 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .documents.model import cell_name
 from .documents.table import cell_text
-from .i18n import N_
 from .i18n import gettext as _
-from .reports import STATUS_LABELS as REPORT_LABELS
+from .i18n import lazy_pgettext
 from .resolve import Resolution, Resolver
 
-COLUMNS = ("全国地方公共団体コード", "正式名称", "都道府県", "判定", "理由", "候補")
-STATUS_LABELS = {**REPORT_LABELS, "": N_("空欄")}  # msgids: shown through gettext
+# the appended columns, in order; an input header already using one of these names makes it take a numeric
+# suffix (see added_headers), so every header of the output is distinct
+COLUMNS = ("全国地方公共団体コード", "正式名称", "都道府県（判定）", "判定", "判定コード", "理由", "候補")
+STATUS_COLUMN, KEY_COLUMN = COLUMNS.index("判定"), COLUMNS.index("判定コード")
+# what 判定 says, in the reader's language; 判定コード keeps the resolver's stable key
+STATUS_LABELS = {
+    "exact": lazy_pgettext("判定", "完全一致"), "normalized": lazy_pgettext("判定", "表記ゆれ"),
+    "variant": lazy_pgettext("判定", "異体字"), "corrected": lazy_pgettext("判定", "誤記訂正"),
+    "merged": lazy_pgettext("判定", "合併・改称"), "multiple": lazy_pgettext("判定", "複数の名称"),
+    "ambiguous": lazy_pgettext("判定", "要確認"), "unresolved": lazy_pgettext("判定", "該当なし"),
+    "": lazy_pgettext("判定", "空欄"),
+}
 ACCEPTED = frozenset({"exact", "normalized", "variant"})  # nothing for a person to check
 SAMPLE_ROWS = 200
+SAMPLE_CELLS = 4_000  # name detection resolves at most about this many cells: a wide table samples fewer rows
+MIN_SAMPLE_ROWS = 5  # however wide: 500 columns × 5 rows stays near SAMPLE_CELLS
 MAX_NAME_LENGTH = 40  # a longer cell is a sentence, not a name: not worth a fuzzy search while detecting
 TOP_CANDIDATES = 3
 MEMO_SIZE = 50_000
@@ -83,6 +94,8 @@ class Plan:
             detected = self.prefecture.detected
             pref = _("、都道府県の列 {column}（自動検出）") if detected else _("、都道府県の列 {column}")
             text += pref.format(column=self.prefecture.label)
+        if self.default_prefecture:
+            text += _("、都道府県の指定 {name}").format(name=self.default_prefecture)
         if self.header_row is None:
             text += _("、見出し行なし")
         return text
@@ -152,8 +165,13 @@ def _is_prefecture(resolver: Resolver, text: str) -> bool:
 
 
 def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, column: str | None = None,
-         prefecture_column: str | None = None) -> Plan:
-    """Decide the header row and the name and prefecture columns from the first rows of a table."""
+         prefecture_column: str | None = None, check: Callable[[], None] | None = None) -> Plan:
+    """Decide the header row and the name and prefecture columns from the first rows of a table.
+
+    Detecting the name column resolves sampled cells of every column, so its cost is bounded by
+    :data:`SAMPLE_CELLS` (a wide table samples fewer rows) and ``check`` (a deadline) is called
+    before each sampled row of each column.
+    """
     rows = _non_empty(sample)
     if not rows:
         raise PlanError("表に値がありません")
@@ -193,11 +211,14 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
 
     if not column:
         scores = []
+        sampled = data[:max(MIN_SAMPLE_ROWS, min(SAMPLE_ROWS, SAMPLE_CELLS // max(width, 1)))]
         for i in range(width):
             if pref and i == pref.index:
                 continue
             hits = total = 0
-            for _number, v in data[:SAMPLE_ROWS]:
+            for _number, v in sampled:
+                if check is not None:
+                    check()
                 text = _norm(v[i]) if i < len(v) else ""
                 total += 1
                 if not text or len(text) > MAX_NAME_LENGTH or text.isdigit() or _is_prefecture(resolver, text):
@@ -267,16 +288,41 @@ def _parts(r: Resolution) -> Sequence[Resolution]:
     return getattr(r, "parts", None) or ()
 
 
+def added_headers(header: Sequence[object]) -> list[str]:
+    """The appended columns' headers: :data:`COLUMNS`, each with a numeric suffix when the input has it already.
+
+    Compared as written after NFKC and without spaces, so 「都道府県（判定）」 typed with half-width brackets
+    counts as the same header.
+    """
+    taken = {_norm(v) for v in header if _norm(v)}
+    names = []
+    for base in COLUMNS:
+        name, n = base, 1
+        while _norm(name) in taken:
+            n += 1
+            name = f"{base}{n}"
+        taken.add(_norm(name))
+        names.append(name)
+    return names
+
+
+def status_label(status: str) -> str:
+    """判定 in the reader's language (the key itself for a status this module does not know)."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
+
+
 def appended(row: Row) -> list[str]:
-    """The six appended cells: code, official name, prefecture, status, reason, top candidates."""
+    """The appended cells: code, official name, prefecture, 判定, 判定コード, reason, top candidates."""
     if row.kind == "header":
-        return list(COLUMNS)
+        return added_headers(row.values)
     r = row.result
     if r is None:
         return [""] * len(COLUMNS)
     parts = _parts(r)
-    if parts:  # one answer per distinct part: 城島町・三潴町 both became 久留米市, which is one code
-        answers = list(dict.fromkeys((p.code or "?", p.name or p.input, p.prefecture or "") for p in parts))
+    if parts:  # one answer per distinct resolved part: 城島町・三潴町 both became 久留米市, which is one code;
+        # a part that did not resolve adds nothing (the cell is 複数の名称, for a person to check anyway)
+        answers = list(dict.fromkeys((p.code, p.name or p.input, p.prefecture or "") for p in parts if p.code))
         code = "・".join(a[0] for a in answers)
         name = "・".join(a[1] for a in answers)
         pref = "・".join(dict.fromkeys(a[2] for a in answers if a[2]))
@@ -285,7 +331,7 @@ def appended(row: Row) -> list[str]:
     shown = [c for c in r.candidates if c.code != r.code or r.status not in ACCEPTED]
     candidates = " / ".join(f"{c.prefecture}{c.name}({c.code}) {c.score:.2f}" for c in shown[:TOP_CANDIDATES]) \
         if r.status not in ACCEPTED else ""
-    return [code, name, pref, r.status, r.reason, candidates]
+    return [code, name, pref, status_label(r.status), r.status, r.reason, candidates]
 
 
 @dataclass(slots=True)
@@ -316,7 +362,7 @@ class Summary:
 
     def describe(self) -> str:
         order = [s for s in STATUS_LABELS if self.counts.get(s)]
-        counts = _("、").join(_("{label}（{status}）{n}").format(label=_(STATUS_LABELS[s]), status=s or "empty",
+        counts = _("、").join(_("{label}（{status}）{n}").format(label=status_label(s), status=s or "empty",
                                                                 n=f"{self.counts[s]:,}") for s in order)
         return _("{rows}行、名称 {names}件: {counts}。要確認 {review}件").format(
             rows=f"{self.rows:,}", names=f"{self.names:,}", counts=counts or _("なし"), review=f"{self.to_review:,}")

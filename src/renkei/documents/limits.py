@@ -1,10 +1,12 @@
-"""What reading one file may cost, checked while it is read: bytes, rows, cells per row,
-the decompressed size of an XLSX (zip bombs), XML that declares entities, and time.
+"""What reading one file may cost, checked while it is read: bytes, rows, cells per row, cells
+in all, the decompressed size of an XLSX (zip bombs), XML that declares entities, and time.
 
 Every reader (published lists in TSV/CSV/XLSX/XLS/PDF, and the project template) takes a
 :class:`Limits` (by default from the environment) and stops at the first excess with a
 DocumentError naming the file, the place and the limit. The web server sets :data:`STOP` when
-it shuts down, so a parse running in a worker thread ends at its next row.
+it shuts down, so a parse running in a worker thread ends at its next row. A :class:`Deadline`
+bounds a whole operation made of several steps (the web conversion: receiving, reading,
+resolving and writing), checked by the budget at every row.
 
 Settings (environment variables; the defaults are far above any real list or template):
 
@@ -12,8 +14,10 @@ Settings (environment variables; the defaults are far above any real list or tem
 RENKEI_MAX_UPLOAD_BYTES        size of the file                       20 MB
 RENKEI_MAX_ROWS                rows (all sheets or pages together)    100,000
 RENKEI_MAX_CELLS_PER_ROW       columns up to the last filled cell     500
+RENKEI_MAX_CELLS               cells, every row's together            1,000,000
 RENKEI_MAX_UNZIPPED_BYTES      an XLSX's parts, decompressed          50 MB
 RENKEI_MAX_PARSE_SECONDS       time to read the file                  60
+RENKEI_MAX_CONVERT_SECONDS     one web conversion, start to finish    20
 =============================  =====================================  ==========
 """
 
@@ -24,6 +28,7 @@ import re
 import threading
 import time
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -33,8 +38,10 @@ from .model import DocumentError, low_level
 STOP = threading.Event()  # set when the server stops: every parse in progress ends at its next row
 MB = 1024 * 1024
 ENV = {"max_bytes": "RENKEI_MAX_UPLOAD_BYTES", "max_rows": "RENKEI_MAX_ROWS",
-       "max_cells": "RENKEI_MAX_CELLS_PER_ROW", "max_unzipped": "RENKEI_MAX_UNZIPPED_BYTES",
-       "max_seconds": "RENKEI_MAX_PARSE_SECONDS"}
+       "max_cells": "RENKEI_MAX_CELLS_PER_ROW", "max_table_cells": "RENKEI_MAX_CELLS",
+       "max_unzipped": "RENKEI_MAX_UNZIPPED_BYTES", "max_seconds": "RENKEI_MAX_PARSE_SECONDS",
+       "max_convert_seconds": "RENKEI_MAX_CONVERT_SECONDS"}
+SECONDS = ("max_seconds", "max_convert_seconds")
 MAX_ZIP_ENTRIES = 10_000
 PROLOG_BYTES = 64 * 1024  # an XML part's prolog (before the root element) longer than this is refused
 _PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
@@ -45,8 +52,10 @@ class Limits:
     max_bytes: int = 20 * MB
     max_rows: int = 100_000
     max_cells: int = 500
+    max_table_cells: int = 1_000_000
     max_unzipped: int = 50 * MB
     max_seconds: float = 60.0
+    max_convert_seconds: float = 20.0
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -56,13 +65,17 @@ class Limits:
             raw = os.environ.get(var, "").strip().replace("_", "")
             if raw:
                 try:
-                    values[name] = float(raw) if name == "max_seconds" else int(raw)
+                    values[name] = float(raw) if name in SECONDS else int(raw)
                 except ValueError:
                     raise ValueError(_("{var}={value!r} は数値ではありません").format(var=var, value=raw)) from None
         return cls(**values)  # type: ignore[arg-type]
 
-    def budget(self, file: str) -> Budget:
-        return Budget(self, file)
+    def budget(self, file: str, deadline: Deadline | None = None) -> Budget:
+        return Budget(self, file, deadline)
+
+    def conversion_deadline(self) -> Deadline:
+        """The one deadline of a web conversion, starting now."""
+        return Deadline(self.max_convert_seconds, ENV["max_convert_seconds"])
 
     def check_size(self, size: int, file: str) -> None:
         if size > self.max_bytes:
@@ -71,23 +84,60 @@ class Limits:
                                 .format(size=size / MB, limit=self.max_bytes / MB, setting=ENV["max_bytes"]), file=file)
 
 
-class Budget:
-    """Counts rows and time while one file is read; raises DocumentError at the first excess."""
+class Deadline:
+    """One point in time for a whole operation of several steps; :meth:`check` refuses past it, in Japanese."""
 
-    def __init__(self, limits: Limits, file: str) -> None:
-        self.limits, self.file, self.rows = limits, file, 0
+    def __init__(self, seconds: float, setting: str) -> None:
+        self.seconds, self.setting = seconds, setting
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def message(self) -> str:
+        return _("変換が上限 {limit:g} 秒を超えたため中断しました（{setting} で変更できます）").format(
+            limit=self.seconds, setting=self.setting)
+
+    def check(self, file: str | None = None, **where: object) -> None:
+        if time.monotonic() > self.at:
+            raise DocumentError(self.message(), file=file, **where)  # type: ignore[arg-type]
+
+
+class Budget:
+    """Counts rows, cells and time while one file is read; raises DocumentError at the first excess.
+
+    With a :class:`Deadline` (an operation that does more than read), it is checked at every row too.
+    """
+
+    def __init__(self, limits: Limits, file: str, deadline: Deadline | None = None) -> None:
+        self.limits, self.file, self.rows, self.cells = limits, file, 0, 0
         self.deadline = time.monotonic() + limits.max_seconds
+        self.operation = deadline
 
     def row(self, width: int, *, row: int | None = None, sheet: str | None = None, page: int | None = None) -> None:
         """One more row whose last filled cell is in column ``width``."""
         self.rows += 1
+        self.cells += width
         where = {"row": row, "sheet": sheet, "page": page}
         self.expect(0, **where)
         if width > self.limits.max_cells:
             raise DocumentError(_("1行のセル数が上限 {limit:,} を超えています（{setting} で変更できます）")
                                 .format(limit=self.limits.max_cells, setting=ENV["max_cells"]), file=self.file, **where)
+        if self.cells > self.limits.max_table_cells:
+            raise DocumentError(_("セル数が上限 {limit:,} を超えています（{setting} で変更できます）")
+                                .format(limit=self.limits.max_table_cells, setting=ENV["max_table_cells"]),
+                                file=self.file, **where)
+        if self.operation is not None:
+            self.operation.check(self.file, **where)
         if self.rows % 256 == 1:  # the first row, then every 256th
             self.tick(**where)
+
+    def through(self, rows: Iterable[tuple[int, list[object]]], sheet: str | None = None
+                ) -> Iterator[tuple[int, list[object]]]:
+        """Numbered rows as they come, each counted (and refused past a limit) before anyone uses it."""
+        for number, values in rows:
+            self.row(len(values), row=number, sheet=sheet)
+            yield number, values
 
     def expect(self, more: int, *, row: int | None = None, sheet: str | None = None, page: int | None = None) -> None:
         """Refuse now when ``more`` rows still to come would pass the row limit (a sheet that says its size)."""

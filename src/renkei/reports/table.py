@@ -1,7 +1,7 @@
 """Write a reconciled table, row by row: CSV/TSV (UTF-8 with BOM) or XLSX coloured by status.
 
 Both writers stream (XLSX through XlsxWriter's constant-memory mode), so memory does
-not grow with the number of rows. Neither lets a cell become a formula: CSV/TSV fields
+not grow with the number of rows or columns. Neither lets a cell become a formula: CSV/TSV fields
 starting with ``= + - @``, TAB or CR get a leading ``'`` (OWASP's advice against formula
 injection); XLSX strings are always written as text cells, never type-guessed.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import tempfile
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -19,6 +20,7 @@ from ..i18n import N_
 from ..i18n import gettext as _
 
 if TYPE_CHECKING:
+    from ..documents.limits import Budget
     from ..reconcile import Plan, Row, Summary
     from ..resolve import Resolver
 
@@ -27,13 +29,14 @@ STATUS_FILLS = {  # light fills that keep black text readable (AA contrast)
     "corrected": "#FFF2CC", "merged": "#DDEBF7", "multiple": "#E4DFEC",
     "ambiguous": "#FCE4D6", "unresolved": "#F8CBAD",
 }
-LEGEND = (
-    ("exact", N_("一致：正式名称のとおり")),
-    ("normalized", N_("表記ゆれ：全角半角・空白・ヶ/ケ・読み・前置の都道府県/郡など")),
-    ("variant", N_("異体字：漢字の字体違い")), ("corrected", N_("訂正：誤字と判断して訂正（要確認）")),
-    ("merged", N_("合併・改称：旧名から現在の自治体へ（要確認）")),
-    ("multiple", N_("複数の名称：一つのセルに複数（要確認）")),
-    ("ambiguous", N_("候補が複数：候補から選んでください（要確認）")), ("unresolved", N_("該当なし（要確認）")),
+LEGEND = (  # (判定コード, what it means); the 判定 label comes from renkei.reconcile.STATUS_LABELS
+    ("exact", N_("正式名称のとおり")),
+    ("normalized", N_("全角半角・空白・ヶ/ケ・読み・前置の都道府県/郡などの違い")),
+    ("variant", N_("漢字の字体違い")), ("corrected", N_("誤字と判断して訂正（要確認）")),
+    ("merged", N_("旧名から現在の自治体へ（要確認）")),
+    ("multiple", N_("一つのセルに複数の名称（要確認）")),
+    ("ambiguous", N_("候補が複数：候補から選んでください（要確認）")),
+    ("unresolved", N_("該当する自治体なし（要確認）")),
 )
 
 
@@ -42,6 +45,11 @@ class TableWriter(Protocol):
         ...
 
     def close(self) -> None:
+        """Finish the output."""
+        ...
+
+    def discard(self) -> None:
+        """Stop without finishing (the work failed): remove whatever the writer keeps in temporary files."""
         ...
 
 
@@ -58,13 +66,17 @@ class CsvTableWriter:
     def close(self) -> None:
         pass
 
+    def discard(self) -> None:
+        pass
+
 
 class XlsxTableWriter:
     """One worksheet in constant-memory mode, each row filled with its status colour, then a legend sheet."""
 
-    def __init__(self, target: str | IO[bytes], sheet: str | None = None, *, in_memory: bool = False) -> None:
-        """``in_memory``: no temporary files (the web, with bounded rows); else constant memory (the CLI)."""
-        self._book = sinks.workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory})
+    def __init__(self, target: str | IO[bytes], sheet: str | None = None) -> None:
+        """Constant memory: each row goes to a temporary file (in a folder of our own) when the next one starts."""
+        self._tmp = tempfile.TemporaryDirectory(prefix="renkei-xlsx-")
+        self._book = sinks.workbook(target, {"constant_memory": True, "tmpdir": self._tmp.name})
         self._book.set_properties({"created": dt.datetime(2000, 1, 1)})  # reproducible output
         self._ws = self._book.add_worksheet((sheet or _("照合結果"))[:31])
         self._formats: dict[tuple[str, str], object] = {}
@@ -92,8 +104,8 @@ class XlsxTableWriter:
             self._width = width
             ws.set_column(width, width, 9)  # code
             ws.set_column(width + 1, width + 2, 14)
-            ws.set_column(width + 3, width + 3, 11)
-            ws.set_column(width + 4, width + 5, 40)
+            ws.set_column(width + 3, width + 4, 11)  # 判定, 判定コード
+            ws.set_column(width + 5, width + 6, 40)
         key = "header" if header else status
         row_format = self._format(key) if key in STATUS_FILLS or header else None
         ws.set_row(r, None, row_format)
@@ -119,21 +131,41 @@ class XlsxTableWriter:
         self._row += 1
 
     def close(self) -> None:
+        from ..reconcile import status_label
+
         legend = self._book.add_worksheet(_("判定の凡例"))
-        legend.set_column(0, 0, 12)
-        legend.set_column(1, 1, 60)
-        legend.write_string(0, 0, _("判定"), self._format("header"))
-        legend.write_string(0, 1, _("意味"), self._format("header"))
+        legend.set_column(0, 1, 12)
+        legend.set_column(2, 2, 60)
+        for c, heading in enumerate((_("判定"), _("判定コード"), _("意味"))):
+            legend.write_string(0, c, heading, self._format("header"))
         for i, (status, text) in enumerate(LEGEND, 1):
-            legend.write_string(i, 0, status, self._format(status))
-            legend.write_string(i, 1, _(text), self._format(status))
+            for c, value in enumerate((status_label(status), status, _(text))):
+                legend.write_string(i, c, value, self._format(status))
         self._book.close()
+        self._tmp.cleanup()
+
+    def discard(self) -> None:
+        """XlsxWriter removes its row files only when the book closes: a failed conversion removes the folder."""
+        self._tmp.cleanup()
 
 
-def open_writer(fmt: str, target: IO[bytes], sheet: str | None = None, *, in_memory: bool = False) -> TableWriter:
+class DiscardingWriter:
+    """Writes nothing: for a conversion shown on a page, which needs only the rows shown and the summary."""
+
+    def write(self, values: list[object], width: int, extra: list[str], status: str, header: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+def open_writer(fmt: str, target: IO[bytes], sheet: str | None = None) -> TableWriter:
     """A writer for ``csv``, ``tsv`` or ``xlsx`` onto a binary stream."""
     if fmt == "xlsx":
-        return XlsxTableWriter(target, sheet, in_memory=in_memory)
+        return XlsxTableWriter(target, sheet)
     text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
     return _Detaching(CsvTableWriter(text, "\t" if fmt == "tsv" else ","), text)
 
@@ -151,11 +183,17 @@ class _Detaching:
         self.text.flush()
         self.text.detach()
 
+    def discard(self) -> None:
+        self.text.detach()  # the caller's stream stays open; it removes the partial file itself
+
 
 def open_planned(path: str, resolver: Resolver, *, data: bytes | None = None, name: str | None = None,
                  sheet: str | None = None, encoding: str | None = None, column: str | None = None,
-                 prefecture_column: str | None = None) -> tuple[Table, Plan]:
+                 prefecture_column: str | None = None, check: Callable[[], None] | None = None
+                 ) -> tuple[Table, Plan]:
     """Open a table and decide its columns. Without ``sheet``, the first sheet that has a name column.
+
+    ``check`` is called while the columns are detected (a deadline that raises DocumentError).
 
     Returns (Table, Plan); raises DocumentError (with the plan's Japanese reason) when no sheet fits.
     """
@@ -171,22 +209,32 @@ def open_planned(path: str, resolver: Resolver, *, data: bytes | None = None, na
     for table in chain([first], (open_table(path, data=data, name=name, sheet=s) for s in others)):
         try:
             return table, plan(list(islice(table.rows(), SAMPLE_ROWS)), resolver, column=column,
-                               prefecture_column=prefecture_column)
+                               prefecture_column=prefecture_column, check=check)
         except PlanError as exc:
             error = error or exc
     raise DocumentError(str(error), file=first.source, sheet=first.sheet)
 
 
 def write_reconciled(table: Table, the_plan: Plan, resolver: Resolver, writer: TableWriter, *,
-                     as_of: str | None = None, on_row: Callable[[Row], None] | None = None) -> Summary:
-    """Stream every row of ``table`` through the resolver into ``writer``; returns the Summary."""
+                     as_of: str | None = None, on_row: Callable[[Row], None] | None = None,
+                     budget: Budget | None = None) -> Summary:
+    """Stream every row of ``table`` through the resolver into ``writer``; returns the Summary.
+
+    With a ``budget``, each row is counted against its limits (cells, rows, a deadline) as it is
+    read, before it is resolved or written: an excess stops the work at that row.
+    """
     from ..reconcile import Summary, appended, reconcile
 
     summary = Summary()
-    for row in reconcile(table.rows(), the_plan, resolver, as_of):
-        summary.add(row)
-        writer.write(row.values, table.width, appended(row), row.status, header=row.kind == "header")
-        if on_row is not None:
-            on_row(row)
+    rows = table.rows() if budget is None else budget.through(table.rows(), table.sheet)
+    try:
+        for row in reconcile(rows, the_plan, resolver, as_of):
+            summary.add(row)
+            writer.write(row.values, table.width, appended(row), row.status, header=row.kind == "header")
+            if on_row is not None:
+                on_row(row)
+    except BaseException:
+        writer.discard()
+        raise
     writer.close()
     return summary
