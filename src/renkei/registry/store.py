@@ -33,8 +33,10 @@ from .projects import ProjectView
 from .reviews import OutsidePrefecture, ReviewItem
 from .schema import Snapshot
 from .snapshots import EntryRow, PartnerRow, SnapshotInfo
+from .workflow import ChangeConflict
 
-__all__ = ["ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow", "PermissionDenied",
+__all__ = ["ChangeConflict", "ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow",
+           "PermissionDenied",
            "ProjectView",
            "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "default_actor", "now"]
 
@@ -222,8 +224,9 @@ class Registry(Core):
         """Changes (filters: state — pending by default, or 'decided' —, ward, project, limit, offset)."""
         return changes.changes(self, **filters)  # type: ignore[arg-type]
 
-    def pending_change(self, project_id: int) -> ChangeView | None:
-        return changes.pending_change(self, project_id)
+    def pending_change(self, project_id: int, *, actor_ward: str | None = None) -> ChangeView | None:
+        """The project's pending change, unless ``actor_ward`` is another ward's editor (who may not see it)."""
+        return changes.pending_change(self, project_id, actor_ward=actor_ward)
 
     def pending_counts(self) -> dict[str, int]:
         return changes.pending_counts(self)
