@@ -265,3 +265,25 @@ def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registr
     registry.undo_decision(decision["id"], actor="jimu")  # undoing recodes back: another version
     assert registry.project(p.id).version == form_version + 2
     assert [c for c, _, _ in registry.project(p.id).partners] == [ONAGAWA]
+
+
+def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch):
+    """The CLI's project import (an admin's, approved at once) losing a race: one line, exit 1, nothing written."""
+    from click.testing import CliRunner
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from renkei.cli import cli
+
+    def concurrent_writer(*_args, **_kwargs) -> None:
+        raise StaleDataError("UPDATE statement on table 'projects' expected to update 1 row(s); 0 were matched.")
+
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "亘理町", "物産展", "観光", "2025",
+                                                              "", "", "", "")]) + "\n", encoding="utf-8")
+    db = str(tmp_path / "cli.sqlite3")
+    monkeypatch.setattr(workflow, "_apply", concurrent_writer)
+    result = CliRunner().invoke(cli, ["--db", db, "import", str(path)])
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("エラー：") and "同時に行われた別の操作" in line
+    assert Registry.open(db).count_projects() == 0
