@@ -18,7 +18,15 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module="fastapi.t
 from fastapi.testclient import TestClient  # noqa: E402
 
 from renkei.documents.projects import HEADERS  # noqa: E402
-from renkei.registry import ChangeConflict, ConflictError, Registry, RegistryError, accounts, workflow  # noqa: E402
+from renkei.registry import (  # noqa: E402
+    ChangeConflict,
+    ConflictError,
+    PermissionDenied,
+    Registry,
+    accounts,
+    permissions,
+    workflow,
+)
 from renkei.registry.schema import Project, ProjectChange  # noqa: E402
 from renkei.web import create_app  # noqa: E402
 
@@ -59,6 +67,36 @@ def projects_made_by(reg: Registry, change_id: int) -> int:
 def state_of(reg: Registry, change_id: int) -> str:
     with reg.Session() as s:
         return s.get(ProjectChange, change_id).state
+
+
+# -- who may do what (pure rules) -------------------------------------------------------------------------------
+
+def name(code: str) -> str:
+    return {MINATO: "港区", CHUO: "中央区"}[code]
+
+
+@pytest.mark.parametrize(("rule", "admin_ok", "own_ok", "other_ok"), [
+    (lambda w: permissions.check_propose(w, [MINATO], name), True, True, False),
+    (lambda w: permissions.check_wards(w, [MINATO, CHUO], [MINATO], name), True, False, False),
+    (lambda w: permissions.check_wards(w, [MINATO], [MINATO, CHUO], name), True, True, True),  # adding is fine
+    (lambda w: permissions.check_delete(w, [MINATO, CHUO]), True, False, False),  # a joint project
+    (lambda w: permissions.check_delete(w, [MINATO]), True, True, True),
+    (lambda w: permissions.check_decide(w), True, False, False),
+    (lambda w: permissions.check_withdraw(w, MINATO), True, True, False),
+    (lambda w: permissions.check_replace(w, MINATO), True, True, False),
+])
+def test_permissions(rule, admin_ok, own_ok, other_ok):
+    """Each rule for the admin (no ward), 港区's editor (its own change or project) and 中央区's."""
+    outcomes = []
+    for ward in (None, MINATO, CHUO):
+        try:
+            rule(ward)
+            outcomes.append(True)
+        except PermissionDenied:
+            outcomes.append(False)
+    assert outcomes == [admin_ok, own_ok, other_ok]
+    assert permissions.may_see_pending(None, MINATO) and permissions.may_see_pending(MINATO, MINATO)
+    assert not permissions.may_see_pending(CHUO, MINATO)
 
 
 # -- races ------------------------------------------------------------------------------------------------------
@@ -221,7 +259,7 @@ def test_another_wards_editor_sees_the_approved_project_only(web):
     assert "共同の物産展" in chuo.get(f"/admin/projects/{p.id}").text
     minato_page = sign_in(app, "minato").get(f"/admin/projects/{p.id}").text
     assert "未承認の新名称" in minato_page  # its own ward's editor does see it
-    with pytest.raises(RegistryError, match="他の区からの変更が承認待ち"):  # and cannot overwrite it unseen
+    with pytest.raises(PermissionDenied, match="他の区からの変更が承認待ち"):  # and cannot replace it unseen
         reg.propose_update(p.id, p.version, {"title": "中央の案"}, actor="chuo", actor_ward=CHUO, pending_seen=0)
     assert state_of(reg, secret.id) == "pending"
 

@@ -183,9 +183,8 @@ def _for_change(core: Core, s: Session, project_id: int, expected_version: int, 
         raise PermissionDenied(_("事業 {id} は{ward}の事業ではありません").format(
             id=project_id, ward=core.directory[actor_ward].name))
     pending = _pending_of(s, project_id)
-    if pending is not None and not permissions.may_see_pending(actor_ward, pending.ward_code):
-        raise RegistryError(_("この事業には共同事業の他の区からの変更が承認待ちです。事務局（管理者）が承認または"
-                              "却下した後に変更してください"))
+    if pending is not None:
+        permissions.check_replace(actor_ward, pending.ward_code)
     if p.version != expected_version or (pending_seen is not None and (pending.id if pending else 0) != pending_seen):
         theirs = projects.view(core, s, p).as_dict()
         if pending is not None:

@@ -8,6 +8,7 @@ whatever the form sent; :mod:`.workflow` calls them on the server before it writ
 - delete: a ward editor cannot delete a joint project (that would remove the other wards too);
 - approve / reject: admins only;
 - withdraw: the admin, or the editor of the ward whose change it is;
+- replace a pending change with a newer one: the admin, or the editor of the ward whose change it is;
 - see a pending change (its values, its proposer): the admin, or the editor of the ward whose change it is.
 """
 
@@ -53,6 +54,13 @@ def check_withdraw(actor_ward: str | None, change_ward: str) -> None:
     """A ward takes back only its own changes."""
     if actor_ward and actor_ward != change_ward:
         raise PermissionDenied(_("他の区の変更は取り下げられません"))
+
+
+def check_replace(actor_ward: str | None, change_ward: str) -> None:
+    """A newer change replaces a pending one only if its author could see it: never another ward's, unseen."""
+    if not may_see_pending(actor_ward, change_ward):
+        raise PermissionDenied(_("この事業には共同事業の他の区からの変更が承認待ちです。事務局（管理者）が承認または"
+                                 "却下した後に変更してください"))
 
 
 def may_see_pending(actor_ward: str | None, change_ward: str) -> bool:
