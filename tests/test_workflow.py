@@ -294,7 +294,11 @@ def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registr
     assert ([c for c, _, _ in after.partners], after.version, after.updated_by) == ([WATARI], form_version + 1, "jimu")
     entries = [a for a in registry.audit_log() if a["target"] == "projects" and a["target_id"] == str(p.id)]
     assert [(a["action"], a["before"]["code"], a["after"]["code"], a["after"]["version"]) for a in entries] == [
-        ("recode", ONAGAWA, WATARI, form_version + 1)]
+        ("review", ONAGAWA, WATARI, form_version + 1)]
+    from renkei.audit_view import describe
+
+    line = describe(entries[0], registry.directory)  # as the audit page shows it
+    assert line.target == "港区の事業「物産展」" and ("コード", "女川町（045811）", "亘理町（043613）") in line.changes
     with pytest.raises(ConflictError):  # the form opened before the decision
         registry.update_project(p.id, form_version, {"title": "古い版から"}, actor="jimu")
     with pytest.raises(ConflictError):  # the change proposed before it
@@ -325,3 +329,30 @@ def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("エラー：") and "同時に行われた別の操作" in line
     assert Registry.open(db).count_projects() == 0
+
+
+def test_migration_records_the_creations_made_before_it(db_url):
+    """0006_workflow: each project made by an approved creation of an older version names that change."""
+    from sqlalchemy import create_engine, text
+
+    from renkei.registry import database
+
+    engine = create_engine(db_url)
+    database.upgrade(engine, "project_changes")
+    stamp = "2026-01-01 00:00:00+00:00"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO governments (code, name, kana, kind, pref_code, prefecture, valid_to, url) "
+                          "VALUES ('131032', '港区', '', 'special_ward', '130001', '東京都', '', '')"))
+        conn.execute(text("INSERT INTO wards (code, name) VALUES ('131032', '港区')"))
+        for pid in (1, 2):  # 1 made by change 1; 2 by an admin before approvals existed (no change)
+            conn.execute(text("INSERT INTO projects (id, version, title, summary, source_url, created_at, updated_at, "
+                              f"updated_by) VALUES ({pid}, 1, 'p', '', '', '{stamp}', '{stamp}', 'x')"))
+        for cid, action, state in ((1, "create", "approved"), (2, "update", "approved"), (3, "create", "rejected")):
+            conn.execute(text("INSERT INTO project_changes (id, action, state, project_id, ward_code, source, "
+                              f"proposed_by, proposed_at, reason) VALUES ({cid}, '{action}', '{state}', "
+                              f"{1 if cid < 3 else 'NULL'}, '131032', '', 'x', '{stamp}', '')"))
+    database.upgrade(engine)
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT id, created_by_change_id FROM projects ORDER BY id")).all()) == {
+            1: 1, 2: None}
+    engine.dispose()

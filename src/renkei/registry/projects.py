@@ -16,7 +16,7 @@ from ..i18n import _
 from . import audit, visibility
 from .base import Core, RegistryError, iso, now
 from .base import parse_date as _date
-from .schema import Project, ProjectPartner, ProjectWard
+from .schema import Project, ProjectPartner, ProjectWard, Ward
 
 PROJECT_FIELDS = ("title", "field", "fiscal_year", "start_date", "end_date", "summary", "source_url")
 
@@ -119,16 +119,22 @@ def recode_partners(s: Session, pref_code: str, written: str, code: str | None, 
     if not rows:
         return []
     pids = sorted({pid for pid, _old in rows})
-    versions = dict(s.execute(select(Project.id, Project.version).where(Project.id.in_(pids))).all())
+    named = {pid: {"title": title, "wards": [], "written": written, "version": version}
+             for pid, title, version in s.execute(select(Project.id, Project.title, Project.version)
+                                                  .where(Project.id.in_(pids)))}
+    for pid, code_, name in s.execute(select(ProjectWard.project_id, Ward.code, Ward.name)
+                                      .join(Ward, Ward.code == ProjectWard.ward_code)
+                                      .where(ProjectWard.project_id.in_(pids)).order_by(Ward.code)):
+        named[pid]["wards"].append({"code": code_, "name": name})  # type: ignore[attr-defined]
     s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written)
               .values(code=code))
     s.execute(update(Project).where(Project.id.in_(pids))
               .values(version=Project.version + 1, updated_at=now(), updated_by=actor)
               .execution_options(synchronize_session=False))
-    for pid, old in dict(rows).items():  # one entry per project
-        audit.record(s, actor, "recode", "projects", str(pid),
-                     {"version": versions[pid], "partner": written, "pref_code": pref_code, "code": old},
-                     {"version": versions[pid] + 1, "partner": written, "pref_code": pref_code, "code": code})
+    for pid, old in dict(rows).items():  # one entry per project: 判断 — 港区の事業「…」 — コード old → new
+        version = int(named[pid]["version"])  # type: ignore[call-overload]
+        audit.record(s, actor, "review", "projects", str(pid), {**named[pid], "code": old},
+                     {**named[pid], "code": code, "version": version + 1})
     return pids
 
 

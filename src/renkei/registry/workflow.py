@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..i18n import _
-from . import audit, permissions, projects
+from . import audit, permissions, projects, visibility
 from .base import ConflictError, Core, RegistryError, jsonable, now, parse_date
 from .schema import Project, ProjectChange, ProjectPartner, ProjectWard
 
@@ -162,7 +162,7 @@ def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, 
         before = None
         if c.action != "create":
             p = s.get(Project, c.project_id)
-            if p is None or p.deleted_at is not None:
+            if p is None or not visibility.is_live(p):
                 raise RegistryError(_("変更 #{change}: 事業 {id} はすでに削除されています").format(
                     change=c.id, id=c.project_id))
             before = projects.view(core, s, p).as_dict()
