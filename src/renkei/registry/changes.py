@@ -386,7 +386,7 @@ def approve(core: Core, change_ids: Iterable[int] = (), *, ward: str | None = No
 def reject(core: Core, change_id: int, *, actor: str, reason: str = "") -> ChangeView:
     workflow.reject(core, change_id, actor=actor, reason=reason)
     with core.Session() as s:
-        return _view(core, s, s.get(ProjectChange, change_id))  # type: ignore[arg-type]
+        return _view(core, s, s.get_one(ProjectChange, change_id))
 
 
 def withdraw_change(core: Core, change_id: int, *, actor: str, actor_ward: str | None = None) -> None:

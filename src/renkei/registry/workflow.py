@@ -5,7 +5,8 @@ States: ``pending`` → ``approved`` (an admin approves; the change is applied i
 to the same project replaces it). Nothing else ever changes a state, and a decided change never moves.
 
 Every decision is a compare-and-set, ``UPDATE project_changes SET state = … WHERE id IN (…) AND
-state = 'pending'``, issued first in its transaction, and continues only if every named row changed.
+state = 'pending'``, issued before anything else is written in its transaction, and continues only if
+every named row changed.
 Two admins approving one change, or an approval racing the ward's withdrawal, therefore serialise in
 the database: one wins, the other gets :class:`ChangeConflict` and its transaction changes nothing.
 A creation stores its change's id in ``projects.created_by_change_id`` (unique), so even a path that
@@ -119,10 +120,10 @@ def reject(core: Core, change_id: int, *, actor: str, reason: str = "") -> Proje
     """Reject a pending change; nothing public changes."""
     with conflicts_as_errors(), core.Session.begin() as s:
         _claim(s, [change_id], "rejected", actor, reason)
-        change = s.get(ProjectChange, change_id)
-        audit_change(s, actor, "reject", change.id, None, {"change": change.action, "reason": reason,  # type: ignore[union-attr]
-                                                      **(change.values or {})})  # type: ignore[union-attr]
-        return change  # type: ignore[return-value]
+        change = s.get_one(ProjectChange, change_id)
+        audit_change(s, actor, "reject", change.id, None, {"change": change.action, "reason": reason,
+                                                          **(change.values or {})})
+        return change
 
 
 def withdraw(core: Core, change_id: int, *, actor: str, actor_ward: str | None = None) -> None:
