@@ -241,6 +241,9 @@ def test_approve_all_approves_only_the_changes_shown(web):
     assert r.status_code == 409 and state_of(reg, other.id) == "pending"  # not a change of that ward
     r = admin.post(f"/admin/changes/ward/{MINATO}", data={"csrf_token": csrf_of(admin)})
     assert r.status_code == 409 and state_of(reg, later.id) == "pending"  # nothing shown, nothing approved
+    for ids in ([str(2**40)], [str(later.id)] * 501):  # beyond any id; more than a page shows
+        r = admin.post(f"/admin/changes/ward/{MINATO}", data={"csrf_token": csrf_of(admin), "change_ids": ids})
+        assert r.status_code in (409, 422) and state_of(reg, later.id) == "pending"
 
 
 # -- privacy ----------------------------------------------------------------------------------------------------
