@@ -81,3 +81,14 @@ def test_json_csv_and_search_index(built):
     assert (out / "downloads" / "1" / "特別区連携自治体数一覧_2025-08-01.xlsx").read_bytes().startswith(b"PK")
     assert (out / "downloads/renkei.sqlite3").read_bytes().startswith(b"SQLite format 3")
     assert (out / "static/vendor/htmx.min.js").exists() and (out / "static/site-search.js").exists()
+
+
+def test_static_json_and_csv_carry_no_account_name(built):
+    """Projects in the static API files have no ``updated_by``: a sign-in name is never public."""
+    out, reg = built
+    (p, *_rest) = reg.projects()
+    files = [f for f in (out / "api/v1").rglob("*") if f.suffix in (".json", ".csv")]
+    assert any(p.title in f.read_text(encoding="utf-8-sig") for f in files)  # the projects are there
+    leaks = [f.name for f in files if "updated_by" in f.read_text(encoding="utf-8-sig")
+             or f'"{p.updated_by}"' in f.read_text(encoding="utf-8-sig")]
+    assert leaks == []

@@ -66,10 +66,18 @@ def project_of(reg, ward: str):
     return reg.projects(ward=ward, limit=1)[0]
 
 
+def shown_ids(admin: TestClient, ward: str) -> dict:
+    """The form of 「すべて承認」 for ``ward`` as the changes page shows it: the CSRF token and the ids it lists."""
+    page = admin.get("/admin/changes").text
+    form = re.search(rf'action="/admin/changes/ward/{ward}">(.*?)</form>', page, re.S).group(1)
+    return {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "change_ids": re.findall(r'name="change_ids" value="(\d+)"', form)}
+
+
 def approve_ward(app, ward: str) -> None:
     """The secretariat approves every pending change of ``ward`` in the browser."""
     admin = sign_in(app, "jimu")
-    r = admin.post(f"/admin/changes/ward/{ward}", data={"csrf_token": csrf_of(admin)}, follow_redirects=True)
+    r = admin.post(f"/admin/changes/ward/{ward}", data=shown_ids(admin, ward), follow_redirects=True)
     assert r.status_code == 200 and "承認しました" in r.text
 
 

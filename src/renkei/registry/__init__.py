@@ -8,6 +8,7 @@
 
 from .database import database_url, default_path
 from .store import (  # the facade; each concern has its own module (see store)
+    ChangeConflict,
     ConflictError,
     EntryRow,
     ImportResult,
@@ -21,5 +22,6 @@ from .store import (  # the facade; each concern has its own module (see store)
     SnapshotInfo,
 )
 
-__all__ = ["ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow", "PermissionDenied",
+__all__ = ["ChangeConflict", "ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow",
+           "PermissionDenied",
            "ProjectView", "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "database_url", "default_path"]

@@ -9,10 +9,9 @@ deletion hides the project from the public and keeps it, with its history, in th
 The summary list is made from approved projects only, on purpose, by :func:`derive`: a draft that the
 admin compares with the last edition and publishes.
 
-Rules a ward editor cannot get round (checked here, on the server, whatever the form sent):
-- it proposes changes only to projects of its own ward;
-- it may add co-wards to a joint project but never remove one (only an admin can);
-- it cannot delete a joint project (that would remove the other wards too).
+Proposing is here; deciding (approve, reject, withdraw, replace) and applying are in :mod:`.workflow`, the
+one writer of change states, and who may do what in :mod:`.permissions`, checked on the server whatever
+the form sent.
 """
 
 from __future__ import annotations
@@ -31,16 +30,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..documents.model import Cell
 from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
 from ..i18n import _
-from . import audit, imports, projects
-from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, jsonable, now, parse_date
+from . import imports, permissions, projects, visibility, workflow
+from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, now
 from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision
 
 if TYPE_CHECKING:
     from ..validate import Report
 
-FIELDS = ("title", "field", "fiscal_year", "start_date", "end_date", "summary", "source_url")
+FIELDS = projects.PROJECT_FIELDS
+# a proposed project has every field (the approval page compares them all), empty unless given
+BLANK = {"field": None, "fiscal_year": None, "start_date": None, "end_date": None, "summary": "", "source_url": ""}
 BATCH = 500
-SUPERSEDED = "新しい変更で置き換えられました"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +106,14 @@ def propose_create(core: Core, *, title: str, wards: list[str], partners: list[s
 
     projects._check_codes(core, wards, partners)
     if not wards:
-        raise RegistryError("区を1つ以上選んでください")
-    if actor_ward and actor_ward not in wards:
-        raise PermissionDenied(f"{core.directory[actor_ward].name}の担当者が登録できるのは自区の事業だけです")
-    proposed = {**_jsonable_values(projects._values({"title": title, **values})), "wards": list(dict.fromkeys(wards)),
-                "partners": _partners_of(core, partners)}
-    with core.Session.begin() as s:
+        raise RegistryError(_("区を1つ以上選んでください"))
+    permissions.check_propose(actor_ward, wards, _ward_name(core))
+    proposed = {**BLANK, **_jsonable_values(projects._values({"title": title, **values})),
+                "wards": list(dict.fromkeys(wards)), "partners": _partners_of(core, partners)}
+    with workflow.conflicts_as_errors(), core.Session.begin() as s:
         change = _new_change(s, "create", actor_ward or wards[0], proposed, None, None, actor, "form")
         if not actor_ward:
-            _apply(core, s, [change], actor)
+            workflow.approve_in(core, s, [change], actor)
         return _view(core, s, change)
 
 
@@ -125,9 +124,12 @@ def propose_update(core: Core, project_id: int, expected_version: int, changes: 
 
     yours = {**changes, "version": expected_version}
     try:
-        return _propose_update(core, project_id, expected_version, changes, actor, actor_ward, pending_seen)
-    except StaleDataError:  # a concurrent writer committed first (UPDATE ... WHERE version matched nothing)
-        raise ConflictError(project_id, yours, projects.get(core, project_id).as_dict()) from None
+        with workflow.conflicts_as_errors():
+            return _propose_update(core, project_id, expected_version, changes, actor, actor_ward, pending_seen)
+    except workflow.ChangeConflict as exc:  # a concurrent writer committed first: show both versions
+        if isinstance(exc.__cause__, StaleDataError):
+            raise ConflictError(project_id, yours, projects.get(core, project_id).as_dict()) from None
+        raise
 
 
 def _propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], actor: str,
@@ -142,12 +144,8 @@ def _propose_update(core: Core, project_id: int, expected_version: int, changes:
         if wards is not None:
             projects._check_codes(core, list(wards), [])
             if not wards:
-                raise RegistryError("区を1つ以上選んでください")
-            removed = set(current["wards"]) - set(wards)  # type: ignore[arg-type]
-            if actor_ward and removed:
-                names = "、".join(core.directory[w].name for w in sorted(removed))
-                raise PermissionDenied(f"区の担当者は共同事業の区（{names}）を外せません。外すときは事務局（管理者）に"
-                                       "依頼してください")
+                raise RegistryError(_("区を1つ以上選んでください"))
+            permissions.check_wards(actor_ward, current["wards"], wards, _ward_name(core))  # type: ignore[arg-type]
             proposed["wards"] = list(dict.fromkeys(wards))
         if partners is not None:
             projects._check_codes(core, [], list(partners))
@@ -156,7 +154,7 @@ def _propose_update(core: Core, project_id: int, expected_version: int, changes:
         change = _new_change(s, "update", actor_ward or current["wards"][0], proposed, p.id, p.version, actor,
                              "form", supersede=pending)
         if not actor_ward:
-            _apply(core, s, [change], actor)
+            workflow.approve_in(core, s, [change], actor)
         return _view(core, s, change)
 
 
@@ -164,27 +162,29 @@ def propose_delete(core: Core, project_id: int, expected_version: int, *, actor:
                    actor_ward: str | None = None, pending_seen: int | None = None, reason: str = "") -> ChangeView:
     """Delete a project: once approved it is hidden from the public and kept in the database."""
 
-    with core.Session.begin() as s:
+    with workflow.conflicts_as_errors(), core.Session.begin() as s:
         p, current, pending = _for_change(core, s, project_id, expected_version, actor_ward, pending_seen, {})
-        if actor_ward and len(current["wards"]) > 1:  # type: ignore[arg-type]
-            raise PermissionDenied("共同事業は区の担当者には削除できません。事務局（管理者）に依頼してください")
+        permissions.check_delete(actor_ward, current["wards"])  # type: ignore[arg-type]
         change = _new_change(s, "delete", actor_ward or current["wards"][0], None, p.id, p.version, actor, "form",
                              supersede=pending, reason=reason)
         if not actor_ward:
-            _apply(core, s, [change], actor)
+            workflow.approve_in(core, s, [change], actor)
         return _view(core, s, change)
 
 
 def _for_change(core: Core, s: Session, project_id: int, expected_version: int, actor_ward: str | None,
                 pending_seen: int | None, changes: dict) -> tuple[Project, dict, ProjectChange | None]:
-
+    """The live project, as change values, and its pending change, if the editor may change it and saw both."""
     p = s.get(Project, project_id)
-    if p is None or p.deleted_at is not None:
+    if p is None or not visibility.is_live(p):
         raise RegistryError(_("事業 {id} はありません").format(id=project_id))
     current = _project_dict(core, s, p)
     if actor_ward and actor_ward not in current["wards"]:
-        raise PermissionDenied(f"事業 {project_id} は{core.directory[actor_ward].name}の事業ではありません")
+        raise PermissionDenied(_("事業 {id} は{ward}の事業ではありません").format(
+            id=project_id, ward=core.directory[actor_ward].name))
     pending = _pending_of(s, project_id)
+    if pending is not None:
+        permissions.check_replace(actor_ward, pending.ward_code)
     if p.version != expected_version or (pending_seen is not None and (pending.id if pending else 0) != pending_seen):
         theirs = projects.view(core, s, p).as_dict()
         if pending is not None:
@@ -200,18 +200,21 @@ def _for_change(core: Core, s: Session, project_id: int, expected_version: int, 
 def _new_change(s: Session, action: str, ward: str, values: dict | None, project_id: int | None,
                 base_version: int | None, actor: str, source: str, *, supersede: ProjectChange | None = None,
                 reason: str = "") -> ProjectChange:
-
-    stamp = now()
+    """A new pending change (replacing ``supersede``, which must still be pending)."""
     if supersede is not None:
-        supersede.state, supersede.decided_by, supersede.decided_at, supersede.reason = \
-            "superseded", actor, stamp, SUPERSEDED
+        workflow.supersede(s, supersede, actor)
     change = ProjectChange(action=action, state="pending", project_id=project_id, base_version=base_version,
-                           ward_code=ward, values=values, source=source, proposed_by=actor, proposed_at=stamp,
+                           ward_code=ward, values=values, source=source, proposed_by=actor, proposed_at=now(),
                            reason=reason)
     s.add(change)
     s.flush()
-    _audit(s, actor, "request", change.id, None, {"change": action, "project_id": project_id, **(values or {})})
+    workflow.audit_change(s, actor, "request", change.id, None,
+                          {"change": action, "project_id": project_id, **(values or {})})
     return change
+
+
+def _ward_name(core: Core) -> permissions.WardName:
+    return lambda code: core.directory[code].name
 
 
 # -- templates ------------------------------------------------------------------------------------------------
@@ -262,7 +265,7 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
         if not problems:
             result.report = check(document, core.resolver)
         return result
-    with core.Session.begin() as s:
+    with workflow.conflicts_as_errors(), core.Session.begin() as s:
         decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision))}
         done = 0
         for _record in classified():
@@ -277,7 +280,7 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
         done += _write_plan(core, s, plan, decisions, actor, actor_ward, file, result)
         if progress:
             progress(info.rows)
-        _audit(s, actor, "import", 0, None,
+        workflow.audit_change(s, actor, "import", 0, None,
                {"source": Path(file).name, "sha256": info.sha256, "created": result.created,
                 "updated": result.updated, "unchanged": result.unchanged, "approved": result.approved})
     return result
@@ -306,12 +309,12 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
         if pid:
             old = _pending_of(s, pid)
             if old is not None:
-                old.state, old.decided_by, old.decided_at, old.reason = "superseded", actor, stamp, SUPERSEDED
+                workflow.supersede(s, old, actor)
     ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
     result.change_ids.extend(ids)
     if actor_ward is None:
-        _apply(core, s, list(s.scalars(select(ProjectChange).where(ProjectChange.id.in_(ids))
-                                      .order_by(ProjectChange.id))), actor, audit_each=False)
+        workflow.approve_in(core, s, list(s.scalars(select(ProjectChange).where(ProjectChange.id.in_(ids))
+                                                    .order_by(ProjectChange.id))), actor, audit_each=False)
     n = len(plan)
     plan.clear()
     return n
@@ -319,7 +322,7 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
 
 def _existing_keys(core: Core, s: Session, ward: str | None) -> dict[tuple, tuple[int, tuple]]:
     """(区, 事業名, 年度, 連携先) → (project id, the other columns) for the live projects (of ``ward``)."""
-    q = select(Project).where(Project.deleted_at.is_(None))
+    q = select(Project).where(visibility.live_projects())
     if ward:
         q = q.where(Project.id.in_(select(ProjectWard.project_id).where(ProjectWard.ward_code == ward)))
     wards: dict[int, set[str]] = {}
@@ -373,106 +376,22 @@ def _record_partners(core: Core, record: ProjectRecord, decisions: dict) -> list
     return out
 
 
-# -- deciding -------------------------------------------------------------------------------------------------
+# -- deciding (in :mod:`.workflow`, the one writer of change states) --------------------------------------------
 
 def approve(core: Core, change_ids: Iterable[int] = (), *, ward: str | None = None, actor: str) -> int:
-    """Approve the given pending changes, or every pending change of ``ward``; returns how many."""
-
-    ids = list(change_ids)
-    with core.Session.begin() as s:
-        q = select(ProjectChange).where(ProjectChange.state == "pending").order_by(ProjectChange.id)
-        if ward:
-            q = q.where(ProjectChange.ward_code == ward)
-        elif ids:
-            q = q.where(ProjectChange.id.in_(ids))
-        else:
-            return 0
-        changes = list(s.scalars(q))
-        missing = set(ids) - {c.id for c in changes}
-        if missing:
-            raise RegistryError(f"承認待ちの変更ではありません: {'、'.join(f'#{i}' for i in sorted(missing))}")
-        _apply(core, s, changes, actor)
-        return len(changes)
+    """Approve exactly the given pending changes, or every pending change of ``ward``; returns how many."""
+    return workflow.approve(core, change_ids, ward=ward, actor=actor)
 
 
 def reject(core: Core, change_id: int, *, actor: str, reason: str = "") -> ChangeView:
-
-    with core.Session.begin() as s:
-        change = s.get(ProjectChange, change_id)
-        if change is None or change.state != "pending":
-            raise RegistryError(f"承認待ちの変更ではありません: #{change_id}")
-        change.state, change.decided_by, change.decided_at, change.reason = "rejected", actor, now(), reason
-        _audit(s, actor, "reject", change.id, None, {"change": change.action, "reason": reason,
-                                                      **(change.values or {})})
-        return _view(core, s, change)
+    workflow.reject(core, change_id, actor=actor, reason=reason)
+    with core.Session() as s:
+        return _view(core, s, s.get_one(ProjectChange, change_id))
 
 
 def withdraw_change(core: Core, change_id: int, *, actor: str, actor_ward: str | None = None) -> None:
     """The proposer's ward takes back a pending change (recorded as rejected, by its own editor)."""
-
-    with core.Session.begin() as s:
-        change = s.get(ProjectChange, change_id)
-        if change is None or change.state != "pending":
-            raise RegistryError(f"承認待ちの変更ではありません: #{change_id}")
-        if actor_ward and change.ward_code != actor_ward:
-            raise PermissionDenied("他の区の変更は取り下げられません")
-        change.state, change.decided_by, change.decided_at, change.reason = "rejected", actor, now(), "取り下げ"
-        _audit(s, actor, "withdraw", change.id, None, {"change": change.action, **(change.values or {})})
-
-
-def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, audit_each: bool = True) -> None:
-    """Write approved changes into ``projects``: adds in batches, edits and deletions checked against their base."""
-
-    stamp = now()
-    creates = [c for c in changes if c.action == "create"]
-    for i in range(0, len(creates), BATCH):
-        batch = creates[i:i + BATCH]
-        table = Project.__table__
-        rows = [{**{k: (parse_date(v) if k.endswith("_date") else v) for k, v in c.values.items() if k in FIELDS},
-                 "version": 1, "created_at": stamp, "updated_at": stamp, "updated_by": c.proposed_by}
-                for c in batch]
-        ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
-        links_w, links_p = [], []
-        for pid, c in zip(ids, batch, strict=True):
-            c.project_id = pid
-            links_w += [{"project_id": pid, "ward_code": w} for w in c.values["wards"]]
-            links_p += [{"project_id": pid, **x} for x in c.values["partners"]]
-        s.execute(insert(ProjectWard.__table__), links_w)
-        if links_p:
-            s.execute(insert(ProjectPartner.__table__), links_p)
-    for c in changes:
-        before = None
-        if c.action != "create":
-            p = s.get(Project, c.project_id)
-            if p is None or p.deleted_at is not None:
-                raise RegistryError(f"変更 #{c.id}: 事業 {c.project_id} はすでに削除されています")
-            before = projects.view(core, s, p).as_dict()
-            if p.version != c.base_version:
-                raise ConflictError(p.id, {"version": c.base_version, **(c.values or {})}, before)
-            if c.action == "delete":
-                p.deleted_at, p.deleted_by = stamp, actor
-            else:
-                for k in FIELDS:
-                    setattr(p, k, parse_date(c.values[k]) if k.endswith("_date") else c.values[k])  # type: ignore[index]
-            p.updated_at, p.updated_by = stamp, c.proposed_by
-            s.flush()  # UPDATE ... WHERE version = base: one new version per change
-            if c.action == "update":
-                _set_links(s, p.id, c.values)  # type: ignore[arg-type]
-        c.state, c.decided_by, c.decided_at = "approved", actor, stamp
-        if audit_each or c.action != "create":
-            _audit(s, actor, "approve", c.id, before, {"change": c.action, "project_id": c.project_id,
-                                                       **(c.values or {})})
-    s.flush()
-
-
-def _set_links(s: Session, pid: int, values: dict) -> None:
-    from sqlalchemy import delete
-
-    s.execute(delete(ProjectWard).where(ProjectWard.project_id == pid))
-    s.execute(insert(ProjectWard.__table__), [{"project_id": pid, "ward_code": w} for w in values["wards"]])
-    s.execute(delete(ProjectPartner).where(ProjectPartner.project_id == pid))
-    if values["partners"]:
-        s.execute(insert(ProjectPartner.__table__), [{"project_id": pid, **x} for x in values["partners"]])
+    workflow.withdraw(core, change_id, actor=actor, actor_ward=actor_ward)
 
 
 # -- reading --------------------------------------------------------------------------------------------------
@@ -503,10 +422,14 @@ def pending_counts(core: Core) -> dict[str, int]:
                               .group_by(ProjectChange.ward_code).order_by(ProjectChange.ward_code)).all())
 
 
-def pending_change(core: Core, project_id: int) -> ChangeView | None:
+def pending_change(core: Core, project_id: int, *, actor_ward: str | None = None) -> ChangeView | None:
+    """The project's pending change, if the reader may see it (an admin; the editor of the ward whose change it
+    is). Another ward's editor sees the approved project only: no pending values, no proposer."""
     with core.Session() as s:
         c = _pending_of(s, project_id)
-        return _view(core, s, c) if c is not None else None
+        if c is None or not permissions.may_see_pending(actor_ward, c.ward_code):
+            return None
+        return _view(core, s, c)
 
 
 def _pending_of(s: Session, project_id: int) -> ProjectChange | None:
@@ -557,10 +480,6 @@ def _jsonable_values(values: dict[str, object]) -> dict[str, object]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
-def _audit(s: Session, actor: str, action: str, change_id: int, before: dict | None, after: dict | None) -> None:
-    audit.record(s, actor, action, "project_changes", str(change_id), before, jsonable(after))
-
-
 # -- deriving the list ----------------------------------------------------------------------------------------
 
 def approved_records(core: Core, s: Session) -> Iterator[ProjectRecord]:
@@ -570,7 +489,7 @@ def approved_records(core: Core, s: Session) -> Iterator[ProjectRecord]:
     for pid, w in s.execute(select(ProjectWard.project_id, ProjectWard.ward_code).order_by(ProjectWard.ward_code)):
         wards.setdefault(pid, []).append(d[w].name)
     q = (select(Project, ProjectPartner).join(ProjectPartner, ProjectPartner.project_id == Project.id)
-         .where(Project.deleted_at.is_(None)).order_by(Project.id, ProjectPartner.id))
+         .where(visibility.live_projects()).order_by(Project.id, ProjectPartner.id))
     group: dict[tuple[int, str], list] = {}
     last = None
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..i18n import _
-from .base import Core, RegistryError, iso
+from . import audit, visibility
+from .base import Core, RegistryError, iso, now
 from .base import parse_date as _date
-from .schema import Project, ProjectPartner, ProjectWard
+from .schema import Project, ProjectPartner, ProjectWard, Ward
 
 PROJECT_FIELDS = ("title", "field", "fiscal_year", "start_date", "end_date", "summary", "source_url")
 
@@ -62,7 +63,7 @@ def ward_partners(core: Core, ward: str) -> list[str]:
     """The codes of every partner of a ward's projects, in code order."""
     q = (select(ProjectPartner.code).join(ProjectWard, ProjectWard.project_id == ProjectPartner.project_id)
          .join(Project, Project.id == ProjectPartner.project_id)
-         .where(ProjectWard.ward_code == ward, ProjectPartner.code.is_not(None), Project.deleted_at.is_(None))
+         .where(ProjectWard.ward_code == ward, ProjectPartner.code.is_not(None), visibility.live_projects())
          .distinct().order_by(ProjectPartner.code))
     with core.Session() as s:
         return list(s.scalars(q))
@@ -70,7 +71,7 @@ def ward_partners(core: Core, ward: str) -> list[str]:
 
 def _query(ward: str | None, partner: str | None, prefecture: str | None, field: str | None,
            year: int | None):  # type: ignore[no-untyped-def]
-    q = select(Project).where(Project.deleted_at.is_(None))  # deleted projects are kept, never shown
+    q = select(Project).where(visibility.live_projects())
     if ward:
         q = q.where(Project.id.in_(select(ProjectWard.project_id).where(ProjectWard.ward_code == ward)))
     if partner:
@@ -87,7 +88,7 @@ def _query(ward: str | None, partner: str | None, prefecture: str | None, field:
 def get(core: Core, project_id: int) -> ProjectView:
     with core.Session() as s:
         p = s.get(Project, project_id)
-        if p is None or p.deleted_at is not None:  # a deleted project is kept, but not shown
+        if p is None or not visibility.is_live(p):
             raise RegistryError(_("事業 {id} はありません").format(id=project_id))
         return view(core, s, p)
 
@@ -103,6 +104,38 @@ def view(core: Core, s: Session, p: Project) -> ProjectView:
     return ProjectView(p.id, p.version, p.title, p.field, p.fiscal_year, iso(p.start_date), iso(p.end_date),
                        p.summary, p.source_url, wards, partners, p.updated_at.isoformat(timespec="seconds"),
                        p.updated_by)
+
+
+def recode_partners(s: Session, pref_code: str, written: str, code: str | None, actor: str) -> list[int]:
+    """Give every partner written ``written`` in ``pref_code`` the code a review decided (or undid).
+
+    Each project whose partners change gets a new version (so a form or a pending change made against
+    the old one is a conflict, not a silent overwrite) and one audit entry. Returns the project ids.
+    """
+    rows = s.execute(select(ProjectPartner.project_id, ProjectPartner.code)
+                     .where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written,
+                            ProjectPartner.code.is_distinct_from(code))
+                     .order_by(ProjectPartner.project_id)).all()
+    if not rows:
+        return []
+    pids = sorted({pid for pid, _old in rows})
+    named = {pid: {"title": title, "wards": [], "written": written, "version": version}
+             for pid, title, version in s.execute(select(Project.id, Project.title, Project.version)
+                                                  .where(Project.id.in_(pids)))}
+    for pid, code_, name in s.execute(select(ProjectWard.project_id, Ward.code, Ward.name)
+                                      .join(Ward, Ward.code == ProjectWard.ward_code)
+                                      .where(ProjectWard.project_id.in_(pids)).order_by(Ward.code)):
+        named[pid]["wards"].append({"code": code_, "name": name})  # type: ignore[attr-defined]
+    s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written)
+              .values(code=code))
+    s.execute(update(Project).where(Project.id.in_(pids))
+              .values(version=Project.version + 1, updated_at=now(), updated_by=actor)
+              .execution_options(synchronize_session=False))
+    for pid, old in dict(rows).items():  # one entry per project: 判断 — 港区の事業「…」 — コード old → new
+        version = int(named[pid]["version"])  # type: ignore[call-overload]
+        audit.record(s, actor, "review", "projects", str(pid), {**named[pid], "code": old},
+                     {**named[pid], "code": code, "version": version + 1})
+    return pids
 
 
 def _check_codes(core: Core, wards: list[str], partners: list[str]) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..i18n import _
-from . import audit
+from . import audit, projects
 from .base import REVIEW_STATUSES, Core, RegistryError, default_actor, now
-from .schema import Entry, ProjectPartner, ReviewDecision, Snapshot
+from .schema import Entry, ReviewDecision, Snapshot
 from .snapshots import entry_row, rebuild_partners
 
 
@@ -107,8 +107,7 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
         s.flush()
         for sid in {e.snapshot_id for e in entries}:
             rebuild_partners(s, sid)
-        s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == pref_code,
-                                               ProjectPartner.written == written).values(code=code))
+        projects.recode_partners(s, pref_code, written, code, actor)  # new versions: open forms conflict
         audit.record(s, actor, "review", "review_decisions", f"{pref_code}:{written}", before, decision_dict(old))
     return len(entries)
 
@@ -137,8 +136,7 @@ def undo(core: Core, decision_id: int, *, actor: str | None = None) -> int:
             rebuild_partners(s, sid)
         pref = core.directory.get(d.pref_code) if d.pref_code else None
         res = core.resolver.resolve_cached(d.written, pref.name if pref else None)
-        s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == d.pref_code,
-                                               ProjectPartner.written == d.written).values(code=res.code))
+        projects.recode_partners(s, d.pref_code, d.written, res.code, actor)
         audit.record(s, actor, "undo", "review_decisions", f"{d.pref_code}:{d.written}", before, decision_dict(d))
     return len(entries)
 

@@ -203,6 +203,8 @@ class Project(Base):
     # A deleted project stays here (with its links) for the record; the public never sees it.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_by: Mapped[str | None] = mapped_column(String(80))
+    # The approved creation that made this project: unique, so one change can never make two projects.
+    created_by_change_id: Mapped[int | None] = mapped_column(Integer, unique=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..i18n import _
 from ..resolve import Resolution
-from . import projects, snapshots
+from . import projects, snapshots, visibility
 from .base import Core, RegistryError
 from .schema import Entry, Project, ProjectPartner, ProjectWard, Snapshot
 
@@ -40,7 +40,7 @@ def _prefecture(core: Core, pref_code: str) -> dict[str, object]:
         found = snapshots.partners(core, snap.id, pref.name)
         snaps.append({"snapshot": snap.id, "as_of": snap.as_of, "state": snap.state,
                       "declared": snapshots.declared(core, snap.id).get(pref_code), "partners": len(found)})
-    published = any(s.state == "published" for s in snapshots.all_snapshots(core, snapshots.PUBLIC_STATES))
+    published = any(s.state == "published" for s in snapshots.all_snapshots(core, visibility.PUBLIC_STATES))
     latest = snapshots.partners(core, None, pref.name) if published else []
     return {"type": "prefecture", "code": pref.code, "name": pref.name,
             "local_governments": len(core.directory.local_governments(pref.name)),
@@ -53,14 +53,14 @@ def _government(core: Core, code: str, resolution: Resolution | None) -> dict[st
         q = (select(Snapshot.id, Snapshot.as_of, Snapshot.state, Entry.written, Entry.status, Entry.cell)
              .join(Entry, Entry.snapshot_id == Snapshot.id).where(Entry.code == code)
              .order_by(Snapshot.as_of, Snapshot.id))
-        if core.public_only:
-            q = q.where(Snapshot.state.in_(snapshots.PUBLIC_STATES))
+        if visibility.snapshot_states(core):
+            q = q.where(Snapshot.state.in_(visibility.snapshot_states(core)))
         listed = s.execute(q).all()
         pids = select(ProjectPartner.project_id).where(ProjectPartner.code == code)
         if e.kind == "special_ward":
             pids = select(ProjectWard.project_id).where(ProjectWard.ward_code == code)
         found = [projects.view(core, s, p) for p in
-                 s.scalars(select(Project).where(Project.id.in_(pids), Project.deleted_at.is_(None))
+                 s.scalars(select(Project).where(Project.id.in_(pids), visibility.live_projects())
                            .order_by(Project.fiscal_year, Project.id))]
     wards = sorted({w for p in found for w in p.wards}) if e.kind != "special_ward" else []
     return {"type": "government", "code": e.code, "name": e.name, "kana": e.kana, "kind": e.kind_label,
@@ -69,4 +69,4 @@ def _government(core: Core, code: str, resolution: Resolution | None) -> dict[st
             "snapshots": [{"snapshot": sid, "as_of": a.isoformat() if a else None, "state": state, "written": w,
                            "status": st, "cell": cell} for sid, a, state, w, st, cell in listed],
             "wards": [{"code": c, "name": n} for c, n in wards],
-            "projects": [p.as_dict() for p in found]}
+            "projects": [visibility.public_project(p.as_dict()) for p in found]}

@@ -19,6 +19,7 @@ from ..directory import Directory
 from ..i18n import N_, _, current_language, wareki
 from .base import REVIEW_STATUSES, Core, RegistryError, iso
 from .schema import Entry, Government, Partner, Snapshot, SnapshotBlock
+from .visibility import snapshot_states  # what the public sees: one place
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +121,9 @@ class EntryRow:
     candidates: list
 
 
-PUBLIC_STATES = ("published",)
-
-
 def all_snapshots(core: Core, states: tuple[str, ...] | None = None) -> list[SnapshotInfo]:
     """Snapshots by as-of date, then id. Every state, unless ``states`` says which (a public view: published)."""
-    states = states or (PUBLIC_STATES if core.public_only else None)
+    states = states or snapshot_states(core)
     with core.Session() as s:
         q = select(Snapshot).order_by(Snapshot.as_of.nulls_first(), Snapshot.id)
         if states:

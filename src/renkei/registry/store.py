@@ -6,13 +6,15 @@
 - :mod:`.reviews` — names that need a person, and the decisions;
 - :mod:`.projects` — the projects the public sees;
 - :mod:`.changes` — changes to projects (form edits, template rows) waiting for approval; deriving a draft list;
+- :mod:`.workflow` — the one writer of change states (approve, reject, withdraw, supersede: compare-and-set),
+  with :mod:`.permissions` (who may do what) and :mod:`.visibility` (what the public sees);
 - :mod:`.accounts` — accounts and browser sessions; :mod:`.audit` — the audit log;
 - :mod:`.backup` — lossless export and restore.
 
 Every write is one transaction. An import that fails anywhere leaves the database as it was;
 an edit of a project that someone else changed meanwhile raises :class:`ConflictError` with
-both versions instead of overwriting. The methods here only delegate: the logic lives in the
-modules, which take the registry as a :class:`~.base.Core`.
+both versions instead of overwriting, and a decision that lost a race raises :class:`ChangeConflict`.
+The methods here only delegate: the logic lives in the modules, which take the registry as a :class:`~.base.Core`.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from .projects import ProjectView
 from .reviews import OutsidePrefecture, ReviewItem
 from .schema import Snapshot
 from .snapshots import EntryRow, PartnerRow, SnapshotInfo
+from .workflow import ChangeConflict
 
-__all__ = ["ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow", "PermissionDenied",
+__all__ = ["ChangeConflict", "ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow",
+           "PermissionDenied",
            "ProjectView",
            "Registry", "RegistryError", "ReviewItem", "SnapshotInfo", "default_actor", "now"]
 
@@ -222,14 +226,16 @@ class Registry(Core):
         """Changes (filters: state — pending by default, or 'decided' —, ward, project, limit, offset)."""
         return changes.changes(self, **filters)  # type: ignore[arg-type]
 
-    def pending_change(self, project_id: int) -> ChangeView | None:
-        return changes.pending_change(self, project_id)
+    def pending_change(self, project_id: int, *, actor_ward: str | None = None) -> ChangeView | None:
+        """The project's pending change, unless ``actor_ward`` is another ward's editor (who may not see it)."""
+        return changes.pending_change(self, project_id, actor_ward=actor_ward)
 
     def pending_counts(self) -> dict[str, int]:
         return changes.pending_counts(self)
 
     def approve(self, change_ids: Iterable[int] = (), *, ward: str | None = None, actor: str | None = None) -> int:
-        """Approve the given pending changes, or all of one ward's."""
+        """Approve exactly the given pending changes (with ``ward``: each must be that ward's), or all of one ward's
+        when no ids are given. A change decided meanwhile raises :class:`ChangeConflict` and nothing is approved."""
         return changes.approve(self, change_ids, ward=ward, actor=actor or default_actor())
 
     def reject(self, change_id: int, *, actor: str | None = None, reason: str = "") -> ChangeView:

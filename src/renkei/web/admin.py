@@ -19,7 +19,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..documents.projects import FIELDS
 from ..i18n import _
-from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts, passwords, throttle
+from ..registry import (
+    ChangeConflict,
+    ConflictError,
+    PermissionDenied,
+    Registry,
+    RegistryError,
+    accounts,
+    passwords,
+    throttle,
+)
 from ..registry.accounts import Account
 from .core import Site, render
 from .params import MAX_ID, Id, Offset
@@ -244,6 +253,8 @@ def create_project(request: Request, csrf_token: str = Form(""), title: str = Fo
                                      actor_ward=account.ward_code if account.role == "ward" else None, **values)
     except PermissionDenied as exc:
         raise HTTPException(403, str(exc)) from exc
+    except ChangeConflict:
+        raise  # the 409 conflict page (approvals.install_conflict_page)
     except RegistryError as exc:
         draft = {"id": None, "version": 0, "title": title, "field": field, "fiscal_year": fiscal_year,
                  "start_date": start_date, "end_date": end_date, "summary": summary, "source_url": source_url,
@@ -277,7 +288,9 @@ def edit_project_form(request: Request, project_id: Id, saved: int = 0) -> Respo
     except RegistryError as exc:
         raise HTTPException(404, str(exc)) from exc
     editable = account.can_edit_project({w for w, _ in p.wards})
-    pending = reg.pending_change(project_id) if account.role in ("admin", "ward") else None
+    # another ward's editor (and a viewer) sees the approved project only: no pending values, no proposer
+    pending = reg.pending_change(project_id, actor_ward=actor_ward(account)) if account.role in ("admin", "ward") \
+        else None
     return render(request, "web/admin/project_form.html",
                   **_form_context(request, p=_with_pending(reg, p.as_dict(), pending), errors=[], saved=saved,
                                   editable=editable, pending=pending))
@@ -305,6 +318,8 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
                  "wards": "、".join(reg.directory[w].name for w in wards or [] if reg.directory.get(w))}
         return render(request, "web/admin/conflict.html", status_code=409, yours=yours, theirs=exc.theirs,
                       project_id=project_id)
+    except ChangeConflict:
+        raise  # the 409 conflict page (approvals.install_conflict_page)
     except RegistryError as exc:
         try:
             p = reg.project(project_id).as_dict()
@@ -330,6 +345,8 @@ def delete_project(request: Request, project_id: int, csrf_token: str = Form("")
         raise HTTPException(403, str(exc)) from exc
     except ConflictError:
         return RedirectResponse(f"/admin/projects/{project_id}?stale=1", status_code=303)
+    except ChangeConflict:
+        raise  # the 409 conflict page (approvals.install_conflict_page)
     except RegistryError as exc:
         raise HTTPException(404, str(exc)) from exc
     if change.state == "pending":

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from ..documents.projects import FIELDS
 from ..publish import opendata
-from ..registry import RegistryError
+from ..registry import RegistryError, visibility
 from ..sinks import csv_writer
 from . import models
 from .core import Site
@@ -244,7 +244,7 @@ def ward(request: Request, code: str, format: Format | None = None) -> Response:
     ward_code = e.code
 
     def make() -> dict[str, Any]:
-        projects = [p.as_dict() for p in reg.projects(ward=ward_code, limit=10000)]
+        projects = [visibility.public_project(p.as_dict()) for p in reg.projects(ward=ward_code, limit=10000)]
         e = reg.directory[ward_code]
         return {"code": e.code, "name": e.name, "kana": e.kana,
                 "partners": [{"code": c, "name": reg.directory[c].name} for c in reg.ward_partners(ward_code)],
@@ -265,7 +265,7 @@ def projects(request: Request, ward: str | None = WardFilter, prefecture: str | 
 
     def make() -> dict[str, Any]:
         filters = {"ward": wc, "prefecture": pc, "field": field, "year": year}
-        items = [p.as_dict() for p in reg.projects(**filters, limit=limit, offset=offset)]
+        items = [visibility.public_project(p.as_dict()) for p in reg.projects(**filters, limit=limit, offset=offset)]
         return _page(items, reg.count_projects(**filters), limit, offset)
 
     def rows(d: dict[str, Any]) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     app.include_router(admin_editions.router)
     app.include_router(approvals.router)
     public.install_error_pages(app)
+    approvals.install_conflict_page(app)
     app.add_middleware(HeadAsGet)
     return app
 

@@ -2,24 +2,29 @@
 
 A ward editor's edits and template uploads only ever create 承認待ち changes (see
 :mod:`renkei.registry.changes`); an admin approves or rejects them here, one by one or all of
-one ward's at once, and derives the draft list from the approved projects. Every route checks
-the role on the server and every POST its CSRF token.
+one ward's shown changes at once, and derives the draft list from the approved projects. Every route
+checks the role on the server and every POST its CSRF token. Every decision is a compare-and-set in
+:mod:`renkei.registry.workflow`: the loser of a race gets the 409 conflict page, never a 500.
 """
 
 from __future__ import annotations
 
 import tempfile
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from ..registry import PermissionDenied, RegistryError
+from ..i18n import _
+from ..registry import ChangeConflict, PermissionDenied, RegistryError, permissions, workflow
 from .admin import _reg, actor_ward, check_csrf, require
-from .core import render
+from .core import render, render_text
+from .params import MAX_ID
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE_NAME = "連携事業テンプレート"
-SHOWN = 500  # pending changes listed on one page; "approve all of a ward" covers the rest
+SHOWN = 500  # pending changes listed on one page; 「すべて承認」 approves the ones shown, never more
 TEMPLATE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                   "csv": "text/csv; charset=utf-8"}
 
@@ -71,14 +76,14 @@ def decide_change(request: Request, change_id: int, csrf_token: str = Form(""), 
     try:
         if decision == "withdraw":
             reg.withdraw_change(change_id, actor=account.username, actor_ward=actor_ward(account))
-        elif account.role != "admin":
-            raise HTTPException(403, "承認・却下は事務局（管理者）が行います")
-        elif decision == "approve":
+            return RedirectResponse(f"/admin/changes?done={decision}", status_code=303)
+        permissions.check_decide(actor_ward(account))
+        if decision == "approve":
             reg.approve([change_id], actor=account.username)
         elif decision == "reject":
             reg.reject(change_id, actor=account.username, reason=reason)
         else:
-            raise HTTPException(422, "不明な操作です")
+            raise HTTPException(422, _("不明な操作です"))
     except PermissionDenied as exc:
         raise HTTPException(403, str(exc)) from exc
     except RegistryError as exc:  # a conflict, or a change decided meanwhile
@@ -87,15 +92,22 @@ def decide_change(request: Request, change_id: int, csrf_token: str = Form(""), 
 
 
 @router.post("/admin/changes/ward/{ward}", response_class=HTMLResponse)
-def approve_ward(request: Request, ward: str, csrf_token: str = Form("")) -> Response:
-    """Approve every pending change of one ward at once (admins)."""
+def approve_ward(request: Request, ward: str, csrf_token: str = Form(""),
+                 change_ids: list[int] = Form([], max_length=SHOWN)) -> Response:
+    """「すべて承認」: approve the pending changes of one ward that the page showed (their ids), and no other.
+
+    A change proposed after the page was loaded is not among the ids, so it waits; a shown one decided
+    meanwhile makes the whole request a conflict (nothing approved) and the page is shown again.
+    """
     account = require(request, "admin")
     check_csrf(request, csrf_token)
     reg = _reg(request)
     if reg.directory.get(ward) not in reg.directory.special_wards:
-        raise HTTPException(404, "特別区が見つかりません")
+        raise HTTPException(404, _("特別区が見つかりません"))
+    if not change_ids or not all(0 < i <= MAX_ID for i in change_ids):
+        return _changes_page(request, 409, _("承認する変更が指定されていません。読み込み直してください"))
     try:
-        n = reg.approve(ward=ward, actor=account.username)
+        n = reg.approve(change_ids, ward=ward, actor=account.username)
     except RegistryError as exc:
         return _changes_page(request, 409, str(exc))
     return RedirectResponse(f"/admin/changes?done=approve&n={n}", status_code=303)
@@ -133,3 +145,15 @@ def derive(request: Request, csrf_token: str = Form(""), since: str = Form(...),
         base = None
     d = reg.diff(base.id, snap.id) if base else None
     return render(request, "web/admin/derived.html", snap=snap, base=base, d=d, report=result.report)
+
+
+def install_conflict_page(app: FastAPI) -> None:
+    """A race that reaches the web as a database error is a 409 conflict page in Japanese, never a 500."""
+
+    @app.exception_handler(ChangeConflict)
+    @app.exception_handler(StaleDataError)
+    @app.exception_handler(IntegrityError)
+    async def conflict(request: Request, exc: Exception) -> Response:
+        detail = str(exc if isinstance(exc, ChangeConflict) else workflow.race())
+        text = render_text(request, "web/error.html", status=409, message=_("他の操作と重なりました"), detail=detail)
+        return HTMLResponse(text, status_code=409)

@@ -123,8 +123,7 @@ class Project(BaseModel):
     source_url: str
     wards: list[NamedCode]
     partners: list[ProjectPartner]
-    updated_at: str
-    updated_by: str
+    updated_at: str  # no updated_by: account names are never public (registry.visibility)
 
 
 class ProjectPage(BaseModel):
