@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..documents.projects import FIELDS
 from ..i18n import _
 from ..registry import ConflictError, PermissionDenied, Registry, RegistryError, accounts, passwords, throttle
+from ..registry import values as value_rules
 from ..registry.accounts import Account
 from .core import Site, render
 from .params import MAX_ID, Id, Offset
@@ -190,21 +191,12 @@ def _partner_codes(reg: Registry, text: str) -> tuple[list[str], list[str]]:
 
 def _values(title: str, field: str, fiscal_year: str, start_date: str, end_date: str, summary: str,
             source_url: str) -> dict[str, object]:
-    for d in (start_date, end_date):
-        if d:
-            try:
-                date.fromisoformat(d)
-            except ValueError as exc:
-                raise RegistryError(_("日付「{value}」は YYYY-MM-DD で入力してください").format(value=d)) from exc
-    if source_url and not source_url.startswith(("http://", "https://")):
-        raise RegistryError(_("出典URLは http:// または https:// で始めてください"))
-    year = None
-    if fiscal_year.strip():
-        if not fiscal_year.strip().isdigit() or not 1900 < int(fiscal_year) < 2200:
-            raise RegistryError(_("年度は西暦4桁で入力してください（例: 2025）"))
-        year = int(fiscal_year)
-    return {"title": title.strip(), "field": field or None, "fiscal_year": year, "start_date": start_date or None,
-            "end_date": end_date or None, "summary": summary, "source_url": source_url}
+    """The form's fields, checked by the project value rules (the same the registry applies)."""
+    submitted: dict[str, object] = {"title": title.strip(), "field": field or None,
+                                    "fiscal_year": fiscal_year.strip() or None, "start_date": start_date or None,
+                                    "end_date": end_date or None, "summary": summary, "source_url": source_url}
+    checked = value_rules.check(submitted)
+    return {**submitted, "fiscal_year": checked["fiscal_year"], "source_url": checked["source_url"]}
 
 
 def _editor(request: Request, csrf_token: str) -> tuple[Account, Registry]:
