@@ -77,8 +77,9 @@ class Snapshot(Base):
     """One list (imported, derived from project records, or a revision of an edition), in a state.
 
     A draft can be reviewed and changed. Once published it is an *edition* and never changes:
-    database triggers (migration 0004) refuse any UPDATE or DELETE of it, its blocks, entries
-    and partners, except the one move published → withdrawn with who, when and why.
+    database triggers (migrations 0004 and 0007) refuse any UPDATE or DELETE of it, its blocks, entries
+    and partners, except the one move published → withdrawn with who, when and why; an INSERT (or
+    SQLite's INSERT OR REPLACE) onto their keys; and, on PostgreSQL, a TRUNCATE.
     """
 
     __tablename__ = "snapshots"
@@ -307,6 +308,7 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")  # the client's, at sign-in
 
 
 class PendingUpload(Base):
