@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .base import Core, default_actor, jsonable, now
@@ -40,6 +40,6 @@ def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = No
 def facets(core: Core) -> tuple[list[str], list[str]]:
     """Every person and every action in the log, for the filters."""
     with core.Session() as s:
-        actors = sorted(s.scalars(select(distinct(AuditLog.actor))))
-        actions = sorted(s.scalars(select(distinct(AuditLog.action))))
+        actors = sorted(s.scalars(select(AuditLog.actor).distinct()))
+        actions = sorted(s.scalars(select(AuditLog.action).distinct()))
     return actors, actions

@@ -132,7 +132,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
 def logout(request: Request, csrf_token: str = Form("")) -> Response:
     require(request)
     check_csrf(request, csrf_token)
-    accounts.logout(_reg(request), request.cookies.get(COOKIE))
+    accounts.logout(_reg(request), request.cookies.get(COOKIE), _client(request))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
