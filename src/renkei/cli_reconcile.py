@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import cli, parse_as_of
+from .cli_common import cli, output_file, parse_as_of, writing
 from .i18n import gettext as _
 
 OUTPUT_FORMATS = ("csv", "tsv", "xlsx")
@@ -55,6 +55,7 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
     fmt = Path(out).suffix.lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
         raise click.BadParameter(_("出力は .csv、.tsv、.xlsx のいずれかにしてください"), param_hint="-o")
+    output_file(out)
     date = parse_as_of(as_of)
     resolver = default_resolver()
     try:
@@ -68,19 +69,21 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, shee
     click.echo(f"{where}: {plan.describe()}", err=True)
     show = sys.stderr.isatty() if progress is None else progress
     partial = Path(out).with_name(Path(out).name + ".part")
-    try:
-        with partial.open("wb") as target, click.progressbar(length=table.height, label=_("照合中"), file=sys.stderr,
-                                                              hidden=not show, update_min_steps=500) as bar:
-            writer = open_writer(fmt, target, table.sheet)
-            summary = write_reconciled(table, plan, resolver, writer, as_of=date, on_row=lambda _row: bar.update(1))
-        partial.replace(out)  # all or nothing: a failed run leaves no half-written output
-    except DocumentError as exc:
-        partial.unlink(missing_ok=True)
-        error_line(describe(exc))
-        sys.exit(2)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    with writing(out):  # a folder that vanished, a full disk: one line, exit 2
+        try:
+            bar_options = {"label": _("照合中"), "file": sys.stderr, "hidden": not show, "update_min_steps": 500}
+            with partial.open("wb") as target, click.progressbar(length=table.height, **bar_options) as bar:
+                writer = open_writer(fmt, target, table.sheet)
+                summary = write_reconciled(table, plan, resolver, writer, as_of=date,
+                                           on_row=lambda _row: bar.update(1))
+            partial.replace(out)  # all or nothing: a failed run leaves no half-written output
+        except DocumentError as exc:
+            partial.unlink(missing_ok=True)
+            error_line(describe(exc))
+            sys.exit(2)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     click.echo(f"{where}: {summary.describe()} → {out}", err=True)
     sys.exit(summary.exit_code)
 

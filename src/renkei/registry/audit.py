@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +35,18 @@ def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = No
         return [{"id": a.id, "at": a.at.isoformat(timespec="seconds"), "actor": a.actor, "action": a.action,
                  "target": a.target, "target_id": a.target_id, "before": a.before, "after": a.after}
                 for a in rows]
+
+
+def japan_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """The moments [since, until) of the days ``first`` to ``last`` (both included) as days in Japan (JST).
+
+    An entry made at 05:00 JST on 1 August is 20:00 UTC on 31 July: it belongs to 1 August.
+    """
+    from ..i18n import JST
+
+    since = datetime.combine(first, time.min, JST) if first else None
+    until = datetime.combine(last + timedelta(days=1), time.min, JST) if last else None
+    return since, until
 
 
 def facets(core: Core) -> tuple[list[str], list[str]]:

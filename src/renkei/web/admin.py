@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from ..registry import ConflictError, PermissionDenied, Registry, RegistryError,
 from ..registry import values as value_rules
 from ..registry.accounts import Account
 from .core import Site, render
-from .params import MAX_ID, Id, Offset
+from .params import MAX_ID, FormNumber, Id, Offset
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 router = APIRouter(include_in_schema=False)
@@ -281,7 +280,7 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
                    title: str = Form(""), field: str = Form(""), fiscal_year: str = Form(""),
                    start_date: str = Form(""), end_date: str = Form(""), summary: str = Form(""),
                    source_url: str = Form(""), wards: list[str] | None = Form(None),
-                   partners: str = Form(""), pending: int = Form(0)) -> Response:
+                   partners: str = Form(""), pending: FormNumber = 0) -> Response:
     account, reg = _editor(request, csrf_token)
     try:
         codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
@@ -311,8 +310,8 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
 
 
 @router.post("/admin/projects/{project_id}/delete", response_class=HTMLResponse)
-def delete_project(request: Request, project_id: int, csrf_token: str = Form(""), version: int = Form(...),
-                   pending: int = Form(0), reason: str = Form("", max_length=500)) -> Response:
+def delete_project(request: Request, project_id: Id, version: FormNumber, csrf_token: str = Form(""),
+                   pending: FormNumber = 0, reason: str = Form("", max_length=500)) -> Response:
     """Delete a project: a change like any other (a ward editor's waits for approval); the project is kept."""
     account, reg = _editor(request, csrf_token)
     try:
@@ -525,7 +524,8 @@ def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_lengt
     from urllib.parse import urlencode
 
     from ..audit_view import ACTIONS, describe
-    from ..i18n import JST, gettext
+    from ..i18n import gettext
+    from ..registry.audit import japan_days as audit_days
 
     require(request, "admin")
     offset, reg = max(0, offset), _reg(request)
@@ -536,8 +536,7 @@ def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_lengt
         except ValueError:
             days[name] = None
     first, last = days["since"], days["until"]
-    start = datetime.combine(first, dtime.min, JST) if first else None
-    end = datetime.combine(last + timedelta(days=1), dtime.min, JST) if last else None
+    start, end = audit_days(first, last)
     rows = reg.audit_log(limit=AUDIT_PAGE, offset=offset, actor=actor or None, action=action or None,
                          since=start, until=end)
     actors, actions = reg.audit_facets()

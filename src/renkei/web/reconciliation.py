@@ -31,6 +31,7 @@ from ..reconcile import resolve_at
 from ..resolve import Resolution
 from . import urls
 from .core import render_text
+from .params import MAX_JSON_DEPTH, TooDeep, load_json
 from .ratelimit import RateLimiter
 
 router = APIRouter(prefix="/reconcile", include_in_schema=False)
@@ -100,7 +101,9 @@ def parse_batch(raw: object) -> dict[str, dict[str, Any]]:
     """A query batch as sent (JSON text or already decoded) → {id: query}. Raises BadBatch."""
     if isinstance(raw, str | bytes):
         try:
-            raw = json.loads(raw)
+            raw = load_json(raw)
+        except TooDeep:
+            raise BadBatch(too_deep()) from None
         except ValueError as exc:
             raise BadBatch(_("queries が JSON ではありません（{error}）").format(error=exc)) from exc
     if not isinstance(raw, dict) or not raw:
@@ -249,6 +252,10 @@ def service(request: Request) -> Response:
     return _results(request, queries)
 
 
+def too_deep() -> str:
+    return _("JSON の入れ子が深すぎます（{depth} 段まで）").format(depth=MAX_JSON_DEPTH)
+
+
 def too_big() -> str:
     return _("要求が大きすぎます（{kb} KB まで）").format(kb=MAX_BODY // 1024)
 
@@ -266,7 +273,9 @@ async def reconcile(request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
-            raw: object = json.loads(body or b"null")
+            raw: object = load_json(body or b"null")
+        except TooDeep:
+            return _json(request, {"error": too_deep()}, 400)
         except ValueError:
             return _json(request, {"error": _("JSON として読めません")}, 400)
         if isinstance(raw, dict) and set(raw) == {"queries"}:
