@@ -95,3 +95,16 @@ def test_the_rules_accept_the_edges_of_their_ranges():
     assert project_rules.check_url(" http://a.example/ ") == "http://a.example/"
     with pytest.raises(project_rules.ProjectValueError):
         project_rules.check_fiscal_year("２０２５")  # full-width digits are the reader's job, not int()'s
+
+
+def test_a_project_stored_before_a_rule_can_still_be_changed(reg):
+    """Rows written before the rules (here: by plain SQL) are checked only in the fields a change touches."""
+    from sqlalchemy import text
+
+    p = reg.add_project(**GOOD)
+    with reg.engine.begin() as conn:
+        conn.execute(text("UPDATE projects SET fiscal_year = 1980 WHERE id = :id"), {"id": p.id})
+    changed = reg.update_project(p.id, p.version, {"title": "改名"}, actor="admin")
+    assert (changed.title, changed.fiscal_year) == ("改名", 1980)
+    with pytest.raises(InvalidProjectValue):
+        reg.update_project(p.id, changed.version, {"fiscal_year": 1981}, actor="admin")

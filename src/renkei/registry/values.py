@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 
 from .. import project_rules
 from .base import RegistryError
@@ -44,6 +44,16 @@ def check_codes(directory: Any, wards: list[str], partners: list[str]) -> None:
 
 
 @event.listens_for(Project, "before_insert")
-@event.listens_for(Project, "before_update")
-def _before_write(_mapper: Any, _connection: Any, project: Project) -> None:
+def _before_insert(_mapper: Any, _connection: Any, project: Project) -> None:
     check({k: getattr(project, k) for k in CHECKED})
+
+
+@event.listens_for(Project, "before_update")
+def _before_update(_mapper: Any, _connection: Any, project: Project) -> None:
+    """Only the fields that change (and both dates when one does): a project stored before a rule existed
+    can still be deleted or have another field corrected."""
+    state = inspect(project)
+    changed = {k for k in CHECKED if state.attrs[k].history.has_changes()}
+    if changed & {"start_date", "end_date"}:
+        changed |= {"start_date", "end_date"}
+    check({k: getattr(project, k) for k in CHECKED if k in changed})
