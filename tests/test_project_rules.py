@@ -93,8 +93,9 @@ def test_the_template_reader_names_the_cell(tmp_path, column, value):
 def test_the_rules_accept_the_edges_of_their_ranges():
     assert project_rules.check_fiscal_year(1989) == 1989 and project_rules.check_fiscal_year("2100") == 2100
     assert project_rules.check_url(" http://a.example/ ") == "http://a.example/"
+    assert project_rules.check_fiscal_year("２０２５") == 2025  # typed with an IME
     with pytest.raises(project_rules.ProjectValueError):
-        project_rules.check_fiscal_year("２０２５")  # full-width digits are the reader's job, not int()'s
+        project_rules.check_fiscal_year("٢٠٢٥")  # digits, but not ones anybody here writes a year in
 
 
 def test_a_project_stored_before_a_rule_can_still_be_changed(reg):

@@ -13,6 +13,7 @@ cell, a registry call).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
@@ -69,7 +70,7 @@ def check_fiscal_year(year: object) -> int | None:
     if year is None or year == "":
         return None
     if isinstance(year, bool) or not isinstance(year, int):
-        text = str(year).strip()
+        text = unicodedata.normalize("NFKC", str(year)).strip()  # ２０２５ typed with an IME is 2025
         if not text.isascii() or not text.isdigit():
             raise ProjectValueError("fiscal_year", _("年度は西暦4桁で入力してください（例: 2025）"))
         year = int(text)

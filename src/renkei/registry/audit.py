@@ -20,7 +20,8 @@ def record(s: Session, actor: str | None, action: str, target: str, target_id: s
 
 def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = None, action: str | None = None,
         since: datetime | None = None, until: datetime | None = None) -> list[dict[str, object]]:
-    """The newest entries first; only one person's, one action's, or those in [since, until) when given (UTC)."""
+    """The newest entries first; only one person's, one action's, or those in [since, until) when given
+    (aware datetimes in any zone, compared as moments; :func:`japan_days` gives the bounds of days in Japan)."""
     q = select(AuditLog)
     if actor:
         q = q.where(AuditLog.actor == actor)
