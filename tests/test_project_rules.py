@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from renkei import project_rules
@@ -109,3 +111,26 @@ def test_a_project_stored_before_a_rule_can_still_be_changed(reg):
     assert (changed.title, changed.fiscal_year) == ("改名", 1980)
     with pytest.raises(InvalidProjectValue):
         reg.update_project(p.id, changed.version, {"fiscal_year": 1981}, actor="admin")
+
+
+def test_the_form_applies_the_same_rules(tmp_path, directory, resolver, make_fixtures):
+    from test_web import MINATO, make_registry, sign_in
+
+    from renkei.web import create_app
+
+    reg = make_registry(f"sqlite:///{tmp_path / 'web.sqlite3'}", directory, resolver, make_fixtures, tmp_path)
+    try:
+        app = create_app(registry=reg)
+        admin = sign_in(app, "jimu")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', admin.get("/admin/").text).group(1)
+        data = {"csrf_token": token, "title": "新しい事業", "field": "観光", "fiscal_year": "2026", "start_date": "",
+                "end_date": "", "summary": "", "source_url": "", "wards": [MINATO], "partners": "亘理町"}
+        before = reg.count_projects()
+        for changes, message in (({"source_url": "javascript:alert(1)"}, "http:// または https://"),
+                                 ({"fiscal_year": "99999"}, "1989〜2100"),
+                                 ({"start_date": "2026-05-01", "end_date": "2026-04-01"}, "開始日")):
+            response = admin.post("/admin/projects/new", data={**data, **changes})
+            assert response.status_code == 422 and message in response.text, changes
+        assert reg.count_projects() == before
+    finally:
+        reg.engine.dispose()
