@@ -125,14 +125,14 @@ def undo(core: Core, decision_id: int, *, actor: str | None = None) -> int:
     """
     actor = actor or default_actor()
     with core.Session.begin() as s:
+        drafts = _lock_drafts(s, select(Entry.snapshot_id).where(Entry.decision_id == decision_id,
+                                                                 Entry.snapshot_id.in_(_drafts())))
         d = s.get(ReviewDecision, decision_id)
         if d is None:
             raise RegistryError(_("判断 #{id} はありません（`renkei review --decisions` で一覧できます）")
                                 .format(id=decision_id))
         if d.undone_at is not None:
             raise RegistryError(_("判断 #{id} は取り消し済みです").format(id=decision_id))
-        drafts = _lock_drafts(s, select(Entry.snapshot_id).where(Entry.decision_id == d.id,
-                                                                 Entry.snapshot_id.in_(_drafts())))
         before = decision_dict(d)
         d.undone_at, d.undone_by = now(), actor
         entries = s.scalars(select(Entry).where(Entry.decision_id == d.id, Entry.snapshot_id.in_(drafts))).all()
