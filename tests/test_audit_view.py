@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from test_web import MINATO, form_of, fresh, project_of, sign_in  # noqa: F401  (fixtures)
 
 from renkei.audit_view import describe
+from renkei.registry import audit
 
 
 def test_rows_read_as_sentences(directory):
@@ -31,7 +32,11 @@ def test_rows_read_as_sentences(directory):
     assert describe({**edit, "action": "something_new"}, directory).action == "something_new"  # never hidden
 
 
-def test_audit_page_is_japanese_and_filters(fresh):  # noqa: F811
+FIVE_IN_THE_MORNING = datetime(2025, 7, 31, 20, 0, tzinfo=UTC)  # 2025-08-01 05:00 JST, as now() gives it (UTC)
+
+
+def test_audit_page_is_japanese_and_filters(fresh, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(audit, "now", lambda: FIVE_IN_THE_MORNING)  # the day in Japan differs from UTC's
     app, reg = fresh
     p = project_of(reg, MINATO)
     minato = sign_in(app, "minato")
@@ -45,8 +50,8 @@ def test_audit_page_is_japanese_and_filters(fresh):  # noqa: F811
     assert "取り込み" in page and "判断" in page and "変更" in page
     assert "港区の事業「新しい名前」" in page and f"「{item.written}」→{item.name}" in page
     assert "review_decisions" not in page and '"sha256"' not in page and "/tmp/" not in page
-    now_jst = datetime.now(UTC).astimezone(__import__("renkei.i18n", fromlist=["JST"]).JST).strftime("%Y-%m-%d")
-    assert now_jst in page
+    now_jst = "2025-08-01"
+    assert "2025-08-01 05:00" in page
     only_minato = admin.get("/admin/audit", params={"actor": "minato"}).text
     assert "港区の事業「新しい名前」" in only_minato and "判断" not in only_minato.split("<ol")[1]
     only_review = admin.get("/admin/audit", params={"action": "review"}).text.split("<ol")[1]
@@ -55,6 +60,8 @@ def test_audit_page_is_japanese_and_filters(fresh):  # noqa: F811
     assert "該当する変更はありません" in before
     today = admin.get("/admin/audit", params={"since": now_jst, "until": now_jst}).text
     assert "新しい名前" in today
+    day_before = admin.get("/admin/audit", params={"since": "2025-07-31", "until": "2025-07-31"}).text
+    assert "新しい名前" not in day_before
     assert admin.get("/admin/audit", params={"since": "not-a-date"}).status_code == 200
 
 
@@ -71,3 +78,23 @@ def test_dashboard_names_the_ward_and_conflicts_show_japan_time(fresh):  # noqa:
     saved = reg.pending_change(p.id).proposed_at  # A's change, waiting for approval; stored in UTC
     shown = __import__("renkei.i18n", fromlist=["format_datetime"]).format_datetime(saved)
     assert shown in r.text and saved not in r.text
+
+
+def test_an_entry_at_five_in_the_morning_is_filed_under_its_japan_day(registry, monkeypatch):
+    """On SQLite and PostgreSQL alike: times are stored in UTC and the day bounds are Japan's."""
+    monkeypatch.setattr(audit, "now", lambda: FIVE_IN_THE_MORNING)
+    with registry.Session.begin() as s:
+        audit.record(s, "jimu", "state", "snapshots", "1", None, {"note": "x"})
+    entry = registry.audit_log(limit=1)[0]
+    assert entry["at"] == "2025-07-31T20:00:00+00:00"
+
+    def on(first: date, last: date) -> list[str]:
+        since, until = audit.japan_days(first, last)
+        return [a["actor"] for a in registry.audit_log(since=since, until=until) if a["action"] == "state"]
+
+    assert on(date(2025, 8, 1), date(2025, 8, 1)) == ["jimu"]
+    assert on(date(2025, 7, 31), date(2025, 7, 31)) == []
+    # a bound in any zone is the same moment: 05:00:01 JST excludes the entry, 05:00 JST includes it
+    jst = timezone(timedelta(hours=9))
+    assert registry.audit_log(since=datetime(2025, 8, 1, 5, 0, 1, tzinfo=jst), action="state") == []
+    assert len(registry.audit_log(since=datetime(2025, 8, 1, 5, 0, tzinfo=jst), action="state")) == 1

@@ -374,10 +374,10 @@ def test_an_output_that_cannot_be_written_is_one_japanese_line(tmp_path):
     src = write_csv(tmp_path / "in.csv", [["市区町村"], ["港区"]])
     result = run(str(src), "-o", str(tmp_path / "missing" / "out.csv"))
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.stderr.startswith("エラー: 出力先のフォルダ ") and "がありません" in result.stderr
+    assert result.stderr.startswith("エラー：出力先のフォルダ ") and "がありません" in result.stderr
     assert not (tmp_path / "missing").exists()
     (tmp_path / "out.csv.part").mkdir()  # the working file cannot be created: found only when it is written
     result = run(str(src), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.stderr.splitlines()[-1].startswith("エラー: ") and "out.csv に書き込めません" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("エラー：") and "out.csv に書き込めません" in result.stderr
     assert not (tmp_path / "out.csv").exists()

@@ -21,6 +21,7 @@ ACTIONS = {
     "revise": N_("改訂"), "derive": N_("集計"), "undo": N_("取り消し"), "disable": N_("利用停止"),
     "enable": N_("利用再開"), "remove": N_("削除"), "passwd": N_("パスワード変更"), "password": N_("パスワード変更"),
     "request": N_("申請"), "state": N_("状態の変更"), "supersede": N_("差し替え"), "login": N_("ログイン"),
+    "login_failed": N_("ログイン失敗"), "logout": N_("ログアウト"),
 }
 FIELDS = {
     "title": N_("事業名"), "field": N_("分野"), "fiscal_year": N_("年度"), "start_date": N_("開始日"),
@@ -29,6 +30,7 @@ FIELDS = {
     "username": N_("ユーザー名"), "role": N_("役割"), "ward_code": N_("区"), "code": N_("コード"),
     "action": N_("判断"), "note": N_("注記"), "state": N_("状態"), "reason": N_("理由"), "label": N_("版"),
     "display_name": N_("表示名"), "written": N_("記載"), "status": N_("状態"), "kind": N_("種類"),
+    "address": N_("接続元アドレス"), "signed_in_from": N_("ログイン時の接続元"),
 }
 CHANGES = {"create": N_("追加"), "update": N_("変更"), "delete": N_("削除")}  # a ward's proposed change
 ROLES = {"admin": N_("事務局（管理者）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}

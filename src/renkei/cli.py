@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .cli_common import FORMAT_CHOICE, cli, fail, parse_as_of
+from .cli_common import FORMAT_CHOICE, cli, fail, output_folder, parse_as_of, writing
 from .seed import default_list_path
 
 __all__ = ["FORMAT_CHOICE", "cli", "default_list_path", "fail", "main", "parse_as_of"]
@@ -157,7 +157,10 @@ def template(out: str) -> None:
     """
     from .documents.projects import write_template
 
-    for path in write_template(out):
+    output_folder(out)
+    with writing(out):
+        paths = write_template(out)
+    for path in paths:
         click.echo(str(path))
 
 

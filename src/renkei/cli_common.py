@@ -7,12 +7,16 @@ imports a command module, so there is no import cycle.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,3 +105,56 @@ def progress_bar(label: str, show: bool) -> Iterator[Callable[[int], None] | Non
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done: bar.update(task, completed=done)
+
+
+def output_file(path: str) -> str:
+    """``path``, checked as an output file before any work is done (exit 2 with one line if it cannot be one).
+
+    Its folder must exist and be writable; it must not be a folder, nor a symbolic link that points
+    nowhere (writing through it would create a file somewhere else, or fail half-way).
+    """
+    from pathlib import Path
+
+    from .i18n import _
+
+    target = Path(path)
+    _refuse_dangling(target)
+    if target.is_dir():
+        fail(_("{path} はフォルダです。出力するファイルの名前を指定してください").format(path=path))
+    folder = target.parent
+    if not folder.is_dir():
+        fail(_("出力先のフォルダ {folder} がありません").format(folder=folder))
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        fail(_("{path} に書き込めません（権限がありません）").format(path=path))
+    return path
+
+
+def output_folder(path: str) -> str:
+    """``path``, checked as an output folder: it may not exist yet, but must not be a file or a dangling link."""
+    from pathlib import Path
+
+    from .i18n import _
+
+    target = Path(path)
+    _refuse_dangling(target)
+    if target.exists() and not target.is_dir():
+        fail(_("{path} はフォルダではありません").format(path=path))
+    return path
+
+
+def _refuse_dangling(target: Path) -> None:
+    from .i18n import _
+
+    if target.is_symlink() and not target.exists():
+        fail(_("{path} はリンク先のないシンボリックリンクです。別の出力先を指定してください").format(path=target))
+
+
+@contextmanager
+def writing(path: str) -> Iterator[None]:
+    """An error of the file system while writing ``path`` (a full disk, a folder gone) → one line, exit 2."""
+    from .i18n import _
+
+    try:
+        yield
+    except OSError as exc:
+        fail(_("{path} に書き込めません（{reason}）").format(path=path, reason=exc.strerror or type(exc).__name__))

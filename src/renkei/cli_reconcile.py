@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
-from .cli_common import cli, parse_as_of
+from .cli_common import cli, fail, output_file, parse_as_of, writing
 from .i18n import gettext as _
 
 OUTPUT_FORMATS = ("csv", "tsv", "xlsx")
-
-
-def error_line(message: str) -> None:
-    click.echo(_("エラー: {message}").format(message=message), err=True)
 
 
 @cli.command()
@@ -62,9 +57,7 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, pref
     fmt = Path(out).suffix.lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
         raise click.BadParameter(_("出力は .csv、.tsv、.xlsx のいずれかにしてください"), param_hint="-o")
-    if not Path(out).resolve().parent.is_dir():  # said before any work, not after the whole table
-        error_line(_("出力先のフォルダ {folder} がありません").format(folder=Path(out).parent))
-        sys.exit(2)
+    output_file(out)
     date = parse_as_of(as_of)
     resolver = default_resolver()
     every_row = resolver.prefecture_name(prefecture) if prefecture else None
@@ -75,33 +68,27 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, pref
         table, plan = open_planned(file, resolver, sheet=sheet, encoding=encoding, column=column,
                                    prefecture_column=prefecture_column)
     except DocumentError as exc:
-        error_line(describe(exc))
-        sys.exit(2)
+        fail(describe(exc))
     plan = replace(plan, default_prefecture=every_row)
     where = _("{file}（シート「{sheet}」）").format(file=table.source, sheet=table.sheet) if table.sheet \
         else table.source
     click.echo(f"{where}: {plan.describe()}", err=True)
     show = sys.stderr.isatty() if progress is None else progress
     partial = Path(out).with_name(Path(out).name + ".part")
-    created = False
-    try:
-        with partial.open("wb") as target, click.progressbar(length=table.height, label=_("照合中"), file=sys.stderr,
-                                                              hidden=not show, update_min_steps=500) as bar:
-            created = True
-            writer = open_writer(fmt, target, table.sheet)
-            summary = write_reconciled(table, plan, resolver, writer, as_of=date, on_row=lambda _row: bar.update(1))
-        partial.replace(out)  # all or nothing: a failed run leaves no half-written output
-    except BaseException as exc:
-        if created:
+    with writing(out):  # a folder that vanished, a full disk: one line, exit 2
+        try:
+            bar_options = {"label": _("照合中"), "file": sys.stderr, "hidden": not show, "update_min_steps": 500}
+            with partial.open("wb") as target, click.progressbar(length=table.height, **bar_options) as bar:
+                writer = open_writer(fmt, target, table.sheet)
+                summary = write_reconciled(table, plan, resolver, writer, as_of=date,
+                                           on_row=lambda _row: bar.update(1))
+            partial.replace(out)  # all or nothing: a failed run leaves no half-written output
+        except DocumentError as exc:
             partial.unlink(missing_ok=True)
-        if isinstance(exc, DocumentError):
-            error_line(describe(exc))
-        elif isinstance(exc, OSError):  # the output cannot be written (no permission, a full disk, …)
-            logging.getLogger(__name__).debug("cannot write %s", out, exc_info=exc)
-            error_line(_("{file} に書き込めません（書き込み権限と空き容量を確かめてください）").format(file=out))
-        else:
+            fail(describe(exc))
+        except BaseException:
+            partial.unlink(missing_ok=True)
             raise
-        sys.exit(2)
     click.echo(f"{where}: {summary.describe()} → {out}", err=True)
     sys.exit(summary.exit_code)
 

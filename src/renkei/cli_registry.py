@@ -13,7 +13,18 @@ from pathlib import Path
 
 import click
 
-from .cli_common import FORMAT_CHOICE, cli, fail, open_registry, parse_as_of, progress_bar, refusals
+from .cli_common import (
+    FORMAT_CHOICE,
+    cli,
+    fail,
+    open_registry,
+    output_file,
+    output_folder,
+    parse_as_of,
+    progress_bar,
+    refusals,
+    writing,
+)
 from .directory import KIND_LABELS
 from .i18n import _, gettext
 from .reports import STATUS_LABELS, label
@@ -431,16 +442,20 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
     """
     from .registry.backup import export_sqlite, public_dump
 
+    if fmt == "sqlite" and not output:
+        raise click.UsageError("--format sqlite needs -o FILE")
+    if output:
+        output_file(output)
     reg = open_registry(ctx)
     if fmt == "sqlite":
-        if not output:
-            raise click.UsageError("--format sqlite needs -o FILE")
-        counts = export_sqlite(reg, output)
+        with writing(output):
+            counts = export_sqlite(reg, output)
         click.echo(f"{output}：" + "、".join(f"{k} {v}" for k, v in counts.items() if v))
         return
     text = json.dumps(public_dump(reg), ensure_ascii=False, indent=1)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with writing(output):
+            Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text)
 
@@ -460,8 +475,10 @@ def backup(ctx: click.Context, output: str, fmt: str) -> None:
     """
     from .registry.backup import write_backup
 
+    output_file(output)
     reg = open_registry(ctx)
-    counts = write_backup(reg, output, fmt)
+    with writing(output):
+        counts = write_backup(reg, output, fmt)
     click.echo(_("{file}（秘密：アカウントを含む。所有者のみ読み取り可 0600）: {counts}").format(
         file=output, counts=", ".join(f"{k} {v}" for k, v in counts.items() if v)))
 
@@ -530,11 +547,12 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
     from .publish import FORMATS
     from .publish import publish as run
 
-    reg = open_registry(ctx)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise click.BadParameter(f"{', '.join(bad)}; choose from {', '.join(FORMATS)}", param_hint="--format")
-    with refusals():
+    output_folder(out)
+    reg = open_registry(ctx)
+    with refusals(), writing(out):
         try:
             paths = run(reg, out, formats or None, snapshot, encoding=encoding, png=not no_png, wards=wards)
         except ValueError as exc:

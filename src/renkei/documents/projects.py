@@ -12,11 +12,13 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from .. import project_rules
 from ..i18n import N_, _
 from . import wareki
 from .limits import Budget, Limits
@@ -39,8 +41,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 HEADERS = tuple(c[0] for c in COLUMNS)
 REQUIRED = ("区", "連携先", "事業名")
-FIELDS = ("産業・物産", "観光", "文化・スポーツ", "防災・災害支援", "環境・森林", "教育・体験", "移住・定住",
-          "健康・福祉", "その他")
+FIELDS = project_rules.FIELDS
 SEPARATORS = re.compile(r"[、・,，/／;；]")
 ROW_PROBLEMS_SHOWN = 200  # bad rows kept for the report; the rest are only counted
 
@@ -221,6 +222,7 @@ def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: s
         if year is None:
             raise fail("年度", _("「{value}」は年度ではありません（2025、令和7年度、R7 のように書きます）").format(
                 value=values["年度"]))
+        year = _ruled(fail, "年度", project_rules.check_fiscal_year, year)
     dates = {}
     for column in ("開始日", "終了日"):
         if values.get(column):
@@ -228,12 +230,14 @@ def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: s
             if dates[column] is None:
                 raise fail(column, _("「{value}」は日付ではありません（2025-10-04 や 令和7年10月4日 のように書きます）")
                            .format(value=values[column]))
+            _ruled(fail, column, project_rules.check_date, "start_date" if column == "開始日" else "end_date",
+                   dates[column])
     start, end = dates.get("開始日"), dates.get("終了日")
     if start and end and end < start:
         raise fail("終了日", _("終了日 {end} が開始日 {start} より前です").format(end=end, start=start))
-    url = values.get("出典URL", "")
-    if url and not re.match(r"https?://", url):
-        raise fail("出典URL", _("「{url}」は http:// または https:// で始まる URL ではありません").format(url=url))
+    url = _ruled(fail, "出典URL", project_rules.check_url, values.get("出典URL", ""))
+    _ruled(fail, "事業名", project_rules.check_length, "title", values["事業名"])
+    _ruled(fail, "概要", project_rules.check_length, "summary", values.get("概要", ""))
     pcol = columns["連携先"]
     partners = tuple(Cell(n, row, pcol, sheet) for n in split_names(values["連携先"]))
     return ProjectRecord(row=row, sheet=sheet, wards=tuple(split_names(values["区"])),
@@ -241,6 +245,14 @@ def _record(values: dict[str, str], columns: dict[str, int], file: str, sheet: s
                          title=values["事業名"], field=field_value, fiscal_year=year, start=start, end=end,
                          summary=values.get("概要", ""), url=url,
                          ward_cell=Cell(values["区"], row, columns["区"], sheet))
+
+
+def _ruled(fail: Callable[[str, str], DocumentError], column: str, rule: Callable[..., Any], *args: Any) -> Any:
+    """A project value rule applied to a cell: its refusal becomes a DocumentError naming the row and cell."""
+    try:
+        return rule(*args)
+    except project_rules.ProjectValueError as exc:
+        raise fail(column, str(exc)) from None
 
 
 def _field(text: str) -> str | None:

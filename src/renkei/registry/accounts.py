@@ -24,6 +24,7 @@ from .schema import User, WebSession
 
 ROLES = ("admin", "ward", "viewer")
 ROLE_NAMES = {"admin": N_("管理者（事務局）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}  # gettext when shown
+ADDRESS_MAX = 64  # the column of web_sessions and of the throttle
 SESSION_FOR = timedelta(hours=8)  # a working day
 # the one answer for a wrong name, a wrong password or a disabled account
 REFUSED = N_("ユーザー名またはパスワードが違います")
@@ -175,9 +176,11 @@ def login(reg: Core, username: str, password: str, address: str = "?") -> tuple[
     """
     from argon2.exceptions import VerificationError
 
-    throttle.reserve(reg, username, address)
+    typed = as_typed(username)  # the throttle's key and the audit log's: a NUL byte cannot reach PostgreSQL
+    throttle.reserve(reg, typed, address)
     with reg.Session() as s:
-        u = s.scalar(select(User).where(User.username == username))
+        # a name with control characters or too long is no account's (passwords.check_username)
+        u = s.scalar(select(User).where(User.username == username)) if typed == username else None
         hashed = u.password_hash if u is not None else None
     ok = False
     if hashed is None or len(password) > passwords.MAX_LENGTH:
@@ -189,14 +192,19 @@ def login(reg: Core, username: str, password: str, address: str = "?") -> tuple[
             ok = False
     if not ok or u is None or u.disabled:
         throttle.failed(reg, address)
+        with reg.Session.begin() as s:
+            audit.record(s, typed, "login_failed", "users", str(u.id) if u is not None else "", None,
+                         {"username": typed, "address": address[:ADDRESS_MAX]})
         raise LoginRefused()
-    throttle.succeeded(reg, username, address)
+    throttle.succeeded(reg, typed, address)
     t = now()
     with reg.Session.begin() as s:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         s.execute(delete(WebSession).where(WebSession.expires_at < t))
         s.add(WebSession(token_hash=_digest(token), user_id=u.id, csrf_token=csrf, created_at=t,
-                         expires_at=t + SESSION_FOR))
+                         expires_at=t + SESSION_FOR, address=address[:ADDRESS_MAX]))
+        audit.record(s, u.username, "login", "users", str(u.id), None,
+                     {"username": u.username, "address": address[:ADDRESS_MAX]})
         return _account(u), token, csrf
 
 
@@ -212,10 +220,28 @@ def session(reg: Core, token: str | None) -> tuple[Account, str] | None:
         return (_account(u), row.csrf_token) if u and not u.disabled else None
 
 
-def logout(reg: Core, token: str | None) -> None:
+def logout(reg: Core, token: str | None, address: str = "?") -> None:
+    """End the session of ``token``, recorded in the audit log with the client's address."""
     if token:
         with reg.Session.begin() as s:
-            s.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+            row = s.get(WebSession, _digest(token))
+            if row is None:
+                return
+            u = s.get(User, row.user_id)
+            s.delete(row)
+            if u is not None:
+                audit.record(s, u.username, "logout", "users", str(u.id), None,
+                             {"username": u.username, "address": address[:ADDRESS_MAX],
+                              "signed_in_from": row.address})
+
+
+def as_typed(username: str) -> str:
+    """A typed account name as the audit log keeps it: no control characters, at most 80 characters.
+
+    It is shown escaped like every value; bounding it keeps a sign-in form from writing megabytes.
+    """
+    shown = "".join(c if c.isprintable() else "\ufffd" for c in username)
+    return shown if len(shown) <= passwords.MAX_USERNAME else shown[:passwords.MAX_USERNAME - 1] + "…"
 
 
 def _digest(token: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .base import Core, default_actor, jsonable, now
@@ -20,7 +20,8 @@ def record(s: Session, actor: str | None, action: str, target: str, target_id: s
 
 def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = None, action: str | None = None,
         since: datetime | None = None, until: datetime | None = None) -> list[dict[str, object]]:
-    """The newest entries first; only one person's, one action's, or those in [since, until) when given (UTC)."""
+    """The newest entries first; only one person's, one action's, or those in [since, until) when given
+    (aware datetimes in any zone, compared as moments; :func:`japan_days` gives the bounds of days in Japan)."""
     q = select(AuditLog)
     if actor:
         q = q.where(AuditLog.actor == actor)
@@ -37,9 +38,21 @@ def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = No
                 for a in rows]
 
 
+def japan_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """The moments [since, until) of the days ``first`` to ``last`` (both included) as days in Japan (JST).
+
+    An entry made at 05:00 JST on 1 August is 20:00 UTC on 31 July: it belongs to 1 August.
+    """
+    from ..i18n import JST
+
+    since = datetime.combine(first, time.min, JST) if first else None
+    until = datetime.combine(last + timedelta(days=1), time.min, JST) if last else None
+    return since, until
+
+
 def facets(core: Core) -> tuple[list[str], list[str]]:
     """Every person and every action in the log, for the filters."""
     with core.Session() as s:
-        actors = sorted(s.scalars(select(distinct(AuditLog.actor))))
-        actions = sorted(s.scalars(select(distinct(AuditLog.action))))
+        actors = sorted(s.scalars(select(AuditLog.actor).distinct()))
+        actions = sorted(s.scalars(select(AuditLog.action).distinct()))
     return actors, actions

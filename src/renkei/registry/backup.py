@@ -160,7 +160,7 @@ def _published_only(tables: dict[str, list[dict[str, object]]]) -> dict[str, lis
 
 
 def _out(v: object) -> object:
-    if isinstance(v, datetime):  # SQLite hands back naive UTC, PostgreSQL aware: write both the same way
+    if isinstance(v, datetime):  # aware UTC from UTCDateTime columns; naive is UTC too
         return (v if v.tzinfo else v.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
     if isinstance(v, date):
         return v.isoformat()
@@ -170,7 +170,7 @@ def _out(v: object) -> object:
 def _in(type_: object, v: object) -> object:
     if v is None or not isinstance(v, str):
         return v
-    if isinstance(type_, DateTime):
+    if isinstance(getattr(type_, "impl", type_), DateTime):  # UTCDateTime decorates DateTime
         return datetime.fromisoformat(v)
     if isinstance(type_, Date):
         return date.fromisoformat(v)

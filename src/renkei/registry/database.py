@@ -44,6 +44,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA recursive_triggers=ON")  # REPLACE's implicit delete fires the frozen-row triggers
             cur.close()
 
         return engine

@@ -13,8 +13,9 @@ refuse any later change to it, so the rules here are a courtesy (clear messages)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..i18n import _, gettext
@@ -25,9 +26,28 @@ from .snapshots import STATE_NAMES, SnapshotInfo, edition_label, get, info, rebu
 
 
 def _load(s: Session, ref: int | str) -> Snapshot:
-    snap = s.get(Snapshot, resolve_ref(s, ref))
-    assert snap is not None
-    return snap
+    """The snapshot, locked for the rest of the transaction (see :func:`lock`)."""
+    sid = resolve_ref(s, ref)
+    return lock(s, [sid])[sid]
+
+
+def lock(s: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
+    """Lock snapshots ``ids`` until the transaction ends and read their state as it is now.
+
+    A release, a withdrawal and a review decision each lock the snapshots they change, so that two
+    of them serialise: the second waits for the first, then sees its outcome (a draft that has become
+    an edition) instead of changing an edition. PostgreSQL locks the rows (``FOR UPDATE``, in id order,
+    so two lockers cannot deadlock); SQLite locks the whole database for writing at once, by starting
+    the transaction with a write that changes nothing.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(update(Snapshot).where(false()).values(state=Snapshot.state))
+    rows = s.scalars(select(Snapshot).where(Snapshot.id.in_(wanted)).order_by(Snapshot.id).with_for_update()
+                     .execution_options(populate_existing=True))
+    return {snap.id: snap for snap in rows}
 
 
 def _name(snap: Snapshot) -> str:

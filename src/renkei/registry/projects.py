@@ -7,15 +7,14 @@ admin's approval and keeps optimistic locking (an edit names the version it read
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..i18n import _
 from . import audit, visibility
+from . import values as value_rules
 from .base import Core, RegistryError, iso, now
-from .base import parse_date as _date
 from .schema import Project, ProjectPartner, ProjectWard, Ward
 
 PROJECT_FIELDS = ("title", "field", "fiscal_year", "start_date", "end_date", "summary", "source_url")
@@ -139,30 +138,9 @@ def recode_partners(s: Session, pref_code: str, written: str, code: str | None, 
 
 
 def _check_codes(core: Core, wards: list[str], partners: list[str]) -> None:
-    for w in wards:
-        if core.directory.get(w) not in core.directory.special_wards:
-            raise RegistryError(_("「{ward}」は特別区（23区）ではありません").format(ward=w))
-    for c in partners:
-        if core.directory.get(c) is None:
-            raise RegistryError(_("「{code}」は全国地方公共団体コードにありません").format(code=c))
+    value_rules.check_codes(core.directory, wards, partners)
 
 
-def _values(values: dict[str, object]) -> dict[str, object]:
-    from ..documents.projects import FIELDS
-
-    out: dict[str, object] = {}
-    for k, v in values.items():
-        if k not in PROJECT_FIELDS:
-            raise RegistryError(_("事業に項目「{field}」はありません").format(field=k))
-        if k in ("start_date", "end_date"):
-            v = _date(v) if isinstance(v, str) else v
-        if k == "field" and v is not None and v not in FIELDS:
-            raise RegistryError(_("分野「{value}」は {fields} のどれでもありません").format(
-                value=v, fields="、".join(FIELDS)))
-        if k == "title" and not (isinstance(v, str) and v.strip()):
-            raise RegistryError(_("事業名は空にできません"))
-        out[k] = v
-    start, end = out.get("start_date"), out.get("end_date")
-    if isinstance(start, date) and isinstance(end, date) and end < start:
-        raise RegistryError(_("終了日が開始日より前です"))
-    return out
+def _values(changes: dict[str, object]) -> dict[str, object]:
+    """The project fields in ``changes``, checked by the project value rules (InvalidProjectValue)."""
+    return value_rules.check(changes)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from ..i18n import _
-from . import audit, projects
+from . import audit, editions, projects
 from .base import REVIEW_STATUSES, Core, RegistryError, default_actor, now
 from .schema import Entry, ReviewDecision, Snapshot
 from .snapshots import entry_row, rebuild_partners
@@ -90,6 +91,9 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
         forced = _("確認のうえ記録：{reason}").format(reason=refusal)
         note = f"{forced}。{note}" if note else forced
     with core.Session.begin() as s:
+        drafts = _lock_drafts(s, select(Entry.snapshot_id).where(
+            Entry.pref_code == pref_code, Entry.written == written, Entry.auto_status.in_(REVIEW_STATUSES),
+            Entry.snapshot_id.in_(_drafts())))
         old = s.scalar(select(ReviewDecision).where(ReviewDecision.pref_code == pref_code,
                                                      ReviewDecision.written == written))
         before = decision_dict(old) if old else None
@@ -101,7 +105,7 @@ def decide(core: Core, pref_code: str, written: str, *, code: str | None, action
         s.flush()
         entries = s.scalars(select(Entry).where(Entry.pref_code == pref_code, Entry.written == written,
                                                 Entry.auto_status.in_(REVIEW_STATUSES),
-                                                Entry.snapshot_id.in_(_drafts()))).all()
+                                                Entry.snapshot_id.in_(drafts))).all()
         for e in entries:
             e.status, e.code, e.decision_id = ("reviewed" if code else "rejected"), code, old.id
         s.flush()
@@ -120,6 +124,8 @@ def undo(core: Core, decision_id: int, *, actor: str | None = None) -> int:
     """
     actor = actor or default_actor()
     with core.Session.begin() as s:
+        drafts = _lock_drafts(s, select(Entry.snapshot_id).where(Entry.decision_id == decision_id,
+                                                                 Entry.snapshot_id.in_(_drafts())))
         d = s.get(ReviewDecision, decision_id)
         if d is None:
             raise RegistryError(_("判断 #{id} はありません（`renkei review --decisions` で一覧できます）")
@@ -128,7 +134,7 @@ def undo(core: Core, decision_id: int, *, actor: str | None = None) -> int:
             raise RegistryError(_("判断 #{id} は取り消し済みです").format(id=decision_id))
         before = decision_dict(d)
         d.undone_at, d.undone_by = now(), actor
-        entries = s.scalars(select(Entry).where(Entry.decision_id == d.id, Entry.snapshot_id.in_(_drafts()))).all()
+        entries = s.scalars(select(Entry).where(Entry.decision_id == d.id, Entry.snapshot_id.in_(drafts))).all()
         for e in entries:
             e.status, e.code, e.decision_id = e.auto_status, e.auto_code, None
         s.flush()
@@ -139,6 +145,21 @@ def undo(core: Core, decision_id: int, *, actor: str | None = None) -> int:
         projects.recode_partners(s, d.pref_code, d.written, res.code, actor)
         audit.record(s, actor, "undo", "review_decisions", f"{d.pref_code}:{d.written}", before, decision_dict(d))
     return len(entries)
+
+
+def _lock_drafts(s: Session, snapshot_ids: Select) -> list[int]:
+    """Lock the drafts a decision changes (``snapshot_ids`` selects them), so that it and a release serialise.
+
+    A draft published while the decision waited for its lock is not changed: the decision is refused,
+    with nothing written, and the person decides again on what is now a draft.
+    """
+    seen = set(s.scalars(snapshot_ids.distinct()))
+    locked = editions.lock(s, seen)
+    published = sorted(sid for sid, snap in locked.items() if snap.state != "draft")
+    if published:
+        raise RegistryError(_("下書き {ids} はこの判断の間に公表されました。判断は記録していません。"
+                              "もう一度お試しください").format(ids="、".join(f"#{i}" for i in published)))
+    return sorted(locked)
 
 
 def _drafts():  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ and projects carry a version column for optimistic locking.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -22,9 +22,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ..documents.projects import FIELDS
@@ -33,6 +35,30 @@ NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_nam
           "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
           "pk": "pk_%(table_name)s"}
 Code = String(6)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored and compared in UTC on every database; read back as an aware UTC datetime.
+
+    SQLite has no time zones: SQLAlchemy writes a datetime's wall-clock digits and compares them as text,
+    so an aware bound in Japan time (an audit filter's 00:00 JST) would be compared 9 hours off with the
+    stored UTC values. Every value is converted to UTC first: naive UTC text on SQLite, an aware value
+    (``timestamptz``) on PostgreSQL. A naive datetime given to it is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -45,7 +71,7 @@ class DirectoryVersion(Base):
     __tablename__ = "directory_versions"
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     entities: Mapped[int] = mapped_column(Integer)
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Government(Base):
@@ -77,8 +103,9 @@ class Snapshot(Base):
     """One list (imported, derived from project records, or a revision of an edition), in a state.
 
     A draft can be reviewed and changed. Once published it is an *edition* and never changes:
-    database triggers (migration 0004) refuse any UPDATE or DELETE of it, its blocks, entries
-    and partners, except the one move published → withdrawn with who, when and why.
+    database triggers (migrations 0004 and 0007) refuse any UPDATE or DELETE of it, its blocks, entries
+    and partners, except the one move published → withdrawn with who, when and why; an INSERT (or
+    SQLite's INSERT OR REPLACE) onto their keys; and, on PostgreSQL, a TRUNCATE.
     """
 
     __tablename__ = "snapshots"
@@ -94,7 +121,7 @@ class Snapshot(Base):
     format: Mapped[str] = mapped_column(String(10))
     encoding: Mapped[str | None] = mapped_column(String(20))
     title: Mapped[str | None] = mapped_column(Text)
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     imported_by: Mapped[str] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(Text, default="")
     directory_as_of: Mapped[date | None] = mapped_column(Date, ForeignKey("directory_versions.as_of"))
@@ -103,9 +130,9 @@ class Snapshot(Base):
     edition: Mapped[int | None] = mapped_column(Integer)  # 第N版 among the editions of one as-of date
     source_url: Mapped[str] = mapped_column(Text, default="", server_default="")  # the original publication
     revises: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))  # the edition this draft corrects
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_by: Mapped[str | None] = mapped_column(String(80))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_by: Mapped[str | None] = mapped_column(String(80))
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
@@ -172,9 +199,9 @@ class ReviewDecision(Base):
     action: Mapped[str] = mapped_column(String(10))
     code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"))  # None for reject
     decided_by: Mapped[str] = mapped_column(String(80))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
-    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # set: no longer applied
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # set: no longer applied
     undone_by: Mapped[str | None] = mapped_column(String(80))
 
 
@@ -197,11 +224,11 @@ class Project(Base):
     source_url: Mapped[str] = mapped_column(Text, default="")
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"), index=True)
     source_row: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(80))
     # A deleted project stays here (with its links) for the record; the public never sees it.
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_by: Mapped[str | None] = mapped_column(String(80))
     # The approved creation that made this project: unique, so one change can never make two projects.
     created_by_change_id: Mapped[int | None] = mapped_column(Integer, unique=True)
@@ -249,9 +276,9 @@ class ProjectChange(Base):
     values: Mapped[dict | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(Text, default="")  # 'form', or the file and row it came from
     proposed_by: Mapped[str] = mapped_column(String(80))
-    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(80))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -260,7 +287,7 @@ class AuditLog(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(40))  # table name
@@ -281,7 +308,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(10))
     ward_code: Mapped[str | None] = mapped_column(Code, ForeignKey("wards.code"))
     display_name: Mapped[str] = mapped_column(String(80), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -296,8 +323,8 @@ class SignInThrottle(Base):
     username: Mapped[str] = mapped_column(String(80), primary_key=True)
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class WebSession(Base):
@@ -307,8 +334,9 @@ class WebSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")  # the client's, at sign-in
 
 
 class PendingUpload(Base):
@@ -319,7 +347,7 @@ class PendingUpload(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     filename: Mapped[str] = mapped_column(String(400))
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # Tables in an order that respects foreign keys: export writes, and load reads, in this order.

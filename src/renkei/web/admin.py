@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,10 @@ from ..registry import (
     passwords,
     throttle,
 )
+from ..registry import values as value_rules
 from ..registry.accounts import Account
 from .core import Site, render
-from .params import MAX_ID, Id, Offset
+from .params import MAX_ID, FormNumber, Id, Offset
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +140,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
 def logout(request: Request, csrf_token: str = Form("")) -> Response:
     require(request)
     check_csrf(request, csrf_token)
-    accounts.logout(_reg(request), request.cookies.get(COOKIE))
+    accounts.logout(_reg(request), request.cookies.get(COOKIE), _client(request))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -199,21 +199,12 @@ def _partner_codes(reg: Registry, text: str) -> tuple[list[str], list[str]]:
 
 def _values(title: str, field: str, fiscal_year: str, start_date: str, end_date: str, summary: str,
             source_url: str) -> dict[str, object]:
-    for d in (start_date, end_date):
-        if d:
-            try:
-                date.fromisoformat(d)
-            except ValueError as exc:
-                raise RegistryError(_("日付「{value}」は YYYY-MM-DD で入力してください").format(value=d)) from exc
-    if source_url and not source_url.startswith(("http://", "https://")):
-        raise RegistryError(_("出典URLは http:// または https:// で始めてください"))
-    year = None
-    if fiscal_year.strip():
-        if not fiscal_year.strip().isdigit() or not 1900 < int(fiscal_year) < 2200:
-            raise RegistryError(_("年度は西暦4桁で入力してください（例: 2025）"))
-        year = int(fiscal_year)
-    return {"title": title.strip(), "field": field or None, "fiscal_year": year, "start_date": start_date or None,
-            "end_date": end_date or None, "summary": summary, "source_url": source_url}
+    """The form's fields, checked by the project value rules (the same the registry applies)."""
+    submitted: dict[str, object] = {"title": title.strip(), "field": field or None,
+                                    "fiscal_year": fiscal_year.strip() or None, "start_date": start_date or None,
+                                    "end_date": end_date or None, "summary": summary, "source_url": source_url}
+    checked = value_rules.check(submitted)
+    return {**submitted, "fiscal_year": checked["fiscal_year"], "source_url": checked["source_url"]}
 
 
 def _editor(request: Request, csrf_token: str) -> tuple[Account, Registry]:
@@ -302,7 +293,7 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
                    title: str = Form(""), field: str = Form(""), fiscal_year: str = Form(""),
                    start_date: str = Form(""), end_date: str = Form(""), summary: str = Form(""),
                    source_url: str = Form(""), wards: list[str] | None = Form(None),
-                   partners: str = Form(""), pending: int = Form(0)) -> Response:
+                   partners: str = Form(""), pending: FormNumber = 0) -> Response:
     account, reg = _editor(request, csrf_token)
     try:
         codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
@@ -334,8 +325,8 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
 
 
 @router.post("/admin/projects/{project_id}/delete", response_class=HTMLResponse)
-def delete_project(request: Request, project_id: int, csrf_token: str = Form(""), version: int = Form(...),
-                   pending: int = Form(0), reason: str = Form("", max_length=500)) -> Response:
+def delete_project(request: Request, project_id: Id, version: FormNumber, csrf_token: str = Form(""),
+                   pending: FormNumber = 0, reason: str = Form("", max_length=500)) -> Response:
     """Delete a project: a change like any other (a ward editor's waits for approval); the project is kept."""
     account, reg = _editor(request, csrf_token)
     try:
@@ -550,7 +541,8 @@ def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_lengt
     from urllib.parse import urlencode
 
     from ..audit_view import ACTIONS, describe
-    from ..i18n import JST, gettext
+    from ..i18n import gettext
+    from ..registry.audit import japan_days as audit_days
 
     require(request, "admin")
     offset, reg = max(0, offset), _reg(request)
@@ -561,8 +553,7 @@ def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_lengt
         except ValueError:
             days[name] = None
     first, last = days["since"], days["until"]
-    start = datetime.combine(first, dtime.min, JST) if first else None
-    end = datetime.combine(last + timedelta(days=1), dtime.min, JST) if last else None
+    start, end = audit_days(first, last)
     rows = reg.audit_log(limit=AUDIT_PAGE, offset=offset, actor=actor or None, action=action or None,
                          since=start, until=end)
     actors, actions = reg.audit_facets()

@@ -13,6 +13,7 @@ from ..i18n import _
 from ..registry import RegistryError
 from .admin import _reg, check_csrf, require
 from .core import render
+from .params import Id
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +36,7 @@ def editions(request: Request) -> Response:
 
 
 @router.get("/admin/editions/{snapshot_id}/diff", response_class=HTMLResponse)
-def edition_diff(request: Request, snapshot_id: int) -> Response:
+def edition_diff(request: Request, snapshot_id: Id) -> Response:
     """A snapshot (a draft, typically) against the latest published edition, before it is released."""
     require(request)
     reg = _reg(request)
@@ -49,7 +50,7 @@ def edition_diff(request: Request, snapshot_id: int) -> Response:
 
 
 @router.post("/admin/editions/{snapshot_id}", response_class=HTMLResponse)
-def change_state(request: Request, snapshot_id: int, csrf_token: str = Form(""), action: str = Form(...),
+def change_state(request: Request, snapshot_id: Id, csrf_token: str = Form(""), action: str = Form(...),
                  note: str = Form(""), source: str = Form(""), reason: str = Form("")) -> Response:
     account = require(request, "admin")
     check_csrf(request, csrf_token)
@@ -81,7 +82,7 @@ def decisions(request: Request) -> Response:
 
 
 @router.post("/admin/decisions/{decision_id}/undo", response_class=HTMLResponse)
-def undo_decision(request: Request, decision_id: int, csrf_token: str = Form("")) -> Response:
+def undo_decision(request: Request, decision_id: Id, csrf_token: str = Form("")) -> Response:
     account = require(request, "admin")
     check_csrf(request, csrf_token)
     reg = _reg(request)

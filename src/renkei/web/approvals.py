@@ -20,7 +20,7 @@ from ..i18n import _
 from ..registry import ChangeConflict, PermissionDenied, RegistryError, permissions, workflow
 from .admin import _reg, actor_ward, check_csrf, require
 from .core import render, render_text
-from .params import MAX_ID
+from .params import MAX_ID, Id
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE_NAME = "連携事業テンプレート"
@@ -68,7 +68,7 @@ def _changes_page(request: Request, status_code: int = 200, error: str | None = 
 
 
 @router.post("/admin/changes/{change_id}", response_class=HTMLResponse)
-def decide_change(request: Request, change_id: int, csrf_token: str = Form(""), decision: str = Form(...),
+def decide_change(request: Request, change_id: Id, csrf_token: str = Form(""), decision: str = Form(...),
                   reason: str = Form("", max_length=500)) -> Response:
     account = require(request, "admin", "ward")
     check_csrf(request, csrf_token)

@@ -35,6 +35,7 @@ from ..resolve import Resolution
 from . import reconciliation_extend as extension
 from . import urls
 from .core import render_text
+from .params import MAX_JSON_DEPTH, TooDeep, load_json
 from .ratelimit import RateLimiter
 from .reconciliation_suggest import suggest as suggest_entities
 
@@ -108,7 +109,9 @@ def parse_batch(raw: object) -> dict[str, dict[str, Any]]:
     """A query batch as sent (JSON text or already decoded) → {id: query}. Raises BadBatch."""
     if isinstance(raw, str | bytes):
         try:
-            raw = json.loads(raw)
+            raw = load_json(raw)
+        except TooDeep:
+            raise BadBatch(too_deep()) from None
         except ValueError as exc:
             raise BadBatch(_("queries が JSON ではありません（{error}）").format(error=exc)) from exc
     if not isinstance(raw, dict) or not raw:
@@ -280,6 +283,10 @@ def _extension(request: Request, raw: object) -> Response:
     return _json(request, extension.extend(ids, properties, registry.directory, extension.public_from(registry)))
 
 
+def too_deep() -> str:
+    return _("JSON の入れ子が深すぎます（{depth} 段まで）").format(depth=MAX_JSON_DEPTH)
+
+
 def too_big() -> str:
     return _("要求が大きすぎます（{kb} KB まで）").format(kb=MAX_BODY // 1024)
 
@@ -299,7 +306,9 @@ async def reconcile(request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
-            raw: object = json.loads(body or b"null")
+            raw: object = load_json(body or b"null")
+        except TooDeep:
+            return _json(request, {"error": too_deep()}, 400)
         except ValueError:
             return _json(request, {"error": _("JSON として読めません")}, 400)
         if isinstance(raw, dict) and set(raw) == {"extend"}:

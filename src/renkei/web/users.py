@@ -13,6 +13,7 @@ from ..i18n import N_, _
 from ..registry import Registry, RegistryError, accounts, passwords
 from .admin import check_csrf, require
 from .core import render
+from .params import Id
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = {"disable": N_("無効にしました"), "enable": N_("有効にしました"), "remove": N_("削除しました"),
@@ -56,7 +57,7 @@ def user_add(request: Request, csrf_token: str = Form(""), username: str = Form(
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
-def user_change(request: Request, user_id: int, csrf_token: str = Form(""), action: str = Form(""),
+def user_change(request: Request, user_id: Id, csrf_token: str = Form(""), action: str = Form(""),
                 password: str = Form("")) -> Response:
     account = require(request, "admin")
     check_csrf(request, csrf_token)
