@@ -79,17 +79,15 @@ def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None
       renkei import list.csv --as-of 令和8年8月1日 --release
       renkei import 連携事業.xlsx
     """
-    from .documents.projects import sniff_projects
+    from .documents.classify import classify
     from .registry.changes import TemplateResult
 
     reg = open_registry(ctx)
     large = Path(file).stat().st_size > 256 * 1024
-    if sniff_projects(file) and as_of:
-        fail(_("連携事業テンプレートは時点を決めません。取り込んでから `renkei derive --as-of 日付` で"
-               "一覧を作ってください"), 1)
+    kind = classify(file)  # once: the registry reads the file by its kind, never sniffing it again
     with refusals(), progress_bar("importing", large) as progress:
-        result = reg.import_file(file, format=fmt, encoding=encoding, as_of=parse_as_of(as_of), note=note,
-                                 imported_by=imported_by, progress=progress, source=source,
+        result = reg.import_file(file, kind=kind, format=fmt, encoding=encoding, as_of=parse_as_of(as_of),
+                                 note=note, imported_by=imported_by, progress=progress, source=source,
                                  release=release)
     if isinstance(result, TemplateResult):
         click.echo(_("連携事業：追加 {created}、変更 {updated}、変更なし {unchanged}（承認済み）。一覧の下書きは "

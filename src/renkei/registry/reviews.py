@@ -39,7 +39,7 @@ def queue(core: Core) -> list[ReviewItem]:
             if key not in items:
                 row = entry_row(core.directory, e)
                 items[key] = ReviewItem(e.pref_code, row.prefecture, e.written, e.status, e.code, row.name,
-                                        e.reason, e.candidates)
+                                        row.reason, e.candidates)
             items[key].occurrences.append((e.snapshot_id, e.cell))
     return list(items.values())
 
@@ -168,3 +168,14 @@ def decision_dict(d: ReviewDecision) -> dict[str, object]:
 
 def _time(t: datetime | None) -> str | None:
     return t.isoformat(timespec="seconds") if t else None
+
+
+def decided_among(core: Core, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (prefecture code, written name) pairs have a decision in force: an import applies them (write_report)."""
+    if not keys:
+        return set()
+    with core.Session() as s:
+        rows = s.execute(select(ReviewDecision.pref_code, ReviewDecision.written)
+                         .where(ReviewDecision.undone_at.is_(None),
+                                ReviewDecision.written.in_({w for _pref, w in keys}))).all()
+    return {(p, w) for p, w in rows} & keys
