@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -139,4 +140,92 @@ def test_migration_0009_reads_draft_reasons_back_and_keeps_editions(db_url, dire
     for snapshot in (1, draft):
         (entry,) = [e for e in reg.entries(snapshot) if e.written == "亶理町"]
         assert "字形類似" in entry.reason  # Japanese for a Japanese reader, however it was kept
+    reg.engine.dispose()
+
+
+# -- the validation report and the review queue -----------------------------------------------------------------
+
+def test_the_upload_report_groups_problems_and_counts_settled_names(tmp_path, directory, resolver, make_fixtures):
+    reg, admin = _site(tmp_path, directory, resolver)
+    reg.revise(1)
+    reg.decide("040002", "亶理町", code="043613", action="accept", actor="jimu")
+    grid = make_fixtures.published_grid([("北海道", ["札幌市", "北海道(道庁)"]), ("宮城県", ["亶理町", "女川町"]),
+                                         ("宮城県", ["石巻市"])], "特別区連携自治体数一覧(令和8年8月1日現在)")
+    grid.insert(1, ["（注記の行）"])  # text before the header: a warning of the whole file, listed first
+    next(row for row in grid if row[0] == "宮城県")[1] = "5"  # declares 5, lists 2: an error in that block
+    data = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="utf-8",
+                                    newline="\n").read_bytes()
+    page = admin.post("/admin/upload", data={"csrf_token": _csrf(admin)},
+                      files={"file": ("r8.csv", data, "text/csv")}).text
+    assert "1件は過去の判断で確定済み" in page and "要確認 <strong>0</strong>" in page
+    groups = [g.strip() for g in re.findall(r'<h3 id="group\d+">([^<]+)<', page)]
+    assert groups[0] == "ファイル全体" and groups[-1] == "北海道"  # groups with an error first (北海道: order only)
+    whole = page[page.index('id="group1"'):page.index('id="group2"')]
+    assert whole.index("severity-error") < whole.index("severity-warning")  # duplicate block before the note
+    for word in ("エラー", "警告"):  # a word, not colour alone
+        assert f'<strong class="severity-label">{word}</strong>' in page
+    assert "下書きとして取り込む" in page and "エラーが残っていても取り込めます" in page
+    seed = Path(default_list_path()).read_bytes()
+    again = admin.post("/admin/upload", data={"csrf_token": _csrf(admin)},
+                       files={"file": ("seed.txt", seed, "text/plain")}).text
+    assert again.index("このファイルは既に #1") < again.index("問題点")  # the duplicate notice comes first
+    reg.engine.dispose()
+
+
+def _decide(client: TestClient, n: int, **form: str):  # type: ignore[no-untyped-def]
+    return client.post("/admin/review", data={"csrf_token": _csrf(client), "at": str(n), **form},
+                       follow_redirects=False)
+
+
+def test_a_decision_is_named_can_be_undone_and_focus_moves_to_the_next_item(tmp_path, directory, resolver):
+    reg, admin = _site(tmp_path, directory, resolver)
+    reg.revise(1)
+    first, second = reg.review_queue()[:2]
+    r = _decide(admin, 1, pref_code=first.pref_code, written=first.written, action="accept", code=first.code)
+    assert r.status_code == 303 and r.headers["location"].endswith("&at=1#r1")
+    page = admin.get(r.headers["location"]).text
+    assert f"{first.prefecture}「{first.written}」を {first.name}（{first.code}）として確定しました" in page
+    focused = page[page.index('id="r1"'):page.index('id="r2"')]
+    assert f"「{second.written}」" in focused and focused.count("autofocus") == 1  # the next item, now first
+    undo = re.search(r'name="decision_id" value="(\d+)"', page).group(1)
+    r = admin.post("/admin/review/undo", data={"csrf_token": _csrf(admin), "decision_id": undo, "at": "1"})
+    assert f"{first.prefecture}「{first.written}」の判断を取り消しました" in r.text
+    assert first.written in [i.written for i in reg.review_queue()]
+    reg.engine.dispose()
+
+
+def test_a_five_digit_code_gets_its_check_digit_and_the_guard_defaults_to_stopping(tmp_path, directory, resolver):
+    reg, admin = _site(tmp_path, directory, resolver)
+    reg.revise(1)
+    r = _decide(admin, 1, pref_code="040002", written="亶理町", action="manual", code="04361")
+    assert r.status_code == 303 and reg.decisions()[-1]["code"] == "043613"
+    guarded = _decide(admin, 1, pref_code="010006", written="美幌市", action="manual", code="47201")  # 那覇市
+    assert guarded.status_code == 422 and "472018（沖縄県那覇市）" in guarded.text
+    stop = guarded.text.index(">やめる</button>")
+    record = guarded.text.index(">確認して記録する</button>")
+    assert stop < record and 'autofocus>やめる' in guarded.text and 'class="secondary">確認して記録する' in guarded.text
+    assert 'class="danger">自治体ではない' in guarded.text
+    assert "全国地方公共団体コード（5桁または6桁）" in guarded.text
+    reg.engine.dispose()
+
+
+def test_accept_all_suggestions_takes_only_cheap_corrections_after_a_confirmation(tmp_path, directory, resolver):
+    from renkei.registry.reviews import is_cheap
+
+    reg, admin = _site(tmp_path, directory, resolver)
+    reg.revise(1)
+    items = reg.review_queue()
+    cheap = [i for i in items if is_cheap(i)]
+    assert 0 < len(cheap) < len(items)  # the seed has both kinds
+    assert f"提案をすべて確定（{len(cheap)}件）" in admin.get("/admin/review").text
+    listing = admin.get("/admin/review/suggestions").text
+    keys = re.findall(r'name="item" value="([^"]+)"', listing)
+    assert sorted(keys) == sorted(f"{i.pref_code}:{i.written}" for i in cheap)
+    nothing_yet = reg.decisions()
+    assert nothing_yet == []
+    r = admin.post("/admin/review/suggestions", data={"csrf_token": _csrf(admin), "item": keys})
+    assert f"{len(cheap)}件を提案どおり確定しました" in r.text
+    left = {i.written for i in reg.review_queue()}
+    assert left == {i.written for i in items if not is_cheap(i)}
+    assert {d["action"] for d in reg.decisions()} == {"accept"}
     reg.engine.dispose()

@@ -197,6 +197,16 @@ class Registry(Core):
     def decisions(self) -> list[dict[str, object]]:
         return reviews.decisions(self)
 
+    def decision(self, decision_id: int) -> dict[str, object] | None:
+        return reviews.decision_of(self, decision_id)
+
+    def decision_id(self, pref_code: str, written: str) -> int | None:
+        return reviews.latest_decision_id(self, pref_code, written)
+
+    def accept_suggestions(self, keys: list[tuple[str, str]], *, actor: str | None = None) -> int:
+        """Accept the cheap suggestions among ``keys`` (:func:`reviews.is_cheap`); returns how many."""
+        return reviews.accept_suggestions(self, keys, actor=actor)
+
     # -- projects ----------------------------------------------------------------------------------------------
 
     def projects(self, **filters: object) -> list[ProjectView]:

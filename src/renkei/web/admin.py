@@ -341,14 +341,38 @@ def delete_project(request: Request, project_id: int, csrf_token: str = Form("")
 
 
 @router.get("/admin/review", response_class=HTMLResponse)
-def review_queue(request: Request) -> Response:
+def review_queue(request: Request, decided: int = Query(0, ge=0, le=MAX_ID), undone: int = Query(0, ge=0, le=MAX_ID),
+                 accepted: int = Query(0, ge=0, le=100_000), at: int = Query(0, ge=0, le=100_000)) -> Response:
+    """The queue. After a decision it names what was decided (with 取り消す) and focuses the next item (``at``:
+    the decided item's place, which the next item now holds; ``autofocus`` works without JavaScript)."""
     require(request)
-    return render(request, "web/admin/review.html", items=list(enumerate(_reg(request).review_queue(), 1)))
+    reg = _reg(request)
+    return _review_page(request, reg, decided=reg.decision(decided) if decided else None,
+                        undone=reg.decision(undone) if undone else None, accepted=accepted, at=at)
+
+
+def _review_page(request: Request, reg: Registry, status_code: int = 200, **context: Any) -> Response:
+    from ..registry.reviews import is_cheap
+
+    items = reg.review_queue()
+    return render(request, "web/admin/review.html", status_code=status_code, items=list(enumerate(items, 1)),
+                  cheap=sum(1 for i in items if is_cheap(i)), **context)
+
+
+def _typed_code(text: str) -> str | None:
+    """A code as typed: full-width digits folded; 5 digits get their check digit (renkei.codes)."""
+    import unicodedata
+
+    from ..codes import to_code6
+
+    code = unicodedata.normalize("NFKC", text).strip()
+    return to_code6(code) if len(code) == 5 and code.isdigit() else code or None
 
 
 @router.post("/admin/review", response_class=HTMLResponse)
 def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(...), written: str = Form(...),
-           action: str = Form(...), code: str = Form(""), force: str = Form("")) -> Response:
+           action: str = Form(...), code: str = Form(""), force: str = Form(""),
+           at: int = Form(0, ge=0, le=100_000)) -> Response:
     """Record a decision. A code outside the item's prefecture (and not a candidate) asks for a second
     confirmation, which records it with a note (see reviews.guard)."""
     from ..registry import OutsidePrefecture
@@ -357,17 +381,51 @@ def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(.
     check_csrf(request, csrf_token)
     if action not in ("accept", "choose", "manual", "reject"):
         raise HTTPException(422, "unknown action")
+    reg = _reg(request)
+    typed = _typed_code(code)
     try:
-        _reg(request).decide(pref_code, written, code=code.strip() or None, action=action, actor=account.username,
-                             force=force == "1")
+        reg.decide(pref_code, written, code=typed, action=action, actor=account.username, force=force == "1")
     except OutsidePrefecture as exc:
-        confirm = {"pref_code": pref_code, "written": written, "action": action, "code": code.strip()}
-        return render(request, "web/admin/review.html", status_code=422,
-                      items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc), confirm=confirm)
+        confirm = {"pref_code": pref_code, "written": written, "action": action, "code": typed or "", "at": at}
+        return _review_page(request, reg, 422, error=str(exc), confirm=confirm)
     except RegistryError as exc:
-        return render(request, "web/admin/review.html", status_code=422,
-                      items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc))
-    return RedirectResponse("/admin/review?done=1", status_code=303)
+        return _review_page(request, reg, 422, error=str(exc))
+    decision = reg.decision_id(pref_code, written)
+    return RedirectResponse(f"/admin/review?decided={decision}&at={at}#r{at}", status_code=303)
+
+
+@router.post("/admin/review/undo", response_class=HTMLResponse)
+def undo_review(request: Request, csrf_token: str = Form(""), decision_id: int = Form(..., ge=1, le=MAX_ID),
+                at: int = Form(0, ge=0, le=100_000)) -> Response:
+    """取り消す beside the message of a decision just made: the item comes back to the queue."""
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    try:
+        reg.undo_decision(decision_id, actor=account.username)
+    except RegistryError as exc:
+        return _review_page(request, reg, 422, error=str(exc))
+    return RedirectResponse(f"/admin/review?undone={decision_id}&at={at}#r{at}", status_code=303)
+
+
+@router.get("/admin/review/suggestions", response_class=HTMLResponse)
+def suggestions(request: Request) -> Response:
+    """What 「提案をすべて確定」 would decide: every cheap suggestion (reviews.is_cheap), listed, to confirm."""
+    from ..registry.reviews import is_cheap
+
+    require(request, "admin")
+    items = [i for i in _reg(request).review_queue() if is_cheap(i)]
+    return render(request, "web/admin/review_suggestions.html", items=items)
+
+
+@router.post("/admin/review/suggestions", response_class=HTMLResponse)
+def accept_suggestions(request: Request, csrf_token: str = Form(""), item: list[str] = Form([])) -> Response:
+    """Accept the listed suggestions (each ``item`` is pref_code:written); those no longer cheap are left."""
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    keys = [tuple(k.split(":", 1)) for k in item[:10_000] if ":" in k]
+    n = _reg(request).accept_suggestions(keys, actor=account.username)  # type: ignore[arg-type]
+    return RedirectResponse(f"/admin/review?accepted={n}", status_code=303)
 
 
 @router.get("/admin/upload", response_class=HTMLResponse)
