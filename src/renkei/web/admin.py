@@ -391,7 +391,8 @@ def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(.
     except RegistryError as exc:
         return _review_page(request, reg, 422, error=str(exc))
     decision = reg.decision_id(pref_code, written)
-    return RedirectResponse(f"/admin/review?decided={decision}&at={at}#r{at}", status_code=303)
+    # no #fragment: Chromium ignores autofocus on a page whose address has one
+    return RedirectResponse(f"/admin/review?decided={decision}&at={at}", status_code=303)
 
 
 @router.post("/admin/review/undo", response_class=HTMLResponse)
@@ -405,7 +406,7 @@ def undo_review(request: Request, csrf_token: str = Form(""), decision_id: int =
         reg.undo_decision(decision_id, actor=account.username)
     except RegistryError as exc:
         return _review_page(request, reg, 422, error=str(exc))
-    return RedirectResponse(f"/admin/review?undone={decision_id}&at={at}#r{at}", status_code=303)
+    return RedirectResponse(f"/admin/review?undone={decision_id}&at={at}", status_code=303)
 
 
 @router.get("/admin/review/suggestions", response_class=HTMLResponse)
