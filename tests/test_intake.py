@@ -229,3 +229,17 @@ def test_accept_all_suggestions_takes_only_cheap_corrections_after_a_confirmatio
     assert left == {i.written for i in items if not is_cheap(i)}
     assert {d["action"] for d in reg.decisions()} == {"accept"}
     reg.engine.dispose()
+
+
+def test_two_confirmations_of_one_upload_get_it_once(registry):
+    """A double click or two tabs: of the threads taking the same token, exactly one gets the upload, every time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = accounts.add_user(registry, "jimu", PASSWORD, "admin").id
+    report = registry.read_checked(default_list_path())
+    for _ in range(15):
+        token = staging.keep(registry, user, "seed.txt", report=report)
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda _i: staging.take(registry, token, user), range(4)))
+        assert sum(g is not None for g in got) == 1
+    assert staging.take(registry, "no-such-token", user) is None

@@ -51,16 +51,16 @@ def keep(core: Core, user_id: int, filename: str, *, report: Report | None = Non
 
 
 def take(core: Core, token: str, user_id: int) -> Staged | None:
-    """The upload behind ``token`` if it is ``user_id``'s, removed (a token confirms or cancels once)."""
+    """The upload behind ``token`` if it is ``user_id``'s, removed: one DELETE … RETURNING, so of two confirmations
+    of the same token (a double click, two tabs) exactly one gets it and the other a 404."""
+    columns = (PendingUpload.filename, PendingUpload.kind, PendingUpload.checked, PendingUpload.data)
     with core.Session.begin() as s:
-        pending = s.get(PendingUpload, token)
-        if pending is None or pending.user_id != user_id:
-            return None
-        staged = Staged(pending.filename, pending.kind or "projects", data=pending.data)
-        if pending.checked is not None:
-            staged.report = report_from_json(pending.checked)
-        s.delete(pending)
-    return staged
+        row = s.execute(delete(PendingUpload).where(PendingUpload.token == token, PendingUpload.user_id == user_id)
+                        .returning(*columns)).one_or_none()
+    if row is None:
+        return None
+    filename, kind, checked, data = row
+    return Staged(filename, kind or "projects", report_from_json(checked) if checked is not None else None, data)
 
 
 def forget_user(s: Session, user_id: int) -> None:
