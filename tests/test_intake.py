@@ -240,6 +240,17 @@ def test_two_confirmations_of_one_upload_get_it_once(registry):
     for _ in range(15):
         token = staging.keep(registry, user, "seed.txt", report=report)
         with ThreadPoolExecutor(4) as pool:
-            got = list(pool.map(lambda _i: staging.take(registry, token, user), range(4)))
+            got = list(pool.map(lambda t: staging.take(registry, t, user), [token] * 4))
         assert sum(g is not None for g in got) == 1
     assert staging.take(registry, "no-such-token", user) is None
+
+
+def test_the_cli_takes_a_five_digit_code_too(tmp_path, directory, resolver):
+    db = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    reg = Registry.open(db, directory=directory, resolver=resolver)
+    reg.revise(1)
+    n = next(k for k, i in enumerate(reg.review_queue(), 1) if i.written == "亶理町")
+    result = CliRunner().invoke(cli, ["--db", db, "review", "--choose", f"{n}=０４３６１"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert [(d["written"], d["code"]) for d in reg.decisions()] == [("亶理町", "043613")]
+    reg.engine.dispose()

@@ -267,6 +267,8 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
       renkei review --decisions --json
       renkei review --undo 4
     """
+    from .registry.reviews import typed_code
+
     reg = open_registry(ctx)
     if list_decisions:
         _print_decisions(reg.decisions(), as_json)
@@ -284,7 +286,7 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
             choices = []
             for spec in chooses:  # every choice is checked before anything is recorded
                 key, _sep, code = spec.partition("=")
-                item, code = pick(key), code.strip()
+                item, code = pick(key), typed_code(code) or ""  # 5 digits: the check digit is added
                 refusal = reg.decision_refusal(item.pref_code, item.written, code)
                 if refusal and not force:
                     fail(_("{reason}。記録するには --force を付けてください").format(reason=refusal), 2)
@@ -359,6 +361,8 @@ def _picker(items):  # type: ignore[no-untyped-def]
 
 
 def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-untyped-def]
+    from .registry.reviews import typed_code
+
     for n, i in enumerate(items, 1):
         click.echo(f"\n{n}/{len(items)} {i.prefecture}「{i.written}」 [{label(STATUS_LABELS, i.status)}] {i.reason}")
         for k, c in enumerate(i.candidates[:9], 1):
@@ -373,7 +377,7 @@ def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-unty
             reg.decide(i.pref_code, i.written, code=i.candidates[int(answer) - 1]["code"], action="choose",
                        actor=actor)
         elif answer == "c":
-            reg.decide(i.pref_code, i.written, code=click.prompt("code").strip(), action="manual", actor=actor)
+            reg.decide(i.pref_code, i.written, code=typed_code(click.prompt("code")), action="manual", actor=actor)
         elif answer == "r":
             reg.decide(i.pref_code, i.written, code=None, action="reject", actor=actor)
 

@@ -218,3 +218,14 @@ def latest_decision_id(core: Core, pref_code: str, written: str) -> int | None:
     with core.Session() as s:
         return s.scalar(select(ReviewDecision.id).where(ReviewDecision.pref_code == pref_code,
                                                         ReviewDecision.written == written))
+
+
+def typed_code(text: str) -> str | None:
+    """A code as a person typed it (the web form, ``review --choose N=CODE``): full-width digits and spaces folded;
+    5 digits get their check digit (:func:`renkei.codes.to_code6`). Whether it exists is for :func:`decide`."""
+    import unicodedata
+
+    from ..codes import to_code6
+
+    code = "".join(unicodedata.normalize("NFKC", text).split())
+    return to_code6(code) if len(code) == 5 and code.isdigit() else code or None

@@ -359,16 +359,6 @@ def _review_page(request: Request, reg: Registry, status_code: int = 200, **cont
                   cheap=sum(1 for i in items if is_cheap(i)), **context)
 
 
-def _typed_code(text: str) -> str | None:
-    """A code as typed: full-width digits folded; 5 digits get their check digit (renkei.codes)."""
-    import unicodedata
-
-    from ..codes import to_code6
-
-    code = unicodedata.normalize("NFKC", text).strip()
-    return to_code6(code) if len(code) == 5 and code.isdigit() else code or None
-
-
 @router.post("/admin/review", response_class=HTMLResponse)
 def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(...), written: str = Form(...),
            action: str = Form(...), code: str = Form(""), force: str = Form(""),
@@ -376,13 +366,14 @@ def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(.
     """Record a decision. A code outside the item's prefecture (and not a candidate) asks for a second
     confirmation, which records it with a note (see reviews.guard)."""
     from ..registry import OutsidePrefecture
+    from ..registry.reviews import typed_code
 
     account = require(request, "admin")
     check_csrf(request, csrf_token)
     if action not in ("accept", "choose", "manual", "reject"):
         raise HTTPException(422, "unknown action")
     reg = _reg(request)
-    typed = _typed_code(code)
+    typed = typed_code(code)
     try:
         reg.decide(pref_code, written, code=typed, action=action, actor=account.username, force=force == "1")
     except OutsidePrefecture as exc:
