@@ -189,8 +189,8 @@ def test_review_queue(server, page):
     page.goto(f"{base}/admin/review")
     assert page.get_by_text("宮城県「亶理町」").is_visible()
     page.get_by_role("button", name="「亘理町」で確定").click()
-    page.get_by_text("判断を記録しました。").wait_for()
-    assert page.get_by_text("宮城県「亶理町」").count() == 0
+    page.get_by_role("status").filter(has_text="宮城県「亶理町」を 亘理町（043613）として確定しました").wait_for()
+    assert page.locator("section.review-item", has_text="宮城県「亶理町」").count() == 0
 
 
 def test_review_decision_is_undone(server, page):
@@ -199,8 +199,8 @@ def test_review_decision_is_undone(server, page):
     page.goto(f"{base}/admin/review")
     item = page.locator("section.review-item", has_text="北海道「美幌市」")
     item.get_by_role("button", name="自治体ではない").click()
-    page.get_by_text("判断を記録しました。").wait_for()
-    assert page.get_by_text("北海道「美幌市」").count() == 0
+    page.get_by_role("status").filter(has_text="北海道「美幌市」を自治体ではないと記録しました").wait_for()
+    assert page.locator("section.review-item", has_text="北海道「美幌市」").count() == 0
     page.get_by_role("link", name="判断の一覧と取り消し").click()
     row = page.locator("tr", has_text="美幌市")
     row.get_by_role("button", name="取り消す").click()
@@ -222,7 +222,7 @@ def test_upload(server, page, make_fixtures):
     page.set_input_files("#file", str(path))
     page.get_by_role("button", name="検証する").click()
     page.get_by_text("検証結果：令和8年.xlsx").wait_for()
-    page.get_by_role("button", name="取り込む").click()
+    page.get_by_role("button", name="下書きとして取り込む").click()
     page.get_by_text("取り込みました").first.wait_for()
     assert len(reg.snapshots()) == before + 1
 
@@ -234,6 +234,30 @@ def _tab_to(page, selector: str, limit: int = 40) -> None:
         if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_review_with_the_keyboard_only(server, browser, tmp_path):
+    """Tab to the first item's suggestion, Enter; the message names the decision and the focus is on the next
+    item's suggestion (no 25 Tabs from the top); Enter again decides that one too."""
+    base, reg, _ = server
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    sign_in(page, base, "jimu")
+    page.goto(f"{base}/admin/review")
+    first, second, third = reg.review_queue()[:3]
+    assert first.code and second.code and third.code  # each has a suggestion: its button comes first
+    _tab_to(page, "#r1 button")
+    assert page.evaluate("document.activeElement.textContent") == f"「{first.name}」で確定"
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text=f"「{first.written}」を {first.name}").wait_for()
+    page.screenshot(path=str(tmp_path / "review-after-one.png"), full_page=False)
+    assert page.evaluate("document.activeElement.closest('section').id") == "r1"
+    assert page.evaluate("document.activeElement.textContent") == f"「{second.name}」で確定"
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text=f"「{second.written}」を {second.name}").wait_for()
+    assert page.evaluate("document.activeElement.textContent") == f"「{third.name}」で確定"
+    assert {d["written"] for d in reg.decisions() if not d["undone_at"]} >= {first.written, second.written}
+    context.close()
 
 
 def test_convert_names_with_the_keyboard_on_a_phone(server, browser):

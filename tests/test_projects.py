@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from renkei.aggregate import derive_list
 from renkei.documents import DocumentError
+from renkei.documents.classify import PROJECT_TEMPLATE, classify
 from renkei.documents.projects import (
     FIELDS,
     HEADERS,
     ProjectFile,
     parse_fiscal_year,
     read_projects,
-    sniff_projects,
     split_names,
     write_template,
 )
@@ -35,7 +35,7 @@ def test_template_files(tmp_path):
     assert [c.value for c in wb["連携事業"][1]] == list(HEADERS)
     assert wb["連携事業"].data_validations.dataValidation[0].formula1 == '"' + ",".join(FIELDS) + '"'
     for path in (xlsx, csv_path):  # a blank template is a valid file with no projects
-        assert sniff_projects(path)
+        assert classify(path) == PROJECT_TEMPLATE
         assert list(read_projects(path)) == []
 
 

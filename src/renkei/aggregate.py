@@ -74,9 +74,14 @@ def read_list(path: str, fmt: str | None = None, encoding: str | None = None, as
     from pathlib import Path
 
     from .documents import read
-    from .documents.projects import ProjectFile, read_projects, sniff_projects
+    from .documents.classify import OTHER_TABLE, PROJECT_TEMPLATE, classify
+    from .documents.layout import missing_header
+    from .documents.projects import ProjectFile, read_projects
 
-    if Path(path).is_file() and sniff_projects(path):
+    kind = classify(path) if Path(path).is_file() else None
+    if kind == OTHER_TABLE:
+        raise missing_header(path)
+    if kind == PROJECT_TEMPLATE:
         info = ProjectFile(path, "")
         document = derive_list(read_projects(path, format=fmt, encoding=encoding, info=info), source=path,
                                resolver=resolver, since=since, until=until, as_of=as_of or until, sha256=info.sha256)

@@ -90,17 +90,15 @@ def import_(ctx: click.Context, file: str, fmt: str | None, encoding: str | None
       renkei import list.csv --as-of 令和8年8月1日 --release
       renkei import 連携事業.xlsx
     """
-    from .documents.projects import sniff_projects
+    from .documents.classify import classify
     from .registry.changes import TemplateResult
 
     reg = open_registry(ctx)
     large = Path(file).stat().st_size > 256 * 1024
-    if sniff_projects(file) and as_of:
-        fail(_("連携事業テンプレートは時点を決めません。取り込んでから `renkei derive --as-of 日付` で"
-               "一覧を作ってください"), 1)
+    kind = classify(file)  # once: the registry reads the file by its kind, never sniffing it again
     with refusals(), progress_bar("importing", large) as progress:
-        result = reg.import_file(file, format=fmt, encoding=encoding, as_of=parse_as_of(as_of), note=note,
-                                 imported_by=imported_by, progress=progress, source=source,
+        result = reg.import_file(file, kind=kind, format=fmt, encoding=encoding, as_of=parse_as_of(as_of),
+                                 note=note, imported_by=imported_by, progress=progress, source=source,
                                  release=release)
     if isinstance(result, TemplateResult):
         click.echo(_("連携事業：追加 {created}、変更 {updated}、変更なし {unchanged}（承認済み）。一覧の下書きは "
@@ -280,6 +278,8 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
       renkei review --decisions --json
       renkei review --undo 4
     """
+    from .registry.reviews import typed_code
+
     reg = open_registry(ctx)
     if list_decisions:
         _print_decisions(reg.decisions(), as_json)
@@ -297,7 +297,7 @@ def review(ctx: click.Context, accepts: tuple[str, ...], chooses: tuple[str, ...
             choices = []
             for spec in chooses:  # every choice is checked before anything is recorded
                 key, _sep, code = spec.partition("=")
-                item, code = pick(key), code.strip()
+                item, code = pick(key), typed_code(code) or ""  # 5 digits: the check digit is added
                 refusal = reg.decision_refusal(item.pref_code, item.written, code)
                 if refusal and not force:
                     fail(_("{reason}。記録するには --force を付けてください").format(reason=refusal), 2)
@@ -372,6 +372,8 @@ def _picker(items):  # type: ignore[no-untyped-def]
 
 
 def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-untyped-def]
+    from .registry.reviews import typed_code
+
     for n, i in enumerate(items, 1):
         click.echo(f"\n{n}/{len(items)} {i.prefecture}「{i.written}」 [{label(STATUS_LABELS, i.status)}] {i.reason}")
         for k, c in enumerate(i.candidates[:9], 1):
@@ -386,7 +388,7 @@ def _interactive(reg, items, actor: str | None) -> None:  # type: ignore[no-unty
             reg.decide(i.pref_code, i.written, code=i.candidates[int(answer) - 1]["code"], action="choose",
                        actor=actor)
         elif answer == "c":
-            reg.decide(i.pref_code, i.written, code=click.prompt("code").strip(), action="manual", actor=actor)
+            reg.decide(i.pref_code, i.written, code=typed_code(click.prompt("code")), action="manual", actor=actor)
         elif answer == "r":
             reg.decide(i.pref_code, i.written, code=None, action="reject", actor=actor)
 

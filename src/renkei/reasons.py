@@ -8,8 +8,10 @@ JSON outputs give ``reason_key`` and ``params`` beside the text, so programs nee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from .i18n import N_, gettext
 
@@ -33,6 +35,20 @@ class Reason:
 
     def as_dict(self) -> dict[str, object]:
         return {"key": self.key, "params": self.args, "text": self.text}
+
+    def stored(self) -> dict[str, object]:
+        """What the registry keeps (entries.reasons, a staged upload): the key, the catalogue template and the
+        parameters, never the rendered text, so each reader sees the reason in their own language."""
+        return {"key": self.key, "template": self.template, "params": self.args,
+                "shown": {k: {"label": str(v)} if isinstance(v, Label) else v for k, v in self.shown}}
+
+    @classmethod
+    def from_stored(cls, d: dict) -> Reason:
+        """The reason :meth:`stored` kept (lists come back as lists)."""
+        shown = {k: Label(v["label"]) if isinstance(v, dict) and "label" in v else v
+                 for k, v in (d.get("shown") or {}).items()}
+        return cls(str(d["key"]), tuple(dict(d.get("params") or {}).items()), str(d["template"]),
+                   tuple(shown.items()))
 
 
 class Label(str):
@@ -258,3 +274,84 @@ def bad_json(line: int, detail: str) -> Reason:
 
 def bad_date(line: int, value: str) -> Reason:
     return _r("bad_date", N_("標準入力の{line}行目：「{value}」は日付ではありません"), line=line, value=value)
+
+
+def render_stored(stored: Iterable[dict]) -> str:
+    """The one-line reason, in the reader's language, of reasons kept with :meth:`Reason.stored`."""
+    return render(Reason.from_stored(d) for d in stored)
+
+
+def _templates() -> list[tuple[str, str, dict[str, str]]]:
+    """(key, template, {label field: key of _EDIT_WORDS/_NOTE_WORDS}) of every reason built by this module's ``_r``
+    calls, read from its source: what :func:`from_text` matches reasons stored before they had keys against."""
+    import ast
+    from pathlib import Path
+
+    found: list[tuple[str, str, dict[str, str]]] = []
+    for node in ast.walk(ast.parse(Path(__file__).read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_r" and len(node.args) >= 2):
+            continue
+        key, template = node.args[0], node.args[1]
+        if not (isinstance(template, ast.Call) and template.args and isinstance(template.args[0], ast.Constant)):
+            continue
+        if isinstance(key, ast.Constant):
+            found.append((str(key.value), str(template.args[0].value), {}))
+        else:  # f"edit_{kind}": one entry per kind, told apart by its word
+            found += [(f"edit_{kind}", str(template.args[0].value), {"what": kind}) for kind in _EDIT_WORDS]
+    return found
+
+
+@cache
+def _patterns() -> tuple[list[tuple[re.Pattern[str], str, str, dict[str, str]]], dict[str, str]]:
+    """Each known reason's text in Japanese and English as a pattern (most literal first), and the label words."""
+    from string import Formatter
+
+    from .i18n import use_language
+
+    patterns: list[tuple[re.Pattern[str], str, str, dict[str, str]]] = []
+    words: dict[str, str] = {}  # a label word as shown (either language) → its msgid
+    for lang in ("ja", "en"):
+        with use_language(lang):
+            words |= {gettext(w): w for w in (*_EDIT_WORDS.values(), *_NOTE_WORDS.values(), N_("先頭"), N_("末尾"))}
+            for key, template, fixed in _templates():
+                fields = {k: gettext(_EDIT_WORDS[v]) for k, v in fixed.items()}
+                regex, literal_chars = "", 0
+                for literal, field, _spec, _conv in Formatter().parse(gettext(template)):
+                    regex += re.escape(literal)
+                    literal_chars += len(literal)
+                    if field is not None:
+                        regex += re.escape(fields[field]) if field in fields else f"(?P<{field}>.+?)"
+                patterns.append((re.compile(regex + "$"), key, template, fixed, literal_chars))
+    patterns.sort(key=lambda p: -p[4])
+    return [p[:4] for p in patterns], words
+
+
+def from_text(text: str) -> list[Reason] | None:
+    """Reasons kept only as rendered text (before migration 0009, in Japanese or English), read back into keys and
+    parameters; None when any part matches no known reason (the text is then shown as it is)."""
+    if not text:
+        return []
+    patterns, words = _patterns()
+    out: list[Reason] = []
+    for part in text.split("; "):
+        for pattern, key, template, fixed in patterns:
+            m = pattern.match(part)
+            if m:
+                params = {k: _value(v) for k, v in m.groupdict().items()}
+                shown = {k: Label(words[v]) for k, v in params.items() if isinstance(v, str) and v in words}
+                shown |= {k: Label(_EDIT_WORDS[v]) for k, v in fixed.items()}
+                out.append(Reason(key, tuple(params.items()), template, tuple(shown.items())))
+                break
+        else:
+            return None
+    return out
+
+
+def _value(text: str) -> object:
+    """A parameter read back from text: a number where it was one (a format such as {similarity:.2f} needs it)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -44,6 +44,12 @@ def parse_count(cell: Cell, file: str) -> int:
     return int(text)
 
 
+def missing_header(source: str, sheet: str | None = None) -> NotOfficialLayout:
+    """The error for a readable table without the published list's header (the reader, or classify, found none)."""
+    text = _("見出し行（{prefecture} | {count} | 連携事業を実施した区市町村名）が見つかりません")
+    return NotOfficialLayout(text.format(prefecture=HEADER_PREFECTURE, count=HEADER_COUNT), file=source, sheet=sheet)
+
+
 def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, encoding: str | None = None,
                as_of: str | None = None) -> PublishedList:
     """Rows of non-empty cells (in document order) → a PublishedList. Raises DocumentError."""
@@ -120,10 +126,7 @@ def parse_rows(rows: Iterable[Sequence[Cell]], *, source: str, format: str, enco
             current.rows.append(row[0].row)
         current.names.extend(Cell(c.text.strip(), c.row, c.col, c.sheet, c.page) for c in names)
     if columns is None:
-        raise NotOfficialLayout(
-            _("見出し行（{prefecture} | {count} | 連携事業を実施した区市町村名）が見つかりません").format(
-                prefecture=HEADER_PREFECTURE, count=HEADER_COUNT),
-            file=source, sheet=last_cell.sheet if last_cell else None)
+        raise missing_header(source, last_cell.sheet if last_cell else None)
     if not blocks:
         raise DocumentError(_("見出し行の後に都道府県のブロックがありません"), file=source)
     found_date = wareki.parse(title) if title else None

@@ -137,15 +137,6 @@ def is_project_header(texts: list[str]) -> bool:
     return all(h in norm for h in REQUIRED)
 
 
-def sniff_projects(path: str | Path, data: bytes | None = None) -> bool:
-    """True when the file's first rows hold the template's header (区, 連携先, 事業名). Reads only the head."""
-    try:
-        rows = _raw_rows(Path(path), data, None, None, limit=20)
-        return any(is_project_header([v for _, v in cells]) for _, _, cells in rows)
-    except (DocumentError, OSError):
-        return False
-
-
 def read_projects(path: str | Path, *, format: str | None = None, encoding: str | None = None,
                   data: bytes | None = None, info: ProjectFile | None = None,
                   limits: Limits | None = None, problems: RowProblems | None = None) -> Iterator[ProjectRecord]:

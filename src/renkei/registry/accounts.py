@@ -147,13 +147,13 @@ def set_disabled(reg: Core, username: str, disabled: bool, actor: str) -> Accoun
 
 def remove_user(reg: Core, username: str, actor: str) -> None:
     """Delete an account and its sessions. Audit entries keep its name: they store names, not ids."""
-    from .schema import PendingUpload
+    from .staging import forget_user
 
     with reg.Session.begin() as s:
         u = _find(s, username)
         _keep_an_admin(s, u)
         s.execute(delete(WebSession).where(WebSession.user_id == u.id))
-        s.execute(delete(PendingUpload).where(PendingUpload.user_id == u.id))
+        forget_user(s, u.id)
         audit.record(s, actor, "remove", "users", str(u.id), _public(u), None)
         s.delete(u)
 

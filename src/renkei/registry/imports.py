@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..documents.model import PublishedList
-from ..i18n import _, gettext
+from ..i18n import _, gettext, use_language
 from ..resolve import Resolution
 from ..validate import Report
 from . import audit, editions
@@ -51,25 +51,42 @@ def import_file(core: Core, path: str | Path, *, format: str | None = None, enco
     list: it changes projects, see :mod:`.changes`.) ``release`` publishes the draft at once (for scripts);
     ``source`` is the original publication's address.
     """
-    from ..documents import read
+    report = read_checked(core, path, format=format, encoding=encoding, as_of=as_of, data=data)
+    return import_report(core, report, note=note, imported_by=imported_by, progress=progress, source=source,
+                         release=release)
 
-    source = editions.check_source(source) or ""
-    document = read(path, format=format, encoding=encoding, as_of=as_of, data=data)
-    result = import_list(core, document, note=note, imported_by=imported_by, progress=progress, source=source)
-    if release:
-        result.snapshot = editions.release(core, result.snapshot.id, actor=imported_by)
-    return result
+
+def read_checked(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
+                 as_of: str | None = None, data: bytes | None = None) -> Report:
+    """Read a published list and validate it, once: the report the preview shows and the import writes.
+
+    The web keeps it (:mod:`.staging`) between the preview and the confirmation, so the file is never
+    read or resolved again.
+    """
+    from ..documents import read
+    from ..validate import check
+
+    return check(read(path, format=format, encoding=encoding, as_of=as_of, data=data), core.resolver)
 
 
 def import_list(core: Core, document: PublishedList, *, note: str = "", imported_by: str | None = None,
                 progress: Progress | None = None, source: str = "", kind: str = "list") -> ImportResult:
-    """A list already read (from a file, or derived from projects by ``aggregate.derive_list``) as a new draft.
-
-    This is how every snapshot is made; publishing is a separate step (:func:`.editions.release`).
-    """
+    """A list already read (from a file, or derived from projects by ``aggregate.derive_list``) as a new draft."""
     from ..validate import check
 
-    report = check(document, core.resolver)
+    return import_report(core, check(document, core.resolver), note=note, imported_by=imported_by,
+                         progress=progress, source=source)
+
+
+def import_report(core: Core, report: Report, *, note: str = "", imported_by: str | None = None,
+                  progress: Progress | None = None, source: str = "", release: bool = False) -> ImportResult:
+    """A list already validated (:func:`read_checked`, or a staged upload's report) as a new draft snapshot.
+
+    This is how every snapshot is made; publishing is a separate step (:func:`.editions.release`), which
+    ``release`` takes at once (for scripts).
+    """
+    document = report.document
+    source = editions.check_source(source) or ""
     kind = "projects" if document.format.startswith("projects") else "list"  # derived from projects, or read
     with core.Session.begin() as s:
         refuse_duplicate(s, document.sha256, document.as_of, kind)
@@ -77,7 +94,10 @@ def import_list(core: Core, document: PublishedList, *, note: str = "", imported
         reused = write_report(s, snap, report, progress)
         audit.record(s, imported_by, "import", "snapshots", str(snap.id), None,
                      {"source": document.source, "sha256": document.sha256, "as_of": document.as_of})
-    return ImportResult(get_snapshot(core, snap.id), report, 0, reused)
+    result = ImportResult(get_snapshot(core, snap.id), report, 0, reused)
+    if release:
+        result.snapshot = editions.release(core, result.snapshot.id, actor=imported_by)
+    return result
 
 
 def refuse_duplicate(s: Session, sha256: str, as_of: str | None, kind: str, exclude: int = 0) -> None:
@@ -150,7 +170,9 @@ def write_report(s: Session, snap: Snapshot, report: Report, progress: Progress 
 
 def _entry_row(snapshot_id: int, block_id: int, position: int, pref_code: str, row: int, col: int, cell: str,
                r: Resolution) -> dict[str, object]:
+    with use_language("ja"):  # the text column stays readable by older tools; pages render ``reasons``
+        text = r.reason or ""
     return {"snapshot_id": snapshot_id, "block_id": block_id, "position": position, "pref_code": pref_code,
             "written": r.input, "row": row, "col": col, "cell": cell, "auto_status": r.status, "auto_code": r.code,
-            "status": r.status, "code": r.code, "reason": r.reason or "",
+            "status": r.status, "code": r.code, "reason": text, "reasons": [x.stored() for x in r.reasons],
             "candidates": [c.as_dict() for c in r.candidates], "decision_id": None}

@@ -40,7 +40,7 @@ def queue(core: Core) -> list[ReviewItem]:
             if key not in items:
                 row = entry_row(core.directory, e)
                 items[key] = ReviewItem(e.pref_code, row.prefecture, e.written, e.status, e.code, row.name,
-                                        e.reason, e.candidates)
+                                        row.reason, e.candidates)
             items[key].occurrences.append((e.snapshot_id, e.cell))
     return list(items.values())
 
@@ -169,13 +169,18 @@ def _drafts():  # type: ignore[no-untyped-def]
 
 def decisions(core: Core) -> list[dict[str, object]]:
     """Every decision, oldest first, undone ones included, with the prefecture's and the code's names."""
-    d = core.directory
     with core.Session() as s:
         rows = [decision_dict(r) for r in s.scalars(select(ReviewDecision).order_by(ReviewDecision.id))]
-    for r in rows:
-        pref, gov = d.get(str(r["pref_code"])) if r["pref_code"] else None, d.get(str(r["code"])) if r["code"] else None
-        r["prefecture"], r["name"] = (pref.name if pref else ""), (gov.name if gov else None)
-    return rows
+    return [_with_names(core, r) for r in rows]
+
+
+def _with_names(core: Core, row: dict[str, object]) -> dict[str, object]:
+    """A decision's dict with its prefecture's and its code's names (``prefecture``, ``name``)."""
+    d = core.directory
+    pref = d.get(str(row["pref_code"])) if row["pref_code"] else None
+    gov = d.get(str(row["code"])) if row["code"] else None
+    row["prefecture"], row["name"] = (pref.name if pref else ""), (gov.name if gov else None)
+    return row
 
 
 def decision_dict(d: ReviewDecision) -> dict[str, object]:
@@ -187,3 +192,59 @@ def decision_dict(d: ReviewDecision) -> dict[str, object]:
 
 def _time(t: datetime | None) -> str | None:
     return t.isoformat(timespec="seconds") if t else None
+
+
+def decided_among(core: Core, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (prefecture code, written name) pairs have a decision in force: an import applies them (write_report)."""
+    if not keys:
+        return set()
+    with core.Session() as s:
+        rows = s.execute(select(ReviewDecision.pref_code, ReviewDecision.written)
+                         .where(ReviewDecision.undone_at.is_(None),
+                                ReviewDecision.written.in_({w for _pref, w in keys}))).all()
+    return {(p, w) for p, w in rows} & keys
+
+
+def is_cheap(item: ReviewItem) -> bool:
+    """A suggestion safe to accept in bulk: the resolver corrected the spelling (status ``corrected``: a typo, a
+    look-alike kanji, a wrong suffix) to its suggestion, and that suggestion was its only candidate. Merged,
+    ambiguous, unresolved and multiple names, and corrections with rivals, always need a person."""
+    codes = [c.get("code") for c in item.candidates or []]
+    return item.status == "corrected" and item.code is not None and codes == [item.code]
+
+
+def accept_suggestions(core: Core, keys: list[tuple[str, str]], *, actor: str | None = None) -> int:
+    """Accept the suggestion of each (prefecture code, written name) in ``keys`` that is still in the queue and still
+    :func:`is_cheap` (the list was shown to the person; anything that changed since is left for review).
+    Returns how many were decided; each is an ordinary, audited decision that can be undone."""
+    wanted = set(keys)
+    decided = 0
+    for item in queue(core):
+        if (item.pref_code, item.written) in wanted and is_cheap(item):
+            decide(core, item.pref_code, item.written, code=item.code, action="accept", actor=actor)
+            decided += 1
+    return decided
+
+
+def decision_of(core: Core, decision_id: int) -> dict[str, object] | None:
+    """One decision as in :func:`decisions` (names added), or None: what the queue's message names."""
+    with core.Session() as s:
+        d = s.get(ReviewDecision, decision_id)
+        return _with_names(core, decision_dict(d)) if d else None
+
+
+def latest_decision_id(core: Core, pref_code: str, written: str) -> int | None:
+    with core.Session() as s:
+        return s.scalar(select(ReviewDecision.id).where(ReviewDecision.pref_code == pref_code,
+                                                        ReviewDecision.written == written))
+
+
+def typed_code(text: str) -> str | None:
+    """A code as a person typed it (the web form, ``review --choose N=CODE``): full-width digits and spaces folded;
+    5 digits get their check digit (:func:`renkei.codes.to_code6`). Whether it exists is for :func:`decide`."""
+    import unicodedata
+
+    from ..codes import to_code6
+
+    code = "".join(unicodedata.normalize("NFKC", text).split())
+    return to_code6(code) if len(code) == 5 and code.isdigit() else code or None

@@ -173,7 +173,8 @@ class Entry(Base):
     auto_code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"))
     status: Mapped[str] = mapped_column(String(12), index=True)
     code: Mapped[str | None] = mapped_column(Code, ForeignKey("governments.code"), index=True)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # rendered in Japanese, for older readers
+    reasons: Mapped[list | None] = mapped_column(JSON)  # key, template and params of each (reasons.Reason.stored)
     candidates: Mapped[list] = mapped_column(JSON, default=list)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("review_decisions.id"))
 
@@ -340,13 +341,16 @@ class WebSession(Base):
 
 
 class PendingUpload(Base):
-    """A file uploaded in the browser, checked and waiting for the person to confirm or cancel the import."""
+    """An upload checked in the browser, waiting for the person to confirm or cancel it (registry.staging):
+    a list's checked report, or a project template's bytes."""
 
     __tablename__ = "pending_uploads"
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     filename: Mapped[str] = mapped_column(String(400))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    kind: Mapped[str | None] = mapped_column(String(12))  # documents.classify: list or projects
+    checked: Mapped[dict | None] = mapped_column(JSON)  # a list's validation report (staging.report_to_json)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # a project template's file
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -238,7 +238,18 @@ def entry_row(d: Directory, e: Entry) -> EntryRow:
     pref = d.get(e.pref_code) if e.pref_code else None
     gov = d.get(e.code) if e.code else None
     return EntryRow(e.id, e.snapshot_id, e.pref_code, pref.name if pref else "", e.written, e.cell, e.status,
-                    e.auto_status, e.code, gov.name if gov else None, e.reason, e.candidates)
+                    e.auto_status, e.code, gov.name if gov else None, reason_text(e.reasons, e.reason), e.candidates)
+
+
+def reason_text(stored: list | None, text: str) -> str:
+    """An entry's reasons in the reader's language: from their keys and parameters, or, for an entry kept only as
+    text (a published edition imported before migration 0009), from that text read back where it can be."""
+    from ..reasons import from_text, render, render_stored
+
+    if stored is not None:
+        return render_stored(stored)
+    parsed = from_text(text)
+    return render(parsed) if parsed is not None else text
 
 
 def content(core: Core, snapshot: int | str | None = None) -> SnapshotContent:

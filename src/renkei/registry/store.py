@@ -22,11 +22,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from ..diff import Diff, SnapshotContent
 from ..documents.model import PublishedList
+from ..i18n import _
 from . import audit, backup, changes, database, editions, governments, imports, projects, reviews, show, snapshots
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, default_actor, now
 from .changes import ChangeView, TemplateResult
@@ -36,6 +38,9 @@ from .reviews import OutsidePrefecture, ReviewItem
 from .schema import Snapshot
 from .snapshots import EntryRow, PartnerRow, SnapshotInfo
 from .workflow import ChangeConflict
+
+if TYPE_CHECKING:
+    from ..validate import Report
 
 __all__ = ["ChangeConflict", "ConflictError", "EntryRow", "ImportResult", "OutsidePrefecture", "PartnerRow",
            "PermissionDenied",
@@ -82,19 +87,35 @@ class Registry(Core):
     def import_default(self) -> ImportResult:
         return imports.import_default(self)
 
-    def import_file(self, path: str | Path, **options: object) -> ImportResult | TemplateResult:
+    def import_file(self, path: str | Path, *, kind: str | None = None,
+                    **options: object) -> ImportResult | TemplateResult:
         """Read, validate and import a published list (see :func:`imports.import_file`). A project template
-        changes projects instead, approved at once (this is the admin's path), and never makes a list."""
-        from ..documents.projects import sniff_projects
+        changes projects instead, approved at once (this is the admin's path), and never makes a list.
+        ``kind`` is the caller's :func:`~renkei.documents.classify.classify` answer (asked here when not given)."""
+        from ..documents.classify import OTHER_TABLE, PROJECT_TEMPLATE, classify
+        from ..documents.layout import missing_header
 
-        if sniff_projects(path, options.get("data")):  # type: ignore[arg-type]  # reads only the head
+        kind = kind or classify(path, options.get("data"))  # type: ignore[arg-type]  # reads only the head
+        if kind == PROJECT_TEMPLATE:
             for key in ("note", "source", "release"):  # there is no snapshot to note, source or release
                 options.pop(key, None)
             if options.pop("as_of", None):
-                raise RegistryError("a project template never sets an as-of date: import it, then derive the list "
-                                    "with its date (`renkei derive --as-of`)")
+                raise RegistryError(_("連携事業テンプレートは時点を決めません。取り込んでから "
+                                      "`renkei derive --as-of 日付` で一覧を作ってください"))
             return self.import_projects(path, **options)
+        if kind == OTHER_TABLE:
+            raise missing_header(str(path))
         return imports.import_file(self, path, **options)  # type: ignore[arg-type]
+
+    def read_checked(self, path: str | Path, **options: object) -> Report:
+        """A list read and validated once (:func:`imports.read_checked`): what a preview shows and keeps."""
+        return imports.read_checked(self, path, **options)  # type: ignore[arg-type]
+
+    def import_report(self, report: Report, *, note: str = "", imported_by: str | None = None,
+                      progress: Progress | None = None, source: str = "", release: bool = False) -> ImportResult:
+        """A list already validated (a kept preview, :func:`read_checked`) as a new draft: nothing is read again."""
+        return imports.import_report(self, report, note=note, imported_by=imported_by, progress=progress,
+                                     source=source, release=release)
 
     def import_list(self, document: PublishedList, *, note: str = "", imported_by: str | None = None,
                     progress: Progress | None = None, source: str = "", kind: str = "list") -> ImportResult:
@@ -161,6 +182,10 @@ class Registry(Core):
     def review_queue(self) -> list[ReviewItem]:
         return reviews.queue(self)
 
+    def decided_among(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (prefecture code, written name) pairs among ``keys`` that a decision in force settles."""
+        return reviews.decided_among(self, keys)
+
     def decide(self, pref_code: str, written: str, *, code: str | None, action: str, actor: str | None = None,
                note: str = "", force: bool = False) -> int:
         return reviews.decide(self, pref_code, written, code=code, action=action, actor=actor, note=note,
@@ -175,6 +200,16 @@ class Registry(Core):
 
     def decisions(self) -> list[dict[str, object]]:
         return reviews.decisions(self)
+
+    def decision(self, decision_id: int) -> dict[str, object] | None:
+        return reviews.decision_of(self, decision_id)
+
+    def decision_id(self, pref_code: str, written: str) -> int | None:
+        return reviews.latest_decision_id(self, pref_code, written)
+
+    def accept_suggestions(self, keys: list[tuple[str, str]], *, actor: str | None = None) -> int:
+        """Accept the cheap suggestions among ``keys`` (:func:`reviews.is_cheap`); returns how many."""
+        return reviews.accept_suggestions(self, keys, actor=actor)
 
     # -- projects ----------------------------------------------------------------------------------------------
 

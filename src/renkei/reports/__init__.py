@@ -18,7 +18,7 @@ STATUS_LABELS = {
     "reviewed": N_("確認済み"),
 }
 # an error needs review (exit 1), a warning fails only with --strict; the totals use the same two words
-SEVERITY_LABELS = {"error": N_("エラー"), "warning": N_("注意")}
+SEVERITY_LABELS = {"error": N_("エラー"), "warning": N_("警告")}
 
 # what each kind of problem is called where a person reads it (the reports' 種類 column); new kinds add theirs here
 PROBLEM_KIND_LABELS = {

@@ -8,7 +8,9 @@ from ..validate import Report
 
 def render(report: Report, attribution: list[str] | None = None) -> str:
     from ..directory import load
+    from .grouping import group_problems
 
     changed = [(p, e) for p in report.prefectures for e in p.entries if e.resolution.status != "exact"]
     return render_template("check_report.html", report=report, d=report.document, totals=report.totals,
-                           changed=changed, attribution=attribution or load().attribution)
+                           changed=changed, groups=group_problems(report),
+                           attribution=attribution or load().attribution)

@@ -44,5 +44,5 @@ def render(report: Report) -> str:
                 for p in problems]
     t = report.totals
     out += ["", _("合計：記載件数 {declared}、掲載 {listed}、特定 {resolved}、要確認の名称 {needs_review}、"
-                  "エラー {errors}、注意 {warnings}").format(**t)]
+                  "エラー {errors}、警告 {warnings}").format(**t)]
     return "\n".join(out)

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +33,9 @@ from ..registry.accounts import Account
 from .core import Site, render
 from .params import MAX_ID, FormNumber, Id, Offset
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
+
+if TYPE_CHECKING:
+    from ..validate import Report
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 100  # entries per page of the audit log
@@ -346,33 +349,83 @@ def delete_project(request: Request, project_id: Id, version: FormNumber, csrf_t
 
 
 @router.get("/admin/review", response_class=HTMLResponse)
-def review_queue(request: Request) -> Response:
+def review_queue(request: Request, decided: int = Query(0, ge=0, le=MAX_ID), undone: int = Query(0, ge=0, le=MAX_ID),
+                 accepted: int = Query(0, ge=0, le=100_000), at: int = Query(0, ge=0, le=100_000)) -> Response:
+    """The queue. After a decision it names what was decided (with 取り消す) and focuses the next item (``at``:
+    the decided item's place, which the next item now holds; ``autofocus`` works without JavaScript)."""
     require(request)
-    return render(request, "web/admin/review.html", items=list(enumerate(_reg(request).review_queue(), 1)))
+    reg = _reg(request)
+    return _review_page(request, reg, decided=reg.decision(decided) if decided else None,
+                        undone=reg.decision(undone) if undone else None, accepted=accepted, at=at)
+
+
+def _review_page(request: Request, reg: Registry, status_code: int = 200, **context: Any) -> Response:
+    from ..registry.reviews import is_cheap
+
+    items = reg.review_queue()
+    return render(request, "web/admin/review.html", status_code=status_code, items=list(enumerate(items, 1)),
+                  cheap=sum(1 for i in items if is_cheap(i)), **context)
 
 
 @router.post("/admin/review", response_class=HTMLResponse)
 def decide(request: Request, csrf_token: str = Form(""), pref_code: str = Form(...), written: str = Form(...),
-           action: str = Form(...), code: str = Form(""), force: str = Form("")) -> Response:
+           action: str = Form(...), code: str = Form(""), force: str = Form(""),
+           at: int = Form(0, ge=0, le=100_000)) -> Response:
     """Record a decision. A code outside the item's prefecture (and not a candidate) asks for a second
     confirmation, which records it with a note (see reviews.guard)."""
     from ..registry import OutsidePrefecture
+    from ..registry.reviews import typed_code
 
     account = require(request, "admin")
     check_csrf(request, csrf_token)
     if action not in ("accept", "choose", "manual", "reject"):
         raise HTTPException(422, "unknown action")
+    reg = _reg(request)
+    typed = typed_code(code)
     try:
-        _reg(request).decide(pref_code, written, code=code.strip() or None, action=action, actor=account.username,
-                             force=force == "1")
+        reg.decide(pref_code, written, code=typed, action=action, actor=account.username, force=force == "1")
     except OutsidePrefecture as exc:
-        confirm = {"pref_code": pref_code, "written": written, "action": action, "code": code.strip()}
-        return render(request, "web/admin/review.html", status_code=422,
-                      items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc), confirm=confirm)
+        confirm = {"pref_code": pref_code, "written": written, "action": action, "code": typed or "", "at": at}
+        return _review_page(request, reg, 422, error=str(exc), confirm=confirm)
     except RegistryError as exc:
-        return render(request, "web/admin/review.html", status_code=422,
-                      items=list(enumerate(_reg(request).review_queue(), 1)), error=str(exc))
-    return RedirectResponse("/admin/review?done=1", status_code=303)
+        return _review_page(request, reg, 422, error=str(exc))
+    decision = reg.decision_id(pref_code, written)
+    # no #fragment: Chromium ignores autofocus on a page whose address has one
+    return RedirectResponse(f"/admin/review?decided={decision}&at={at}", status_code=303)
+
+
+@router.post("/admin/review/undo", response_class=HTMLResponse)
+def undo_review(request: Request, csrf_token: str = Form(""), decision_id: int = Form(..., ge=1, le=MAX_ID),
+                at: int = Form(0, ge=0, le=100_000)) -> Response:
+    """取り消す beside the message of a decision just made: the item comes back to the queue."""
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    reg = _reg(request)
+    try:
+        reg.undo_decision(decision_id, actor=account.username)
+    except RegistryError as exc:
+        return _review_page(request, reg, 422, error=str(exc))
+    return RedirectResponse(f"/admin/review?undone={decision_id}&at={at}", status_code=303)
+
+
+@router.get("/admin/review/suggestions", response_class=HTMLResponse)
+def suggestions(request: Request) -> Response:
+    """What 「提案をすべて確定」 would decide: every cheap suggestion (reviews.is_cheap), listed, to confirm."""
+    from ..registry.reviews import is_cheap
+
+    require(request, "admin")
+    items = [i for i in _reg(request).review_queue() if is_cheap(i)]
+    return render(request, "web/admin/review_suggestions.html", items=items)
+
+
+@router.post("/admin/review/suggestions", response_class=HTMLResponse)
+def accept_suggestions(request: Request, csrf_token: str = Form(""), item: list[str] = Form([])) -> Response:
+    """Accept the listed suggestions (each ``item`` is pref_code:written); those no longer cheap are left."""
+    account = require(request, "admin")
+    check_csrf(request, csrf_token)
+    keys = [tuple(k.split(":", 1)) for k in item[:10_000] if ":" in k]
+    n = _reg(request).accept_suggestions(keys, actor=account.username)  # type: ignore[arg-type]
+    return RedirectResponse(f"/admin/review?accepted={n}", status_code=303)
 
 
 @router.get("/admin/upload", response_class=HTMLResponse)
@@ -416,48 +469,44 @@ async def upload(request: Request, csrf_token: str = Form(""), file: UploadFile 
 
 
 def _preview(request: Request, account: Account, name: str, data: bytes, as_of: str = "") -> Response:
+    """Classify the upload once, then read and validate it once: a list's checked report is kept (staging) and
+    shown; a project template gets its own preview."""
     import tempfile
     from pathlib import Path
 
     from ..documents import DocumentError
-    from ..documents.projects import sniff_projects
-    from ..validate import check
+    from ..documents.classify import OTHER_TABLE, PROJECT_TEMPLATE, classify
+    from ..documents.layout import missing_header
+    from ..registry import staging
 
     reg = _reg(request)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            is_projects = sniff_projects(path)
-            if is_projects:  # every bad row at once; a ward's rows become pending changes, never a list
+            kind = classify(path, data)
+            if kind == PROJECT_TEMPLATE:  # every bad row at once; a ward's rows become pending changes, never a list
                 return project_preview(request, account, name, path, tmp,
-                                       lambda: _keep_upload(reg, account, name, data))
+                                       lambda: staging.keep(reg, account.id, name, data=data))
             if account.role == "ward":
                 raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
-            from ..aggregate import read_list
-
-            as_of = "" if is_projects else as_of
-            report = check(read_list(str(path), resolver=reg.resolver, as_of=as_of or None), reg.resolver)
+            if kind == OTHER_TABLE:
+                raise missing_header(str(path))
+            report = reg.read_checked(path, data=data, as_of=as_of or None)
         except DocumentError as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
-    token = _keep_upload(reg, account, name, data)
+    token = staging.keep(reg, account.id, name, report=report)
+    return upload_report(request, reg, report, name, token)
+
+
+def upload_report(request: Request, reg: Registry, report: Report, filename: str, token: str) -> Response:
+    """The validation report of a list upload (reports.grouping shapes it: by prefecture, errors first)."""
+    from ..reports.grouping import group_problems, review_keys, settled_count
+
     duplicate = reg.find_duplicate(report.document.sha256, report.document.as_of)
     return render(request, "web/admin/upload_report.html", report=report, d=report.document, token=token,
-                  filename=name, totals=report.totals, is_projects=is_projects, duplicate=duplicate, as_of=as_of)
-
-
-def _keep_upload(reg: Registry, account: Account, name: str, data: bytes) -> str:
-    """Keep a checked upload until its uploader confirms or cancels it; returns the confirmation token."""
-    from sqlalchemy import delete
-
-    from ..registry.base import now
-    from ..registry.schema import PendingUpload
-
-    token = secrets.token_urlsafe(24)
-    with reg.Session.begin() as s:
-        s.execute(delete(PendingUpload).where(PendingUpload.user_id == account.id))
-        s.add(PendingUpload(token=token, user_id=account.id, filename=name, data=data, created_at=now()))
-    return token
+                  filename=filename, totals=report.totals, duplicate=duplicate, groups=group_problems(report),
+                  settled=settled_count(report, reg.decided_among(review_keys(report))))
 
 
 def project_preview(request: Request, account: Account, name: str, path: Path, tmp: str,
@@ -479,57 +528,46 @@ def project_preview(request: Request, account: Account, name: str, path: Path, t
                   token=None if result.problems else keep())  # a file with bad rows cannot be confirmed
 
 
-def project_confirm(request: Request, account: Account, name: str, path: Path, tmp: str) -> Response:
+def project_confirm(request: Request, account: Account, name: str, data: bytes) -> Response:
+    import tempfile
+    from pathlib import Path
+
     from ..documents import DocumentError
 
     reg = _reg(request)
-    try:
-        result = reg.import_projects(path, imported_by=account.username, actor_ward=actor_ward(account))
-    except (DocumentError, RegistryError) as exc:
-        return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            result = reg.import_projects(path, imported_by=account.username, actor_ward=actor_ward(account))
+        except (DocumentError, RegistryError) as exc:
+            return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
     return render(request, "web/admin/projects_imported.html", result=result, filename=name,
                   ward=actor_ward(account))
 
 
 @router.post("/admin/upload/{token}", response_class=HTMLResponse)
 def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), decision: str = Form(...),
-                   note: str = Form(""), as_of: str = Form("")) -> Response:
-    import tempfile
-    from pathlib import Path
-
-    from sqlalchemy import delete
-
-    from ..documents import DocumentError
-    from ..documents.projects import sniff_projects
-    from ..registry.schema import PendingUpload
+                   note: str = Form("")) -> Response:
+    """Import what the preview showed: a list's kept report is written as it is (never read again)."""
+    from ..registry import staging
 
     account = require(request, "admin", "ward")
     check_csrf(request, csrf_token)
     reg = _reg(request)
-    with reg.Session() as s:
-        pending = s.get(PendingUpload, token)
-        if pending is None or pending.user_id != account.id:
-            raise HTTPException(404, _("このアップロードは見つかりません（取り消し済みか期限切れ）"))
-        name, data = pending.filename, pending.data
-    with reg.Session.begin() as s:
-        s.execute(delete(PendingUpload).where(PendingUpload.token == token))
+    staged = staging.take(reg, token, account.id)
+    if staged is None:
+        raise HTTPException(404, _("このアップロードは見つかりません（取り消し済みか期限切れ）"))
     if decision != "import":
         return RedirectResponse("/admin/upload?cancelled=1", status_code=303)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        if sniff_projects(path):  # projects only: pending for a ward editor, approved at once for an admin
-            return project_confirm(request, account, name, path, tmp)
-        if account.role == "ward":
-            raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
-        try:
-            from ..documents.projects import sniff_projects
-            from ..documents.wareki import parse
-
-            list_as_of = None if sniff_projects(path) else parse(as_of) if as_of else None
-            result = reg.import_file(path, note=note, imported_by=account.username, as_of=list_as_of)
-        except (DocumentError, RegistryError) as exc:
-            return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
+    if staged.report is None:  # projects only: pending for a ward editor, approved at once for an admin
+        return project_confirm(request, account, staged.filename, staged.data or b"")
+    if account.role == "ward":
+        raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
+    try:
+        result = reg.import_report(staged.report, note=note, imported_by=account.username)
+    except RegistryError as exc:
+        return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
     return render(request, "web/admin/imported.html", result=result)
 
 

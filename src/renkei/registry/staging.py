@@ -1,0 +1,131 @@
+"""Uploads waiting for their uploader's confirmation: the only code that reads or writes ``pending_uploads``.
+
+A published list is read and validated once, at the preview; what is kept until the person confirms is
+that checked report (serialised here: every entry with its resolution, reasons as key and parameters, every
+problem as a catalogue message), never the file's bytes. The confirmation writes the kept report as it
+was shown (:func:`.imports.import_report`): nothing is read, resolved or validated a second time.
+
+A ward project template is still kept as its bytes (``kind`` projects): its rows become changes through
+:mod:`.changes`, which reads the file itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from ..documents.model import PublishedList
+from ..i18n import LazyString, Message
+from ..reasons import Reason
+from ..resolve import Candidate, Resolution
+from ..validate import Entry, PrefectureReport, Problem, Report
+from .base import Core, now
+from .schema import PendingUpload
+
+FORMAT_VERSION = 1  # of the serialised report: a staged upload in another version is refused, not misread
+
+
+@dataclass(slots=True)
+class Staged:
+    """An upload taken back for its confirmation: the checked report of a list, or a template's bytes."""
+
+    filename: str
+    kind: str  # documents.classify: "list" or "projects"
+    report: Report | None = None
+    data: bytes | None = None
+
+
+def keep(core: Core, user_id: int, filename: str, *, report: Report | None = None, data: bytes | None = None) -> str:
+    """Keep a checked upload (one per person: a new one replaces the last) and return its confirmation token."""
+    kind = "list" if report is not None else "projects"
+    token = secrets.token_urlsafe(24)
+    with core.Session.begin() as s:
+        forget_user(s, user_id)
+        s.add(PendingUpload(token=token, user_id=user_id, filename=filename, kind=kind, created_at=now(),
+                            checked=report_to_json(report) if report is not None else None, data=data))
+    return token
+
+
+def take(core: Core, token: str, user_id: int) -> Staged | None:
+    """The upload behind ``token`` if it is ``user_id``'s, removed: one DELETE … RETURNING, so of two confirmations
+    of the same token (a double click, two tabs) exactly one gets it and the other a 404."""
+    columns = (PendingUpload.filename, PendingUpload.kind, PendingUpload.checked, PendingUpload.data)
+    with core.Session.begin() as s:
+        row = s.execute(delete(PendingUpload).where(PendingUpload.token == token, PendingUpload.user_id == user_id)
+                        .returning(*columns)).one_or_none()
+    if row is None:
+        return None
+    filename, kind, checked, data = row
+    return Staged(filename, kind or "projects", report_from_json(checked) if checked is not None else None, data)
+
+
+def forget_user(s: Session, user_id: int) -> None:
+    """Drop a person's waiting upload (a new upload replaces it; a removed account leaves none)."""
+    s.execute(delete(PendingUpload).where(PendingUpload.user_id == user_id))
+
+
+# -- the checked report, as JSON ------------------------------------------------------------------------------
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    d = report.document
+    return {"version": FORMAT_VERSION,
+            "document": {"source": d.source, "format": d.format, "encoding": d.encoding, "title": d.title,
+                         "as_of": d.as_of, "sha256": d.sha256},
+            "prefectures": [{"written": p.written, "prefecture": p.prefecture, "code": p.code, "declared": p.declared,
+                             "local_governments": p.local_governments,
+                             "problems": [_problem_json(q) for q in p.problems],
+                             "entries": [[e.row, e.col, e.where, _resolution_json(e.resolution)] for e in p.entries]}
+                            for p in report.prefectures],
+            "missing_prefectures": report.missing_prefectures,
+            "problems": [_problem_json(q) for q in report.problems]}
+
+
+def report_from_json(data: dict[str, Any]) -> Report:
+    if data.get("version") != FORMAT_VERSION:
+        raise ValueError(f"staged report version {data.get('version')!r}")
+    document = PublishedList(blocks=[], **data["document"])
+    prefectures = [PrefectureReport(p["written"], p["prefecture"], p["code"], p["declared"],
+                                    [Entry(row, col, where, _resolution(r)) for row, col, where, r in p["entries"]],
+                                    p["local_governments"], [_problem(q) for q in p["problems"]])
+                   for p in data["prefectures"]]
+    return Report(document, prefectures, list(data["missing_prefectures"]), [_problem(q) for q in data["problems"]])
+
+
+def _resolution_json(r: Resolution) -> dict[str, Any]:
+    return {"input": r.input, "status": r.status, "code": r.code, "name": r.name, "prefecture": r.prefecture,
+            "reasons": [x.stored() for x in r.reasons],
+            "candidates": [[c.code, c.name, c.prefecture, c.score, c.cost] for c in r.candidates],
+            "given_prefecture": r.given_prefecture, "flags": list(r.flags),
+            "parts": [_resolution_json(p) for p in r.parts], "query": r.query}
+
+
+def _resolution(d: dict[str, Any]) -> Resolution:
+    return Resolution(d["input"], d["status"], d["code"], d["name"], d["prefecture"],
+                      tuple(Reason.from_stored(x) for x in d["reasons"]),
+                      tuple(Candidate(*c) for c in d["candidates"]), d["given_prefecture"], tuple(d["flags"]),
+                      tuple(_resolution(p) for p in d["parts"]), d["query"])
+
+
+def _problem_json(p: Problem) -> dict[str, Any]:
+    return {"kind": p.kind, "severity": p.severity, "text": _message_json(p.text)}
+
+
+def _problem(d: dict[str, Any]) -> Problem:
+    return Problem(d["kind"], _message(d["text"]), d["severity"])
+
+
+def _message_json(m: object) -> object:
+    """A Message as {key, template, params} (nested ones too); anything else as its text."""
+    if isinstance(m, Message):
+        return {"key": m.key, "template": m.template, "params": {k: _message_json(v) for k, v in m.params.items()}}
+    return str(m) if isinstance(m, LazyString) else m
+
+
+def _message(d: object) -> object:
+    if isinstance(d, dict) and "template" in d:
+        return Message(d["key"], d["template"], {k: _message(v) for k, v in d["params"].items()})
+    return d
