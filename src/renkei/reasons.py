@@ -61,7 +61,7 @@ def unknown_prefecture(written: str) -> Reason:
     return _r("unknown_prefecture", N_("都道府県「{written}」は不明のため全国で検索"), written=written)
 
 
-def office_notation(written: str, expected: str) -> Reason:
+def office_notation(written: str | None, expected: str) -> Reason:
     return _r("office_notation", N_("「{written}」→「{expected}」（都道府県庁の記法の違い）"),
               written=written, expected=expected)
 

@@ -1,0 +1,169 @@
+"""The cost of a misspelling: a weighted edit distance whose weights come from data tables.
+
+A substitution costs less the more alike the two glyphs look (glyph_similarity.tsv, computed from rendered
+glyphs), a confusable kana pair costs what kana_confusions.tsv says, a type suffix swap (市/町/村/区) and a
+connector (ケ, ノ …) cost what the :class:`~renkei.resolver.policy.Policy` says. The explanation of a
+distance is a list of edits, each turned into a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from .. import reasons as R
+from ..normalize import data_lines, variant_members, variant_of
+from ..reasons import Reason
+from .policy import Policy
+
+Edit = tuple[str, int, int]  # (kind, index in written, index in official); -1 where absent
+
+
+@cache
+def _glyph_rows() -> dict[str, str]:
+    return {kanji: neighbours for kanji, neighbours in data_lines("glyph_similarity.tsv")}
+
+
+@cache
+def glyph_neighbours(kanji: str) -> dict[str, float]:
+    """The kanji that look like ``kanji``, with their similarity (0..1)."""
+    row = _glyph_rows().get(kanji)
+    if not row:
+        return {}
+    out = {}
+    for item in row.split():
+        ch, _, sim = item.partition(":")
+        out[ch] = int(sim) / 100
+    return out
+
+
+@cache
+def glyph_similarity(a: str, b: str) -> float:
+    """How alike two kanji look (0..1), from the rendered-glyph table; 0 when not listed.
+
+    Text is compared after variant folding, so the look-up is made for every form of
+    each character: 檜 folds to 桧, and 檜/楢 is the pair the table knows.
+    """
+    best = 0.0
+    for x in variant_members(a):
+        for y in variant_members(b):
+            best = max(best, glyph_neighbours(x).get(y, 0.0), glyph_neighbours(y).get(x, 0.0))
+    return best
+
+
+@cache
+def _kana_costs() -> dict[tuple[str, str], float]:
+    table = {}
+    for a, b, cost in data_lines("kana_confusions.tsv"):
+        table[(a, b)] = table[(b, a)] = float(cost)
+    return table
+
+
+@cache
+def suffixes() -> dict[str, tuple[str, ...]]:
+    """Type suffixes (市, 町, 村, 区 …) and their readings."""
+    return {s: tuple(readings.split()) for s, readings in data_lines("suffixes.tsv")}
+
+
+def glyph_cost(similarity: float) -> float:
+    """Substitution cost from glyph similarity: 0.94 (舘/館) ≈ 0.1, 0.70 (鮎/鮫) ≈ 0.8, unlisted 1.0."""
+    if similarity <= 0.0:
+        return 1.0
+    return round(min(1.0, max(0.1, (0.97 - similarity) / 0.35)), 3)
+
+
+def explain_edits(edits: Sequence[Edit], written: str, official: str) -> list[Reason]:
+    """A reason per edit, quoting the characters as written (not as folded)."""
+    out = []
+    for kind, i, j in edits:
+        a = written[i] if i >= 0 else ""
+        b = official[j] if j >= 0 else ""
+        out.append(R.edit(kind, a, b, glyph_similarity(a, b) if kind == "glyph" else 0.0))
+    return out
+
+
+class Costs:
+    """The weighted distance under one policy, with its look-ups remembered (names repeat, pairs repeat)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._substitutions: dict[tuple[str, str, bool], tuple[float, str]] = {}
+        self._distances: dict[tuple[str, str], float] = {}
+
+    def substitution(self, a: str, b: str, last: bool = False) -> tuple[float, str]:
+        """The cost of writing ``a`` where ``b`` is meant, and the kind of error."""
+        key = (a, b, last)
+        hit = self._substitutions.get(key)
+        if hit is None:
+            if len(self._substitutions) >= 1_000_000:  # pairs of characters an outsider wrote: bounded
+                self._substitutions.clear()
+            hit = self._substitutions[key] = self._substitution(a, b, last)
+        return hit
+
+    def _substitution(self, a: str, b: str, last: bool) -> tuple[float, str]:
+        if a == b:
+            return 0.0, ""
+        if last and a in suffixes() and b in suffixes():
+            return self.policy.suffix_swap_cost, "suffix"
+        if variant_of(a, b):
+            return self.policy.variant_cost, "variant"
+        kana = _kana_costs().get((a, b))
+        if kana is not None:
+            return kana, "kana"
+        sim = glyph_similarity(a, b)
+        if sim:
+            return glyph_cost(sim), "glyph"
+        return 1.0, "typo"
+
+    def indel(self, ch: str) -> float:
+        return self.policy.connector_cost if ch in self.policy.connectors else 1.0
+
+    def weighted_distance(self, written: str, official: str) -> tuple[float, list[Edit]]:
+        """Weighted Levenshtein distance and the edits (kind, i, j) that explain it."""
+        dist = self._table(written, official)
+        n, m = len(written), len(official)
+        edits: list[Edit] = []
+        i, j = n, m
+        while i > 0 or j > 0:
+            if i > 0 and j > 0:
+                sub, kind = self.substitution(written[i - 1], official[j - 1], i == n and j == m)
+                if abs(dist[i][j] - (dist[i - 1][j - 1] + sub)) < 1e-9:
+                    if kind:
+                        edits.append((kind, i - 1, j - 1))
+                    i, j = i - 1, j - 1
+                    continue
+            if i > 0 and abs(dist[i][j] - (dist[i - 1][j] + self.indel(written[i - 1]))) < 1e-9:
+                edits.append(("extra", i - 1, -1))
+                i -= 1
+            else:
+                edits.append(("missing", -1, j - 1))
+                j -= 1
+        edits.reverse()
+        return round(dist[n][m], 3), edits
+
+    def _table(self, written: str, official: str) -> list[list[float]]:
+        n, m = len(written), len(official)
+        indel = self.indel
+        dist = [[0.0] * (m + 1) for _ in range(n + 1)]
+        for i in range(1, n + 1):
+            dist[i][0] = dist[i - 1][0] + indel(written[i - 1])
+        for j in range(1, m + 1):
+            dist[0][j] = dist[0][j - 1] + indel(official[j - 1])
+        for i in range(1, n + 1):
+            a = written[i - 1]
+            row, prev = dist[i], dist[i - 1]
+            cost_a = indel(a)
+            for j in range(1, m + 1):
+                sub = self.substitution(a, official[j - 1], i == n and j == m)[0]
+                row[j] = min(prev[j - 1] + sub, prev[j] + cost_a, row[j - 1] + indel(official[j - 1]))
+        return dist
+
+    def distance(self, written: str, official: str) -> float:
+        """The weighted distance alone, remembered (bounded: the written side is an outsider's)."""
+        key = (written, official)
+        hit = self._distances.get(key)
+        if hit is None:
+            if len(self._distances) >= 65536:
+                self._distances.clear()
+            hit = self._distances[key] = round(self._table(written, official)[-1][-1], 3)
+        return hit
