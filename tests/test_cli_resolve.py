@@ -54,10 +54,10 @@ def test_jsonl_contract():
 
 
 def test_jsonl_bad_line_is_reported_in_place():
-    result = run(["resolve", "--jsonl"], 'not json\n{"name": "港区"}\n')
+    result = run(["resolve", "--jsonl"], 'not json\n{"name": "千代田区"}\n')
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert rows[0]["status"] == "unresolved" and "line 1" in rows[0]["reason"]
-    assert rows[1]["code"] == "131032"
+    assert rows[1]["code"] == "131016"
 
 
 def test_list_mode_uses_context():

@@ -240,3 +240,16 @@ def split_names(text: str) -> list[str]:
     if len(parts) < 2 or not all(_NAME_LIKE.fullmatch(split_notes(p)[0]) for p in parts):
         return []  # =HYPERLINK("http://…","x") is not two names
     return parts
+
+
+def split_on_spaces(text: str) -> list[str]:
+    """仙台市(仙台市立病院) 山形市: the parts of a cell separated by spaces outside brackets, else []."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    parts: list[str] = []
+    start = 0
+    for m in re.finditer(r"\s+", t):
+        if not _depth(t[:m.start()]):
+            parts.append(t[start:m.start()])
+            start = m.end()
+    parts.append(t[start:])
+    return parts if len(parts) > 1 else []

@@ -99,6 +99,45 @@ def split(count: int) -> Reason:
     return _r("split", N_("{count}件の名称を分割"), count=count)
 
 
+def split_runs(count: int, by: str) -> Reason:
+    """Several names written without a separator (by: "prefix", a prefecture or county before each) or with
+    spaces only (by: "space")."""
+    if by == "space":
+        return _r("split_runs", N_("空白で区切られた{count}件の名称を分割"), count=count, by=by)
+    return _r("split_runs", N_("区切りのない{count}件の名称を都道府県名・郡名の位置で分割"), count=count, by=by)
+
+
+# -- qualifiers and areas -------------------------------------------------------------------------
+
+
+def qualifier_removed(qualifier: str) -> Reason:
+    """A qualifier that does not change which municipality is meant (県外：, 〜市内, 〜町在住) set aside."""
+    return _r("qualifier_removed", N_("限定語「{qualifier}」を除去"), qualifier=qualifier)
+
+
+def outside(name: str, qualifier: str) -> Reason:
+    """〜市外, 〜以外, 〜近郊: the cell names what lies outside (or around) a municipality, never the municipality."""
+    return _r("outside", N_("「{name}{qualifier}」は{name}ではなくその外（周辺）を指すため特定しない"),
+              name=name, qualifier=qualifier)
+
+
+def region_only(region: str) -> Reason:
+    return _r("region_only", N_("「{region}」は振興局・支庁などの管内（地域）で、市区町村を特定できない"),
+              region=region)
+
+
+def bracket_name(region: str, name: str) -> Reason:
+    return _r("bracket_name", N_("管内「{region}」の括弧内の「{name}」を名称として使用"), region=region, name=name)
+
+
+def province_removed(province: str) -> Reason:
+    return _r("province_removed", N_("旧国名「{province}」を除去"), province=province)
+
+
+def column_context(prefecture: str) -> Reason:
+    return _r("column_context", N_("表の他の行が{prefecture}"), prefecture=prefecture)
+
+
 # -- counties -------------------------------------------------------------------------------------
 
 

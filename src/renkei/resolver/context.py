@@ -1,13 +1,16 @@
-"""Evidence from around a name: the code order of a published list.
+"""Evidence from around a name: the code order of a published list, and the prefecture of a table's column.
 
 Published lists are in code order, so a correction whose code breaks the order gives way to a close
-candidate that fits between its neighbours, or becomes ``ambiguous``; the reason says so.
+candidate that fits between its neighbours, or becomes ``ambiguous``; the reason says so. In a table whose
+rows mostly lie in one prefecture, a namesake in that prefecture wins (「表の他の行が福岡県」).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from .. import reasons as R
 from ..normalize import clean, split_notes
@@ -15,6 +18,7 @@ from .corrected import correction_reasons, rank
 from .costs import Costs
 from .indexes import Indexes
 from .model import FIRM, Candidate, Resolution, Status
+from .policy import Policy
 
 _SET_ASIDE_IN_CONTEXT = ("close_candidates", "weak_match", "no_match", "several_successors")
 
@@ -76,3 +80,30 @@ def _by_code_order(ix: Indexes, costs: Costs, r: Resolution, before: str | None,
         Status.CORRECTED if chosen.cost > 0 else Status.NORMALIZED)
     return replace(r, status=status, code=e.code, name=e.name, prefecture=e.prefecture, reasons=(*kept, *why),
                    flags=(*r.flags, "context"))
+
+
+class _Resolves(Protocol):
+    def resolve(self, name: str, prefecture: str | None = None, *, as_of: str | None = None) -> Resolution: ...
+
+
+def column_prefecture(results: Sequence[Resolution], policy: Policy) -> str | None:
+    """The prefecture most resolved rows lie in, when they are enough of them to be evidence; else None."""
+    counts = Counter(r.prefecture for r in results if r.resolved and r.prefecture)
+    if not counts:
+        return None
+    top, count = counts.most_common(1)[0]
+    if count >= policy.column_minimum and count / sum(counts.values()) >= policy.column_share:
+        return top
+    return None
+
+
+def in_column(resolver: _Resolves, r: Resolution, prefecture: str, as_of: str | None) -> Resolution:
+    """An ambiguous answer with a candidate in the column's prefecture, resolved again there: kept only when
+    the name is a whole name there (no correction), with the reason; else the answer as it was."""
+    if not any(c.prefecture == prefecture for c in r.candidates):
+        return r
+    again = resolver.resolve(r.input, prefecture, as_of=as_of)
+    if not again.code or again.status not in FIRM:
+        return r
+    return replace(again, reasons=(*again.reasons, R.column_context(prefecture)), given_prefecture=r.given_prefecture,
+                   flags=(*again.flags, "column_context"))

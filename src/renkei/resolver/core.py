@@ -20,15 +20,15 @@ from dataclasses import replace
 from .. import reasons as R
 from ..directory import Directory, Entity
 from ..directory import load as load_directory
-from ..normalize import clean, fold, split_names
+from ..normalize import clean, fold, split_names, split_on_spaces
 from ..reasons import Reason
 from . import levels
-from .context import in_code_order
+from .context import column_prefecture, in_code_order, in_column
 from .corrected import corrected, rank
 from .costs import Costs
 from .indexes import Indexes
-from .model import FIRM, Candidate, Resolution, Status
-from .parse import Query, has_prefix, parse
+from .model import FIRM, RESOLVED, Candidate, Resolution, Status
+from .parse import Query, has_prefix, parse, split_runs
 from .policy import DEFAULT, Policy
 
 
@@ -56,13 +56,15 @@ class Resolver:
         return rank(self.indexes, self.costs, folded, pref, limit)
 
     def resolve(self, name: str, prefecture: str | None = None, *, as_of: str | None = None,
-                on: str | None = None, split: bool = True) -> Resolution:
+                on: str | None = None, split: bool = True, context_prefecture: str | None = None) -> Resolution:
         """Resolve one written name, optionally within a prefecture.
 
         ``as_of`` (ISO date; ``on`` is its older spelling): resolve the name as it stood on
         that date, so an old list's names lead through the changes made since.
         A cell holding several names comes back as status ``multiple`` with ``parts``
         (unless ``split`` is false: a published list's layout has one name per cell).
+        ``context_prefecture``: the prefecture the rest of the table lies in (see :meth:`resolve_column`);
+        with no ``prefecture`` given, a namesake there wins over the others, with the reason.
         """
         as_of = as_of or on
         given = prefecture
@@ -75,8 +77,28 @@ class Resolver:
             parts = split_names(name)
             if 1 < len(parts) <= self.policy.max_parts:
                 result = self._multiple(name, parts, pref, notes, as_of)
+            elif result.status not in RESOLVED:
+                result = self._runs(name, pref, notes, as_of) or result
+        if context_prefecture and pref is None and result.status == Status.AMBIGUOUS:
+            result = in_column(self, result, context_prefecture, as_of)
         return replace(result, input=name, given_prefecture=given,
                        prefecture=result.prefecture or pref or given)
+
+    def resolve_column(self, names: Sequence[str], prefecture: str | None = None, *,
+                       as_of: str | None = None) -> list[Resolution]:
+        """Resolve a table's column, with the column itself as evidence for namesakes.
+
+        When most resolved rows lie in one prefecture (:attr:`Policy.column_share` of them, at least
+        :attr:`Policy.column_minimum`), a name that is ambiguous between namesakes (中央区, 府中市) and has one
+        in that prefecture is answered with it, with the reason 「表の他の行が福岡県」. With ``prefecture`` given,
+        every row is resolved within it and the column adds nothing. Names repeat in tables: answers are
+        remembered (:meth:`resolve_cached`).
+        """
+        results = [self.resolve_cached(n, prefecture, as_of=as_of) for n in names]
+        context = None if prefecture else column_prefecture(results, self.policy)
+        if context is None:
+            return results
+        return [in_column(self, r, context, as_of) if r.status == Status.AMBIGUOUS else r for r in results]
 
     def resolve_cached(self, name: str, prefecture: str | None = None, *, as_of: str | None = None) -> Resolution:
         """:meth:`resolve`, remembered: project files repeat the same few hundred names thousands of times.
@@ -130,6 +152,19 @@ class Resolver:
         return Resolution(name, Status.MULTIPLE, prefecture=pref, reasons=(*notes, R.split(len(out))),
                           parts=tuple(out))
 
+    def _runs(self, name: str, pref: str | None, notes: list[Reason], as_of: str | None) -> Resolution | None:
+        """Names run together (石川県七尾市石川県輪島市) or separated by spaces only: ``multiple`` when every
+        part resolves as a whole name, else None (the whole stays what it was)."""
+        for parts, by in ((split_runs(self.indexes, clean(name)), "prefix"), (split_on_spaces(name), "space")):
+            if not 1 < len(parts) <= self.policy.max_parts:
+                continue
+            out = [self._resolve(part, pref, list(notes), as_of) for part in parts]
+            if all(r.code and (r.status in FIRM or r.status == Status.MERGED) for r in out):
+                out = [replace(r, input=part, given_prefecture=pref) for r, part in zip(out, parts, strict=True)]
+                return Resolution(name, Status.MULTIPLE, prefecture=pref, reasons=(*notes, R.split_runs(len(out), by)),
+                                  parts=tuple(out))
+        return None
+
     # -- the levels ----------------------------------------------------------------------------
 
     def _resolve(self, name: str, pref: str | None, notes: list[Reason], as_of: str | None) -> Resolution:
@@ -142,6 +177,12 @@ class Resolver:
         q = parse(self.indexes, name, pref, notes, cleaned)
         if q.notation is not None:
             return levels.notation(self.indexes, self.policy, name, q)
+        if q.region:
+            return Resolution(name, Status.UNRESOLVED, prefecture=q.prefecture,
+                              reasons=(*q.notes, R.region_only(q.region)), flags=("region",))
+        if q.outside:
+            return Resolution(name, Status.UNRESOLVED, prefecture=q.prefecture,
+                              reasons=(*q.notes, R.outside(q.text, q.outside)), flags=("outside",))
         folded = fold(q.text)
         result = self._levels(name, q, folded, as_of)
         if q.reading and (result.status in (Status.AMBIGUOUS, Status.UNRESOLVED) or not result.code):

@@ -27,7 +27,18 @@ def exact(ix: Indexes, name: str, pref: str | None, notes: list[Reason], as_of: 
     if dated:
         return dated
     extra = [R.prefecture_notation()] if hits[0].is_prefecture and name != hits[0].name else []
-    return answer(name, Status.EXACT, hits, notes + extra, pref)
+    return answer(name, Status.EXACT, with_namesakes(ix, hits, pref), notes + extra, pref)
+
+
+def with_namesakes(ix: Indexes, hits: list[Entity], pref: str | None) -> list[Entity]:
+    """中央区 with no prefecture: Tokyo's special ward, and every designated city's ward of that name.
+
+    A special ward is written without its city as a designated city's ward is, so without a prefecture the
+    name alone does not say which is meant (the special ward comes first among the candidates).
+    """
+    if pref is not None or not hits or any(e.kind != "special_ward" for e in hits):
+        return hits
+    return [*hits, *ix.short.get(fold(hits[0].name), ())]
 
 
 def notation(ix: Indexes, policy: Policy, name: str, q: Query) -> Resolution:
@@ -47,12 +58,16 @@ def notation(ix: Indexes, policy: Policy, name: str, q: Query) -> Resolution:
     return answer(name, status, [p], [*notes, R.prefecture_notation(p.list_name)], pref)
 
 
+_SET_ASIDE = frozenset({"note_removed", "prefix_removed", "county_removed", "subprefecture_removed", "bracket_name",
+                        "qualifier_removed", "province_removed"})
+
+
 def _clean_note(name: str, q: Query) -> list[Reason]:
     if q.cleaned == name:
         return []
     if not q.notes:
         return [R.normalised(True)]
-    if not any(n.key in ("note_removed", "prefix_removed", "county_removed") for n in q.notes):
+    if not any(n.key in _SET_ASIDE for n in q.notes):
         return [R.normalised(False)]
     return []
 
@@ -63,7 +78,7 @@ def normalized(ix: Indexes, name: str, q: Query, folded: str, as_of: str | None)
     hits = ix.within(ix.clean.get(q.text, ()), pref, q.county)
     if hits:
         return _dated(ix, name, folded, hits, pref, q.notes, as_of, q.county) or \
-            answer(name, Status.NORMALIZED, hits, q.notes + _clean_note(name, q), pref)
+            answer(name, Status.NORMALIZED, with_namesakes(ix, hits, pref), q.notes + _clean_note(name, q), pref)
     hits = ix.within(ix.short.get(folded, ()), pref)
     if hits and folded == clean(q.text):
         return answer(name, Status.NORMALIZED, hits, [*q.notes, R.ward_without_city()], pref)
@@ -133,14 +148,17 @@ def before_1970(ix: Indexes, name: str, folded: str, pref: str | None, q: Query,
                 as_of: str | None) -> Resolution | None:
     """A name that ended before 1970 (北村山郡高崎村 → 東根市), only with evidence that the old one is meant.
 
-    The evidence is the county written in front of it, or a date on which it existed.
+    The evidence is the county written in front of it, a date on which it existed, or the 区 of the old
+    city system (函館区, 1899–1922: a ward that was a city of its own, in no county).
     Its successor is the current municipality that holds its old office's point.
     """
-    if not q.county and not as_of:
+    city_ward = not q.county and not as_of and folded.endswith("区")
+    if not q.county and not as_of and not city_ward:
         return None
     old = [o for o in ix.old_names.get(folded, ()) if (pref is None or o.prefecture == pref)
            and (not q.county or clean(o.county) == q.county)
-           and (not as_of or (o.valid_from <= as_of < o.valid_to))]
+           and (not as_of or (o.valid_from <= as_of < o.valid_to))
+           and (not city_ward or not o.county)]
     if not old:
         return None
     codes = list(dict.fromkeys(o.successor for o in old))
