@@ -163,22 +163,27 @@ def template(out: str) -> None:
 
 def _write_refusal(out, name: str | None, prefecture: object, reason) -> None:  # type: ignore[no-untyped-def]
     """A line of --jsonl for input that is not a name to resolve: the same keys, status unresolved."""
+    import orjson
+
     from .resolve import reason_fields
 
-    out.write(json.dumps({"input": name, "prefecture": prefecture, "status": "unresolved", "code": None,
-                          "name": None, "reason": reason.text, "candidates": [], **reason_fields((reason,))},
-                         ensure_ascii=False) + "\n")
+    out.write(orjson.dumps({"input": name, "prefecture": prefecture, "status": "unresolved", "code": None,
+                            "name": None, "reason": reason.text, "candidates": [], **reason_fields((reason,))},
+                           option=orjson.OPT_APPEND_NEWLINE).decode())
 
 
 def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-untyped-def]
+    import orjson  # several times faster than json on the stream's small objects; the same JSON, compact
+
     from . import reasons as R
 
     out = sys.stdout
+    translate = R.translator()  # the language is read once for the whole stream
     for lineno, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = orjson.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ValueError('expected an object with a string "name"')
         except ValueError as exc:
@@ -193,7 +198,7 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
                 _write_refusal(out, item["name"], item.get("prefecture"), R.bad_date(lineno, str(item["as_of"])))
                 continue
         r = resolver.resolve(item["name"], item.get("prefecture"), as_of=date)
-        out.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
+        out.write(orjson.dumps(r.as_dict(translate), option=orjson.OPT_APPEND_NEWLINE).decode())
 
 
 def main() -> None:

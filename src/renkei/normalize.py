@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
@@ -80,6 +80,7 @@ def _fold_table() -> dict[int, str]:
     return {ord(k): v for k, v in variant_groups().items()}
 
 
+@lru_cache(maxsize=65536)  # names and counties repeat in every table; bounded, the text is an outsider's
 def clean(text: str) -> str:
     """Width, spacing, selectors, hyphens and ヶ: differences of encoding only. Idempotent."""
     text = unicodedata.normalize("NFKC", text)
@@ -89,17 +90,26 @@ def clean(text: str) -> str:
     return folded if folded == text else unicodedata.normalize("NFKC", folded)
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """:func:`clean`, then kanji variants to one representative. Idempotent."""
     return clean(text).translate(_fold_table())
 
 
 @cache
+def _group_members() -> dict[str, list[str]]:
+    """Each representative → the characters that fold to it, in the table's order."""
+    members: dict[str, list[str]] = {}
+    for c, rep in variant_groups().items():
+        members.setdefault(rep, []).append(c)
+    return members
+
+
+@cache
 def variant_members(ch: str) -> tuple[str, ...]:
     """All the forms in ``ch``'s variant group (``ch`` alone when it has none), ``ch`` first."""
-    table = variant_groups()
-    rep = table.get(ch, ch)
-    others = [c for c, r in table.items() if r == rep and c != ch]
+    rep = variant_groups().get(ch, ch)
+    others = [c for c in _group_members().get(rep, ()) if c != ch]
     return (ch, *([rep] if rep != ch else []), *(c for c in others if c != rep))
 
 

@@ -8,10 +8,10 @@ JSON outputs give ``reason_key`` and ``params`` beside the text, so programs nee
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .i18n import N_, gettext
+from .i18n import N_, current_language, gettext, translations
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +28,15 @@ class Reason:
     @property
     def text(self) -> str:
         """The reason in the reader's language."""
-        values = {**dict(self.params), **{k: gettext(v) if isinstance(v, Label) else v for k, v in self.shown}}
-        return gettext(self.template).format(**values)
+        return self.text_in(gettext)
 
-    def as_dict(self) -> dict[str, object]:
-        return {"key": self.key, "params": self.args, "text": self.text}
+    def text_in(self, translate: Callable[[str], str]) -> str:
+        """The reason through one catalogue (:func:`translator`): a batch of answers reads the language once."""
+        values = {**dict(self.params), **{k: translate(v) if isinstance(v, Label) else v for k, v in self.shown}}
+        return translate(self.template).format(**values)
+
+    def as_dict(self, text: str | None = None) -> dict[str, object]:
+        return {"key": self.key, "params": self.args, "text": self.text if text is None else text}
 
 
 class Label(str):
@@ -43,6 +47,11 @@ class Label(str):
 
 def _r(key: str, template: str, shown: dict[str, object] | None = None, **params: object) -> Reason:
     return Reason(key, tuple(params.items()), template, tuple((shown or {}).items()))
+
+
+def translator() -> Callable[[str], str]:
+    """The reader's catalogue, looked up once (the language is read from the context and the environment)."""
+    return translations(current_language()).gettext
 
 
 def render(reasons: Iterable[Reason]) -> str:

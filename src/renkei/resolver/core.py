@@ -81,8 +81,7 @@ class Resolver:
                 result = self._runs(name, pref, notes, as_of) or result
         if context_prefecture and pref is None and result.status == Status.AMBIGUOUS:
             result = in_column(self, result, context_prefecture, as_of)
-        return replace(result, input=name, given_prefecture=given,
-                       prefecture=result.prefecture or pref or given)
+        return result.answering(name, given, result.prefecture or pref or given)
 
     def resolve_column(self, names: Sequence[str], prefecture: str | None = None, *,
                        as_of: str | None = None) -> list[Resolution]:
@@ -148,7 +147,7 @@ class Resolver:
             if i and prefix and not has_prefix(self.indexes, part):
                 text = prefix + part
             r = self._resolve(text, pref, list(notes), as_of)
-            out.append(replace(r, input=part, given_prefecture=pref, prefecture=r.prefecture or pref))
+            out.append(r.answering(part, pref, r.prefecture or pref))
         return Resolution(name, Status.MULTIPLE, prefecture=pref, reasons=(*notes, R.split(len(out))),
                           parts=tuple(out))
 
@@ -189,7 +188,7 @@ class Resolver:
             result = levels.by_reading(self.indexes, name, q, q.prefecture) or result
         if result.status in FIRM and not q.flags:
             return result  # the common case: nothing to add
-        return replace(result, flags=tuple(dict.fromkeys((*result.flags, *q.flags))), query=folded)
+        return result.looked_up(folded, q.flags)
 
     def _levels(self, name: str, q: Query, folded: str, as_of: str | None) -> Resolution:
         ix, pref = self.indexes, q.prefecture

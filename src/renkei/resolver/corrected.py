@@ -8,7 +8,6 @@ the length of the name and clearly cheaper than the runner-up.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -52,9 +51,9 @@ def by_county(ix: Indexes, costs: Costs, ranked: list[Candidate], county: str | 
     for c in ranked:
         e = ix.directory[c.code]
         if clean(e.county) == county:
-            c = replace(c, cost=max(0.0, round(c.cost - policy.county_bonus, 3)))
+            c = Candidate(c.code, c.name, c.prefecture, c.score, max(0.0, round(c.cost - policy.county_bonus, 3)))
         elif e.county:
-            c = replace(c, cost=round(c.cost + policy.county_penalty, 3))
+            c = Candidate(c.code, c.name, c.prefecture, c.score, round(c.cost + policy.county_penalty, 3))
         out.append(c)
     return sorted(out, key=lambda c: (c.cost, c.code))
 

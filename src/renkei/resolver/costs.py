@@ -30,11 +30,7 @@ def glyph_neighbours(kanji: str) -> dict[str, float]:
     row = _glyph_rows().get(kanji)
     if not row:
         return {}
-    out = {}
-    for item in row.split():
-        ch, _, sim = item.partition(":")
-        out[ch] = int(sim) / 100
-    return out
+    return {ch: int(sim) / 100 for ch, _, sim in (item.partition(":") for item in row.split())}
 
 
 @cache
@@ -47,8 +43,21 @@ def glyph_similarity(a: str, b: str) -> float:
     best = 0.0
     for x in variant_members(a):
         for y in variant_members(b):
-            best = max(best, glyph_neighbours(x).get(y, 0.0), glyph_neighbours(y).get(x, 0.0))
+            best = max(best, _neighbour(x, y), _neighbour(y, x))
     return best
+
+
+def _neighbour(x: str, y: str) -> float:
+    """The similarity of ``y`` in ``x``'s row, found in the row's text (a row holds hundreds of neighbours,
+    and a resolver asks for a few of them: parsing whole rows is what :func:`glyph_neighbours` is for)."""
+    row = _glyph_rows().get(x)
+    if not row:
+        return 0.0
+    at = row.find(y + ":")  # only a neighbour is followed by ":"; similarities are digits followed by a space
+    if at < 0:
+        return 0.0
+    end = row.find(" ", at)
+    return int(row[at + len(y) + 1:end if end >= 0 else len(row)]) / 100
 
 
 @cache
@@ -89,6 +98,7 @@ class Costs:
         self.policy = policy
         self._substitutions: dict[tuple[str, str, bool], tuple[float, str]] = {}
         self._distances: dict[tuple[str, str], float] = {}
+        self._pair_costs: dict[tuple[str, str], float] = {}
 
     def substitution(self, a: str, b: str, last: bool = False) -> tuple[float, str]:
         """The cost of writing ``a`` where ``b`` is meant, and the kind of error."""
@@ -143,20 +153,40 @@ class Costs:
 
     def _table(self, written: str, official: str) -> list[list[float]]:
         n, m = len(written), len(official)
-        indel = self.indel
+        connector, connectors = self.policy.connector_cost, self.policy.connectors
+        gap_w = [connector if ch in connectors else 1.0 for ch in written]
+        gap_o = [connector if ch in connectors else 1.0 for ch in official]
+        costs, substitution = self._pair_costs, self._pair_cost
         dist = [[0.0] * (m + 1) for _ in range(n + 1)]
         for i in range(1, n + 1):
-            dist[i][0] = dist[i - 1][0] + indel(written[i - 1])
+            dist[i][0] = dist[i - 1][0] + gap_w[i - 1]
         for j in range(1, m + 1):
-            dist[0][j] = dist[0][j - 1] + indel(official[j - 1])
+            dist[0][j] = dist[0][j - 1] + gap_o[j - 1]
         for i in range(1, n + 1):
-            a = written[i - 1]
+            a, cost_a = written[i - 1], gap_w[i - 1]
             row, prev = dist[i], dist[i - 1]
-            cost_a = indel(a)
+            left = row[0]
             for j in range(1, m + 1):
-                sub = self.substitution(a, official[j - 1], i == n and j == m)[0]
-                row[j] = min(prev[j - 1] + sub, prev[j] + cost_a, row[j - 1] + indel(official[j - 1]))
+                best = min(prev[j] + cost_a, left + gap_o[j - 1])
+                diagonal = prev[j - 1]
+                if diagonal < best:  # costs are never negative: only then can a substitution be cheaper
+                    b = official[j - 1]
+                    if a != b:
+                        if i == n and j == m:
+                            diagonal += self.substitution(a, b, True)[0]
+                        else:
+                            sub = costs.get((a, b))
+                            diagonal += substitution(a, b) if sub is None else sub
+                    best = min(best, diagonal)
+                left = row[j] = best
         return dist
+
+    def _pair_cost(self, a: str, b: str) -> float:
+        """The substitution cost of a pair anywhere but the last place, remembered for the DP's inner loop."""
+        if len(self._pair_costs) >= 1_000_000:
+            self._pair_costs.clear()
+        cost = self._pair_costs[(a, b)] = self.substitution(a, b)[0]
+        return cost
 
     def distance(self, written: str, official: str) -> float:
         """The weighted distance alone, remembered (bounded: the written side is an outsider's)."""

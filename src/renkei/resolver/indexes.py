@@ -115,11 +115,11 @@ class Indexes:
         佐波郡東村 is not 沖縄県東村 (国頭郡): a county that exists is evidence against a namesake
         in a prefecture that never had it; the old name is then looked for instead.
         """
-        out = [e for e in entities if (pref is None or e.prefecture == pref)]
+        out = list(entities) if pref is None else [e for e in entities if e.prefecture == pref]
         if county:
             out = [e for e in out if clean(e.county) == county] or \
                 [e for e in out if e.prefecture in self.counties.get(county, ())]
-        return list(dict.fromkeys(out))
+        return out if len(out) < 2 else list(dict.fromkeys(out))
 
     def elsewhere(self, text: str, folded: str, pref: str) -> list[Entity]:
         """The current names spelt so, outside ``pref``."""
