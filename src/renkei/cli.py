@@ -179,6 +179,7 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
 
     out = sys.stdout
     translate = R.translator()  # the language is read once for the whole stream
+    answered: dict[tuple[str, str | None, str | None], str] = {}  # streams repeat names: each is resolved once
     for lineno, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
@@ -186,6 +187,10 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
             item = orjson.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ValueError('expected an object with a string "name"')
+            if isinstance(item.get("prefecture"), int) and not isinstance(item["prefecture"], bool):
+                item["prefecture"] = str(item["prefecture"])  # a JIS code written as a number: 13
+            if not isinstance(item.get("prefecture"), str | None):
+                raise ValueError('expected "prefecture" to be a string or null')
         except ValueError as exc:
             _write_refusal(out, None, None, R.bad_json(lineno, str(exc)))
             continue
@@ -197,8 +202,14 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
             if not date:
                 _write_refusal(out, item["name"], item.get("prefecture"), R.bad_date(lineno, str(item["as_of"])))
                 continue
-        r = resolver.resolve(item["name"], item.get("prefecture"), as_of=date)
-        out.write(orjson.dumps(r.as_dict(translate), option=orjson.OPT_APPEND_NEWLINE).decode())
+        key = (item["name"], item.get("prefecture"), date)
+        text = answered.get(key)
+        if text is None:
+            if len(answered) >= 100_000:  # bounded: the stream is an outsider's
+                answered.clear()
+            r = resolver.resolve(item["name"], item.get("prefecture"), as_of=date)
+            text = answered[key] = orjson.dumps(r.as_dict(translate), option=orjson.OPT_APPEND_NEWLINE).decode()
+        out.write(text)
 
 
 def main() -> None:

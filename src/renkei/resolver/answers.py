@@ -14,7 +14,7 @@ from .policy import Policy
 def answer(name: str, status: Status, hits: Sequence[Entity], notes: list[Reason], pref: str | None,
            candidates: tuple[Candidate, ...] = ()) -> Resolution:
     """The entity found, or ``ambiguous`` with every namesake (a northern-territory village set aside)."""
-    hits = list(dict.fromkeys(hits))
+    hits = list({e.code: e for e in hits}.values()) if len(hits) > 1 else list(hits)  # an Entity hashes 17 fields
     flags: tuple[str, ...] = ()
     if len(hits) > 1:
         active = [e for e in hits if not e.northern_territory]

@@ -119,7 +119,7 @@ class Indexes:
         if county:
             out = [e for e in out if clean(e.county) == county] or \
                 [e for e in out if e.prefecture in self.counties.get(county, ())]
-        return out if len(out) < 2 else list(dict.fromkeys(out))
+        return out if len(out) < 2 else list({e.code: e for e in out}.values())
 
     def elsewhere(self, text: str, folded: str, pref: str) -> list[Entity]:
         """The current names spelt so, outside ``pref``."""
