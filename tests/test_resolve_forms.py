@@ -82,3 +82,13 @@ def test_the_column_is_evidence_for_a_namesake(resolver):
     assert mixed[1].status == "ambiguous"
     hint = resolver.resolve("府中市", context_prefecture="広島県")
     assert hint.code == "342084" and keys(hint)[-1] == "column_context"
+
+
+def test_the_column_context_with_a_prefecture_per_row(resolver):
+    """Rows with their own prefecture keep it; a row without one takes the column's."""
+    rows = resolver.resolve_column(["中央区", "北区", "博多区", "久留米市", "中央区"],
+                                   prefectures=["福岡県", "東京都", None, None, None])
+    assert [r.name for r in rows] == ["福岡市中央区", "北区", "福岡市博多区", "久留米市", "福岡市中央区"]
+    assert "column_context" not in rows[0].flags and "column_context" in rows[4].flags
+    with pytest.raises(ValueError):
+        resolver.resolve_column(["中央区"], prefectures=[])

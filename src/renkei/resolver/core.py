@@ -84,20 +84,25 @@ class Resolver:
         return result.answering(name, given, result.prefecture or pref or given)
 
     def resolve_column(self, names: Sequence[str], prefecture: str | None = None, *,
+                       prefectures: Sequence[str | None] | None = None,
                        as_of: str | None = None) -> list[Resolution]:
         """Resolve a table's column, with the column itself as evidence for namesakes.
 
+        ``prefecture`` applies to every row; ``prefectures`` (one per name, from another column) to each row.
         When most resolved rows lie in one prefecture (:attr:`Policy.column_share` of them, at least
-        :attr:`Policy.column_minimum`), a name that is ambiguous between namesakes (中央区, 府中市) and has one
-        in that prefecture is answered with it, with the reason 「表の他の行が福岡県」. With ``prefecture`` given,
-        every row is resolved within it and the column adds nothing. Names repeat in tables: answers are
-        remembered (:meth:`resolve_cached`).
+        :attr:`Policy.column_minimum`), a row given no prefecture that is ambiguous between namesakes (中央区,
+        府中市) and has one in that prefecture is answered with it, with the reason 「表の他の行が福岡県」.
+        Names repeat in tables: answers are remembered (:meth:`resolve_cached`).
         """
-        results = [self.resolve_cached(n, prefecture, as_of=as_of) for n in names]
-        context = None if prefecture else column_prefecture(results, self.policy)
+        given = list(prefectures) if prefectures is not None else [prefecture] * len(names)
+        if len(given) != len(names):
+            raise ValueError("one prefecture per name")
+        results = [self.resolve_cached(n, p or prefecture, as_of=as_of) for n, p in zip(names, given, strict=True)]
+        context = column_prefecture(results, self.policy)
         if context is None:
             return results
-        return [in_column(self, r, context, as_of) if r.status == Status.AMBIGUOUS else r for r in results]
+        return [in_column(self, r, context, as_of) if r.status == Status.AMBIGUOUS and not (p or prefecture) else r
+                for r, p in zip(results, given, strict=True)]
 
     def resolve_cached(self, name: str, prefecture: str | None = None, *, as_of: str | None = None) -> Resolution:
         """:meth:`resolve`, remembered: project files repeat the same few hundred names thousands of times.

@@ -74,13 +74,6 @@ def suffixes() -> dict[str, tuple[str, ...]]:
     return {s: tuple(readings.split()) for s, readings in data_lines("suffixes.tsv")}
 
 
-def glyph_cost(similarity: float) -> float:
-    """Substitution cost from glyph similarity: 0.94 (舘/館) ≈ 0.1, 0.70 (鮎/鮫) ≈ 0.8, unlisted 1.0."""
-    if similarity <= 0.0:
-        return 1.0
-    return round(min(1.0, max(0.1, (0.97 - similarity) / 0.35)), 3)
-
-
 def explain_edits(edits: Sequence[Edit], written: str, official: str) -> list[Reason]:
     """A reason per edit, quoting the characters as written (not as folded)."""
     out = []
@@ -122,7 +115,7 @@ class Costs:
             return kana, "kana"
         sim = glyph_similarity(a, b)
         if sim:
-            return glyph_cost(sim), "glyph"
+            return self.policy.glyph_cost(sim), "glyph"
         return 1.0, "typo"
 
     def indel(self, ch: str) -> float:
