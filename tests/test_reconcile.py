@@ -212,12 +212,12 @@ def test_check_on_an_ordinary_table_suggests_reconcile(tmp_path):
 
 
 def test_several_names_in_one_cell(tmp_path):
-    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["千代田区・新宿区"], ["城島町・三潴町"], ["千代田区"]])
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["千代田区・港区"], ["城島町・三潴町"], ["千代田区"]])
     out = tmp_path / "out.csv"
     result = run(str(src), "-o", str(out))
     assert result.exit_code == 1, result.output  # a cell with several names is for a person to split
     rows = read_csv(out)
-    assert rows[1][1:5] == ["131016・131041", "千代田区・新宿区", "東京都", "multiple"]
+    assert rows[1][1:5] == ["131016・131032", "千代田区・港区", "東京都", "multiple"]
     assert rows[2][1:5] == ["402036", "久留米市", "福岡県", "multiple"]  # both parts merged into one city
     assert rows[3][1:5] == ["131016", "千代田区", "東京都", "exact"]
 

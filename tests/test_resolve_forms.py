@@ -92,3 +92,11 @@ def test_the_column_context_with_a_prefecture_per_row(resolver):
     assert "column_context" not in rows[0].flags and "column_context" in rows[4].flags
     with pytest.raises(ValueError):
         resolver.resolve_column(["中央区"], prefectures=[])
+
+
+def test_the_other_names_of_a_cell_are_evidence_for_a_namesake(resolver):
+    r = resolver.resolve("千代田区・港区")
+    assert [p.code for p in r.parts] == ["131016", "131032"]
+    assert r.parts[1].reasons[-1].key == "cell_context" and "cell_context" in r.parts[1].flags
+    assert resolver.resolve("博多区・中央区").parts[1].name == "福岡市中央区"
+    assert resolver.resolve("仙台市・中央区").parts[1].status == "ambiguous"  # 宮城県 has no 中央区

@@ -147,6 +147,10 @@ def column_context(prefecture: str) -> Reason:
     return _r("column_context", N_("表の他の行が{prefecture}"), prefecture=prefecture)
 
 
+def cell_context(prefecture: str) -> Reason:
+    return _r("cell_context", N_("同じセルの他の名称が{prefecture}"), prefecture=prefecture)
+
+
 # -- counties -------------------------------------------------------------------------------------
 
 

@@ -8,12 +8,13 @@ rows mostly lie in one prefecture, a namesake in that prefecture wins (「表の
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
 from .. import reasons as R
 from ..normalize import clean, split_notes
+from ..reasons import Reason
 from .corrected import correction_reasons, rank
 from .costs import Costs
 from .indexes import Indexes
@@ -97,13 +98,15 @@ def column_prefecture(results: Sequence[Resolution], policy: Policy) -> str | No
     return None
 
 
-def in_column(resolver: _Resolves, r: Resolution, prefecture: str, as_of: str | None) -> Resolution:
+def in_column(resolver: _Resolves, r: Resolution, prefecture: str, as_of: str | None,
+              why: Callable[[str], Reason] = R.column_context, flag: str = "column_context") -> Resolution:
     """An ambiguous answer with a candidate in the column's prefecture, resolved again there: kept only when
-    the name is a whole name there (no correction), with the reason; else the answer as it was."""
+    the name is a whole name there (no correction), with the reason; else the answer as it was.
+    ``why``/``flag``: the evidence, the table's column (default) or the other names of the same cell."""
     if not any(c.prefecture == prefecture for c in r.candidates):
         return r
     again = resolver.resolve(r.input, prefecture, as_of=as_of)
     if not again.code or again.status not in FIRM:
         return r
-    return replace(again, reasons=(*again.reasons, R.column_context(prefecture)), given_prefecture=r.given_prefecture,
-                   flags=(*again.flags, "column_context"))
+    return replace(again, reasons=(*again.reasons, why(prefecture)), given_prefecture=r.given_prefecture,
+                   flags=(*again.flags, flag))

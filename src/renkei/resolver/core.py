@@ -153,6 +153,11 @@ class Resolver:
                 text = prefix + part
             r = self._resolve(text, pref, list(notes), as_of)
             out.append(r.answering(part, pref, r.prefecture or pref))
+        places = {r.prefecture for r in out if r.resolved}
+        if pref is None and len(places) == 1:  # 千代田区・港区: the other names of the cell pick the namesake
+            place = places.pop() or ""
+            out = [in_column(self, r, place, as_of, R.cell_context, "cell_context")
+                   if r.status == Status.AMBIGUOUS else r for r in out]
         return Resolution(name, Status.MULTIPLE, prefecture=pref, reasons=(*notes, R.split(len(out))),
                           parts=tuple(out))
 
