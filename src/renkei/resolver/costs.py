@@ -92,6 +92,7 @@ class Costs:
         self._substitutions: dict[tuple[str, str, bool], tuple[float, str]] = {}
         self._distances: dict[tuple[str, str], float] = {}
         self._pair_costs: dict[tuple[str, str], float] = {}
+        self._tables: dict[tuple[str, str], list[list[float]]] = {}
 
     def substitution(self, a: str, b: str, last: bool = False) -> tuple[float, str]:
         """The cost of writing ``a`` where ``b`` is meant, and the kind of error."""
@@ -123,7 +124,7 @@ class Costs:
 
     def weighted_distance(self, written: str, official: str) -> tuple[float, list[Edit]]:
         """Weighted Levenshtein distance and the edits (kind, i, j) that explain it."""
-        dist = self._table(written, official)
+        dist = self._tables.get((written, official)) or self._table(written, official)
         n, m = len(written), len(official)
         edits: list[Edit] = []
         i, j = n, m
@@ -188,5 +189,8 @@ class Costs:
         if hit is None:
             if len(self._distances) >= 65536:
                 self._distances.clear()
-            hit = self._distances[key] = round(self._table(written, official)[-1][-1], 3)
+            if len(self._tables) >= 4096:
+                self._tables.clear()
+            table = self._tables[key] = self._table(written, official)  # the best one is explained next
+            hit = self._distances[key] = round(table[-1][-1], 3)
         return hit

@@ -24,6 +24,7 @@ _AREA = re.compile(rf"\S{{1,8}}?(?:{_OFFICE}(?:管内)?|(?<![{_SUFFIX}])管内)"
 _LEADING = re.compile(rf"^((?:[{_SUFFIX}](?:外|内)|海外)(?:在住|居住)?)[:・/\s]*")
 _TRAILING_OUTSIDE = re.compile(rf"(?<=[{_SUFFIX}])(以外|外|近郊|周辺)$")
 _TRAILING_WITHIN = re.compile(rf"(?<=[{_SUFFIX}])(管内|内|在住|居住)$")
+_QUALIFYING = re.compile(r"[外内住郊辺]")  # the last characters of every qualifier above
 _PROVINCE = re.compile(r"^(\S{1,3}国)")
 _NOTATION = re.compile(r"^(?P<pref>.+?[都道府県])(?:\((?P<office>.+?)\)|(?P<bare>[都道府県]庁))$")
 
@@ -124,15 +125,17 @@ def parse(ix: Indexes, name: str, pref: str | None, notes: list[Reason], cleaned
                 pref = p_name
             text = text[size:]
             break
-    text = _province(ix, text, notes)
-    region = text if _AREA.fullmatch(text) else ""
-    m = None if region else _SUBPREFECTURE.match(text)
+    text = _province(ix, text, notes) if "国" in text[:4] else text
+    office = "局" in text or "庁" in text or "管内" in text
+    region = text if office and _AREA.fullmatch(text) else ""
+    m = None if region or not office else _SUBPREFECTURE.match(text)
     if m:  # 大島支庁大島町, 上川管内鷹栖町: an office of the prefecture or its area, not part of the name
         notes.append(R.subprefecture_removed(m.group(1)))
         text = text[m.end(1):]
     county = None
     # the first 郡 that closes a known county: 郡上郡八幡町 is 郡上郡 + 八幡町
-    cut = next((i + 1 for i, ch in enumerate(text[:-1]) if ch == "郡" and i and text[:i + 1] in ix.counties), 0)
+    cut = next((i + 1 for i, ch in enumerate(text[:-1]) if ch == "郡" and i and text[:i + 1] in ix.counties),
+               0) if "郡" in text[1:-1] else 0
     if cut:
         head, rest = text[:cut - 1], text[cut:]
         counted = ix.counties[head + "郡"]
@@ -164,6 +167,8 @@ def _qualifiers(text: str, pref: str | None, notes: list[Reason]) -> tuple[str, 
     """Set aside a leading 県外：/市外在住 and a trailing 内/管内/在住 (kept as notes); a trailing 外/以外/近郊 is
     returned as ``outside``: the cell does not mean the municipality it names."""
     outside_of = ""
+    if not _QUALIFYING.search(text):
+        return text, pref, outside_of  # the common case: no qualifier can be there
     m = _LEADING.match(text)
     if m and m.end() < len(text):
         notes.append(R.qualifier_removed(m.group(1)))
