@@ -208,10 +208,9 @@ def split_notes(text: str) -> tuple[str, tuple[Note, ...]]:
     return t, tuple(notes)
 
 
-def _depth(prefix: str) -> int:
-    """How many brackets are open at the end of ``prefix``."""
-    depth = 0
-    for ch in prefix:
+def _depth(text: str, depth: int = 0) -> int:
+    """How many brackets are open after ``text``, starting with ``depth`` open."""
+    for ch in text:
         if ch in _OPEN_CLOSE:
             depth += 1
         elif ch in _CLOSING and depth:
@@ -221,6 +220,7 @@ def _depth(prefix: str) -> int:
 
 _CLOSING = frozenset(_OPEN_CLOSE.values())
 _SEPARATORS = re.compile(r"[、,/;]|・")
+_SPACES = re.compile(r"\s+")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]")
 # What a part must be written in to count as a name: kanji, kana, 々〆ヶ and spaces (a note aside).
 _NAME_LIKE = re.compile(r"[\s\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -236,12 +236,13 @@ def split_names(text: str) -> list[str]:
     """
     t = unicodedata.normalize("NFKC", text).strip()
     parts: list[str] = []
-    start = 0
+    start = scanned = depth = 0
     for m in _SEPARATORS.finditer(t):
         i = m.start()
         if m.group() == "・" and 0 < i < len(t) - 1 and _KATAKANA.match(t[i - 1]) and _KATAKANA.match(t[i + 1]):
             continue
-        if _depth(t[:i]):
+        depth, scanned = _depth(t[scanned:i], depth), i  # one pass over the cell, however many separators
+        if depth:
             continue  # inside a note: 秩父市(旧荒川村・旧大滝村)
         parts.append(t[start:i])
         start = m.end()
@@ -256,9 +257,10 @@ def split_on_spaces(text: str) -> list[str]:
     """仙台市(仙台市立病院) 山形市: the parts of a cell separated by spaces outside brackets, else []."""
     t = unicodedata.normalize("NFKC", text).strip()
     parts: list[str] = []
-    start = 0
-    for m in re.finditer(r"\s+", t):
-        if not _depth(t[:m.start()]):
+    start = scanned = depth = 0
+    for m in _SPACES.finditer(t):
+        depth, scanned = _depth(t[scanned:m.start()], depth), m.start()
+        if not depth:
             parts.append(t[start:m.start()])
             start = m.end()
     parts.append(t[start:])

@@ -92,6 +92,11 @@ class Indexes:
             index[clean(county)].add(prefecture)
         return {k: frozenset(v) for k, v in index.items()}
 
+    @cached_property
+    def county_length(self) -> int:
+        """The longest county name: a county is looked for only that far into the text."""
+        return max(map(len, self.counties), default=0)
+
     def prefecture_name(self, text: str | None) -> str | None:
         """A prefecture as written (東京都, 東京, ＴＯＫＹＯ, 13, 130001) → its official name."""
         if not text:

@@ -80,7 +80,8 @@ def split_runs(ix: Indexes, text: str) -> list[str]:
     cuts = [0]
     for i in range(1, len(text)):
         if text[i - 1] in "市町村区" and (text[i:i + 3] in ix.pref_names or text[i:i + 4] in ix.pref_names or any(
-                text[j - 1] == "郡" and text[i:j] in ix.counties for j in range(i + 2, min(len(text), i + 8)))):
+                text[j - 1] == "郡" and text[i:j] in ix.counties
+                for j in range(i + 2, min(len(text), i + ix.county_length + 1)))):
             cuts.append(i)
     return [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)] if len(cuts) > 1 else []
 
@@ -134,8 +135,8 @@ def parse(ix: Indexes, name: str, pref: str | None, notes: list[Reason], cleaned
         text = text[m.end(1):]
     county = None
     # the first 郡 that closes a known county: 郡上郡八幡町 is 郡上郡 + 八幡町
-    cut = next((i + 1 for i, ch in enumerate(text[:-1]) if ch == "郡" and i and text[:i + 1] in ix.counties),
-               0) if "郡" in text[1:-1] else 0
+    cut = next((i + 1 for i, ch in enumerate(text[:ix.county_length]) if ch == "郡" and i and i + 1 < len(text)
+                and text[:i + 1] in ix.counties), 0) if "郡" in text[1:-1] else 0
     if cut:
         head, rest = text[:cut - 1], text[cut:]
         counted = ix.counties[head + "郡"]
@@ -193,7 +194,8 @@ def _province(ix: Indexes, text: str, notes: list[Reason]) -> str:
     if not m:
         return text
     rest = text[m.end():]
-    if any(ch == "郡" and rest[:i + 1] in ix.counties for i, ch in enumerate(rest[:-1])):
+    if any(ch == "郡" and i + 1 < len(rest) and rest[:i + 1] in ix.counties
+           for i, ch in enumerate(rest[:ix.county_length])):
         notes.append(R.province_removed(m.group(1)))
         return rest
     return text
