@@ -125,3 +125,10 @@ def test_jsonl_repeated_names_give_the_same_lines():
     lines = result.output.splitlines()
     assert lines[0] == lines[1] == lines[2] and json.loads(lines[0])["code"] == "043613"
     assert lines[3] != lines[0]  # the memo is keyed by the prefecture too
+
+
+def test_jsonl_bytes_that_are_not_utf8_are_a_bad_line():
+    stream = b'{"name": "\xff"}\n' + '{"name": "千代田区"}\n'.encode()
+    result = CliRunner().invoke(cli, ["resolve", "--jsonl"], input=stream)
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["reason_key"] for r in rows] == ["bad_json", None] and rows[1]["code"] == "131016"

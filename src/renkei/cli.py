@@ -167,9 +167,9 @@ def _write_refusal(out, name: str | None, prefecture: object, reason) -> None:  
 
     from .resolve import reason_fields
 
-    out.write(orjson.dumps({"input": name, "prefecture": prefecture, "status": "unresolved", "code": None,
-                            "name": None, "reason": reason.text, "candidates": [], **reason_fields((reason,))},
-                           option=orjson.OPT_APPEND_NEWLINE).decode())
+    out(orjson.dumps({"input": name, "prefecture": prefecture, "status": "unresolved", "code": None,
+                      "name": None, "reason": reason.text, "candidates": [], **reason_fields((reason,))},
+                     option=orjson.OPT_APPEND_NEWLINE))
 
 
 def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -177,10 +177,14 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
 
     from . import reasons as R
 
-    out = sys.stdout
+    # UTF-8 bytes in and out, as orjson reads and writes them: no text layer to decode and encode every line
+    # (and bytes that are not UTF-8 are a bad_json line, not a traceback).
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    out = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode()))
     translate = R.translator()  # the language is read once for the whole stream
-    answered: dict[tuple[str, str | None, str | None], str] = {}  # streams repeat names: each is resolved once
-    for lineno, line in enumerate(sys.stdin, 1):
+    answered: dict[tuple[str, str | None, str | None], bytes] = {}  # streams repeat names: each is resolved once
+    for lineno, line in enumerate(getattr(sys.stdin, "buffer", sys.stdin), 1):
         if not line.strip():
             continue
         try:
@@ -208,8 +212,8 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
             if len(answered) >= 100_000:  # bounded: the stream is an outsider's
                 answered.clear()
             r = resolver.resolve(item["name"], item.get("prefecture"), as_of=date)
-            text = answered[key] = orjson.dumps(r.as_dict(translate), option=orjson.OPT_APPEND_NEWLINE).decode()
-        out.write(text)
+            text = answered[key] = orjson.dumps(r.as_dict(translate), option=orjson.OPT_APPEND_NEWLINE)
+        out(text)
 
 
 def main() -> None:
