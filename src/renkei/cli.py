@@ -6,6 +6,7 @@ imported inside the commands so that ``renkei --help`` stays fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 
@@ -183,6 +184,7 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
     binary = getattr(sys.stdout, "buffer", None)
     out = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode()))
     translate = R.translator()  # the language is read once for the whole stream
+    gc.freeze()  # the directory and its indexes live to the end: the collector need not walk them again and again
     answered: dict[tuple[str, str | None, str | None], bytes] = {}  # streams repeat names: each is resolved once
     for lineno, line in enumerate(getattr(sys.stdin, "buffer", sys.stdin), 1):
         if not line.strip():
