@@ -9,11 +9,16 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from .cli_common import FORMAT_CHOICE, cli, fail, parse_as_of
 from .seed import default_list_path
+
+if TYPE_CHECKING:
+    from .resolve import Resolver
 
 __all__ = ["FORMAT_CHOICE", "cli", "default_list_path", "fail", "main", "parse_as_of"]
 
@@ -174,8 +179,6 @@ def _write_refusal(out, name: str | None, prefecture: object, reason) -> None:  
 
 
 def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-untyped-def]
-    import orjson  # several times faster than json on the stream's small objects; the same JSON, compact
-
     from . import reasons as R
 
     # UTF-8 bytes in and out, as orjson reads and writes them: no text layer to decode and encode every line
@@ -185,6 +188,19 @@ def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-unty
     out = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode()))
     translate = R.translator()  # the language is read once for the whole stream
     gc.freeze()  # the directory and its indexes live to the end: the collector need not walk them again and again
+    try:
+        _answer_lines(resolver, as_of, out, translate)
+    finally:
+        gc.unfreeze()
+
+
+def _answer_lines(resolver: Resolver, as_of: str | None, out: Callable[[bytes], object],
+                  translate: Callable[[str], str]) -> None:
+    """One line of --jsonl out for each line in."""
+    import orjson  # several times faster than json on the stream's small objects; the same JSON, compact
+
+    from . import reasons as R
+
     answered: dict[tuple[str, str | None, str | None], bytes] = {}  # streams repeat names: each is resolved once
     for lineno, line in enumerate(getattr(sys.stdin, "buffer", sys.stdin), 1):
         if not line.strip():
