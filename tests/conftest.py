@@ -33,17 +33,12 @@ def seed_blocks():
     Kept independent of renkei.documents on purpose: the resolver tests must not
     depend on the reader they help to validate.
     """
-    blocks: list[tuple[str, list[str]]] = []
-    for line in SEED.read_text(encoding="utf-8").splitlines():
-        cells = line.split("\t")
-        if len(cells) < 3 or cells[0] == "都道府県":
-            continue
-        names = [c for c in cells[2:] if c.strip()]
-        if cells[0].strip():
-            blocks.append((cells[0].strip(), names))
-        elif blocks:
-            blocks[-1][1].extend(names)
-    return blocks
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import make_golden
+
+    return make_golden.seed_blocks()
 
 
 @pytest.fixture(scope="session")

@@ -54,10 +54,10 @@ def test_jsonl_contract():
 
 
 def test_jsonl_bad_line_is_reported_in_place():
-    result = run(["resolve", "--jsonl"], 'not json\n{"name": "港区"}\n')
+    result = run(["resolve", "--jsonl"], 'not json\n{"name": "千代田区"}\n')
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert rows[0]["status"] == "unresolved" and "line 1" in rows[0]["reason"]
-    assert rows[1]["code"] == "131032"
+    assert rows[1]["code"] == "131016"
 
 
 def test_list_mode_uses_context():
@@ -107,3 +107,28 @@ def test_reason_follows_the_language_and_keeps_its_key():
     assert ja[0]["params"] == en[0]["params"] == {"written": "亶", "official": "亘", "similarity": 0.74}
     assert ja[1]["reason_key"] == "bad_json" and ja[1]["reason"].startswith("標準入力の2行目：")
     assert en[1]["reason"].startswith("stdin line 2: bad JSON")
+
+
+def test_jsonl_fields_of_the_wrong_type_are_refused_in_place():
+    """A prefecture that is neither text nor a number is bad_json, never a traceback; a number is a JIS code."""
+    lines = ['{"name": "千代田区", "prefecture": ["東京都"]}', '{"name": "千代田区", "prefecture": 13}',
+             '{"name": "千代田区", "as_of": 5}', '{"name": "千代田区", "prefecture": true}']
+    result = run(["resolve", "--jsonl"], "\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["reason_key"] for r in rows] == ["bad_json", None, "bad_date", "bad_json"]
+    assert rows[1]["code"] == "131016" and rows[1]["status"] == "exact"
+
+
+def test_jsonl_repeated_names_give_the_same_lines():
+    same, other = '{"name": "亶理町", "prefecture": "宮城県"}\n', '{"name": "亶理町", "prefecture": "福島県"}\n'
+    result = run(["resolve", "--jsonl"], same * 3 + other)
+    lines = result.output.splitlines()
+    assert lines[0] == lines[1] == lines[2] and json.loads(lines[0])["code"] == "043613"
+    assert lines[3] != lines[0]  # the memo is keyed by the prefecture too
+
+
+def test_jsonl_bytes_that_are_not_utf8_are_a_bad_line():
+    stream = b'{"name": "\xff"}\n' + '{"name": "千代田区"}\n'.encode()
+    result = CliRunner().invoke(cli, ["resolve", "--jsonl"], input=stream)
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["reason_key"] for r in rows] == ["bad_json", None] and rows[1]["code"] == "131016"

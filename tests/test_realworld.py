@@ -53,6 +53,7 @@ def test_truth_is_what_the_script_makes():
     text, count, _ = module.render()
     assert (DATA / "realworld.tsv").read_text(encoding="utf-8") == text
     assert count > 1500
+    assert (DATA / "forms_truth.tsv").read_text(encoding="utf-8") == module.render_forms()
 
 
 @pytest.mark.parametrize("with_prefecture", [True, False])
@@ -66,3 +67,31 @@ def test_real_world_names(resolver, with_prefecture):
         print("  wrong:", w)
     assert outcome["wrong"] <= MAX_WRONG[with_prefecture], wrong
     assert outcome["right"] / n >= MIN_RIGHT[with_prefecture], outcome
+
+
+def _forms() -> list[tuple[str, str, str, set[str]]]:
+    rows = []
+    for line in (DATA / "forms_truth.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            written, pref, expect, codes, _ = line.split("\t")
+            rows.append((written, pref, expect, set(codes.split("|")) - {""}))
+    return rows
+
+
+@pytest.mark.parametrize("with_prefecture", [True, False])
+def test_real_writing_of_the_new_forms(resolver, with_prefecture):
+    """Areas (振興局管内), qualifiers (市外, 市内), old forms (周防国, 函館区), names separated by spaces: each
+    cell means what the reference data says, an excluded municipality is never the answer, an area is
+    never taken for one municipality. With the source's prefecture every match is found."""
+    rows = _forms()
+    assert {e for *_, e, _ in rows} == {"match", "not", "none"}
+    for written, pref, expect, truth in rows:
+        r = resolver.resolve(written, (pref or None) if with_prefecture else None)
+        codes = [p.code for p in r.parts] if r.status == "multiple" else [r.code]
+        if expect == "match":
+            assert all(c is None or c in truth for c in codes), (written, r)
+            assert all(codes) or not with_prefecture, (written, r)
+        elif expect == "not":
+            assert not truth & set(codes), (written, r)
+        else:
+            assert codes == [None] and r.status == "unresolved", (written, r)

@@ -72,7 +72,7 @@ def test_nothing_to_review_exits_0_and_tsv_output(tmp_path):
 
 
 def test_column_by_header_or_letter_and_no_header(tmp_path):
-    rows = [["区", "連携先", "分野"], ["港区", "亘理町", "防災"], ["港区", "飯舘村", "観光"]]
+    rows = [["区", "連携先", "分野"], ["新宿区", "亘理町", "防災"], ["新宿区", "飯舘村", "観光"]]
     src = write_csv(tmp_path / "in.csv", rows)
     for spec in ("連携先", "B", "b"):
         out = tmp_path / f"out_{spec}.csv"
@@ -82,7 +82,7 @@ def test_column_by_header_or_letter_and_no_header(tmp_path):
     # the ward column also holds local-government names; asked for A, we get A
     out = tmp_path / "out_a.csv"
     assert run(str(src), "--column", "A", "-o", str(out)).exit_code == 0
-    assert [r[3] for r in read_csv(out)][1:] == ["131032", "131032"]
+    assert [r[3] for r in read_csv(out)][1:] == ["131041", "131041"]
     # a pasted column without a header: the first row is data
     src = write_csv(tmp_path / "bare.csv", [["亘理町"], ["飯舘村"]])
     out = tmp_path / "bare_out.csv"
@@ -143,7 +143,7 @@ def _workbook(path: Path) -> Path:
     ws.cell(row=5, column=3).data_type = "s"  # a text cell that looks like a formula (as a CSV import leaves it)
     third = wb.create_sheet("予備")
     third.append(["市区町村"])
-    third.append(["港区"])
+    third.append(["新宿区"])
     wb.save(path)
     return path
 
@@ -173,7 +173,7 @@ def test_xlsx_with_several_sheets_keeps_types_and_colours_rows(tmp_path):
     out3 = tmp_path / "out3.csv"
     assert run(str(src), "--sheet", "3", "-o", str(out3)).exit_code == 0
     assert read_csv(out3) == [["市区町村", *COLUMNS],
-                              ["港区", "131032", "港区", "東京都", "完全一致", "exact", "", ""]]
+                              ["新宿区", "131041", "新宿区", "東京都", "完全一致", "exact", "", ""]]
     result = run(str(src), "--sheet", "なし", "-o", str(out3))
     assert result.exit_code == 2 and "シート「なし」がありません" in result.stderr
 
@@ -195,7 +195,7 @@ def test_xls_input(tmp_path):
 
 def test_formula_like_cells_are_neutralised_in_csv(tmp_path):
     rows = [["市区町村", "備考"], ["亘理町", '=HYPERLINK("http://evil.example/","x")'],
-            ["飯舘村", "+cmd|' /C calc'!A0"], ["千代田区", "-1+2"], ["港区", "@SUM(A1)"], ["新宿区", "\tTAB"]]
+            ["飯舘村", "+cmd|' /C calc'!A0"], ["千代田区", "-1+2"], ["渋谷区", "@SUM(A1)"], ["新宿区", "\tTAB"]]
     src = write_csv(tmp_path / "in.csv", rows)
     out = tmp_path / "out.csv"
     assert run(str(src), "-o", str(out)).exit_code == 0

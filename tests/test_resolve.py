@@ -116,8 +116,8 @@ def test_list_context_breaks_ties(resolver):
     assert alone.status == "ambiguous"
     listed = resolver.resolve_list(["塙町", "鮎川村", "石川町"], "福島県")
     assert listed[1].name == "鮫川村"
-    tied = resolver.resolve_list(["山形市", "米沢市", "中央区"], None)
-    assert tied[2].status == "exact"
+    kept = resolver.resolve_list(["米沢市", "千代田区", "山形市"], None)
+    assert kept[1].status == "exact"  # a firm answer is an anchor, even out of code order
 
 
 def test_list_context_decides_a_real_tie(resolver):
@@ -171,8 +171,8 @@ def test_corrupted_names_never_resolve_wrong(resolver, directory, with_prefectur
     outcomes = Counter()
     for m in misspellings(directory, 1200, seed=11):
         r = resolver.resolve(m.written, m.truth.prefecture if with_prefecture else None)
-        real_name = bool(resolver._exact.get(m.written) or resolver._readings.get(m.written)
-                         or resolver._clean.get(m.written))
+        real_name = bool(resolver.indexes.exact.get(m.written) or resolver.indexes.readings.get(m.written)
+                         or resolver.indexes.clean.get(m.written))
         if r.code == m.truth.code:
             outcomes["right"] += 1
         elif r.status == "corrected":
@@ -367,3 +367,24 @@ def test_names_older_than_1970_need_evidence(resolver):
     assert dated.code == "062111"
     assert resolver.resolve("高崎村", "山形県", as_of="1960-01-01").code is None  # it had ended by then
     assert resolver.resolve("幡豆郡一色村").code == "232131"  # 1906–1923, now 西尾市
+
+
+def test_statuses_are_strings_for_every_caller(resolver):
+    """Status is a str enum: old comparisons, sets of strings and JSON keep working."""
+    import json
+
+    from renkei.resolve import Status, needs_person
+
+    r = resolver.resolve("亶理町", "宮城県")
+    assert r.status == "corrected" and r.status is Status.CORRECTED and r.status in {"corrected"}
+    assert json.loads(json.dumps(r.as_dict()))["status"] == "corrected"
+    assert [needs_person(s) for s in STATUSES] == [s not in ("exact", "normalized", "variant") for s in STATUSES]
+
+
+def test_the_policy_holds_the_thresholds(directory):
+    """A resolver with a policy that accepts no correction does not correct: the levels read the policy."""
+    from renkei.resolve import Policy, Resolver
+
+    strict = Resolver(directory, Policy(max_correction_cost=0.0))
+    assert strict.resolve("亶理町", "宮城県").status == "ambiguous"
+    assert Resolver(directory).resolve("亶理町", "宮城県").status == "corrected"

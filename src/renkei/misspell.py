@@ -26,9 +26,9 @@ class Misspelling:
 
 
 def _lookalikes(ch: str, min_similarity: float) -> list[str]:
-    from .resolve import _glyph_neighbours
+    from .resolver.costs import glyph_neighbours
 
-    return [c for c, s in _glyph_neighbours(ch).items() if s >= min_similarity]
+    return [c for c, s in glyph_neighbours(ch).items() if s >= min_similarity]
 
 
 def corrupt(entity: Entity, kind: str, rng: random.Random, min_similarity: float = 0.8) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
@@ -80,6 +80,7 @@ def _fold_table() -> dict[int, str]:
     return {ord(k): v for k, v in variant_groups().items()}
 
 
+@lru_cache(maxsize=65536)  # names and counties repeat in every table; bounded, the text is an outsider's
 def clean(text: str) -> str:
     """Width, spacing, selectors, hyphens and ヶ: differences of encoding only. Idempotent."""
     text = unicodedata.normalize("NFKC", text)
@@ -89,17 +90,26 @@ def clean(text: str) -> str:
     return folded if folded == text else unicodedata.normalize("NFKC", folded)
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """:func:`clean`, then kanji variants to one representative. Idempotent."""
     return clean(text).translate(_fold_table())
 
 
 @cache
+def _group_members() -> dict[str, list[str]]:
+    """Each representative → the characters that fold to it, in the table's order."""
+    members: dict[str, list[str]] = {}
+    for c, rep in variant_groups().items():
+        members.setdefault(rep, []).append(c)
+    return members
+
+
+@cache
 def variant_members(ch: str) -> tuple[str, ...]:
     """All the forms in ``ch``'s variant group (``ch`` alone when it has none), ``ch`` first."""
-    table = variant_groups()
-    rep = table.get(ch, ch)
-    others = [c for c, r in table.items() if r == rep and c != ch]
+    rep = variant_groups().get(ch, ch)
+    others = [c for c in _group_members().get(rep, ()) if c != ch]
     return (ch, *([rep] if rep != ch else []), *(c for c in others if c != rep))
 
 
@@ -198,10 +208,9 @@ def split_notes(text: str) -> tuple[str, tuple[Note, ...]]:
     return t, tuple(notes)
 
 
-def _depth(prefix: str) -> int:
-    """How many brackets are open at the end of ``prefix``."""
-    depth = 0
-    for ch in prefix:
+def _depth(text: str, depth: int = 0) -> int:
+    """How many brackets are open after ``text``, starting with ``depth`` open."""
+    for ch in text:
         if ch in _OPEN_CLOSE:
             depth += 1
         elif ch in _CLOSING and depth:
@@ -211,6 +220,7 @@ def _depth(prefix: str) -> int:
 
 _CLOSING = frozenset(_OPEN_CLOSE.values())
 _SEPARATORS = re.compile(r"[、,/;]|・")
+_SPACES = re.compile(r"\s+")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]")
 # What a part must be written in to count as a name: kanji, kana, 々〆ヶ and spaces (a note aside).
 _NAME_LIKE = re.compile(r"[\s\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -226,12 +236,13 @@ def split_names(text: str) -> list[str]:
     """
     t = unicodedata.normalize("NFKC", text).strip()
     parts: list[str] = []
-    start = 0
+    start = scanned = depth = 0
     for m in _SEPARATORS.finditer(t):
         i = m.start()
         if m.group() == "・" and 0 < i < len(t) - 1 and _KATAKANA.match(t[i - 1]) and _KATAKANA.match(t[i + 1]):
             continue
-        if _depth(t[:i]):
+        depth, scanned = _depth(t[scanned:i], depth), i  # one pass over the cell, however many separators
+        if depth:
             continue  # inside a note: 秩父市(旧荒川村・旧大滝村)
         parts.append(t[start:i])
         start = m.end()
@@ -240,3 +251,17 @@ def split_names(text: str) -> list[str]:
     if len(parts) < 2 or not all(_NAME_LIKE.fullmatch(split_notes(p)[0]) for p in parts):
         return []  # =HYPERLINK("http://…","x") is not two names
     return parts
+
+
+def split_on_spaces(text: str) -> list[str]:
+    """仙台市(仙台市立病院) 山形市: the parts of a cell separated by spaces outside brackets, else []."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    parts: list[str] = []
+    start = scanned = depth = 0
+    for m in _SPACES.finditer(t):
+        depth, scanned = _depth(t[scanned:m.start()], depth), m.start()
+        if not depth:
+            parts.append(t[start:m.start()])
+            start = m.end()
+    parts.append(t[start:])
+    return parts if len(parts) > 1 else []

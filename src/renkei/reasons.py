@@ -9,11 +9,11 @@ JSON outputs give ``reason_key`` and ``params`` beside the text, so programs nee
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from .i18n import N_, gettext
+from .i18n import N_, current_language, gettext, translations
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +30,15 @@ class Reason:
     @property
     def text(self) -> str:
         """The reason in the reader's language."""
-        values = {**dict(self.params), **{k: gettext(v) if isinstance(v, Label) else v for k, v in self.shown}}
-        return gettext(self.template).format(**values)
+        return self.text_in(gettext)
 
-    def as_dict(self) -> dict[str, object]:
-        return {"key": self.key, "params": self.args, "text": self.text}
+    def text_in(self, translate: Callable[[str], str]) -> str:
+        """The reason through one catalogue (:func:`translator`): a batch of answers reads the language once."""
+        values = {**dict(self.params), **{k: translate(v) if isinstance(v, Label) else v for k, v in self.shown}}
+        return translate(self.template).format(**values)
+
+    def as_dict(self, text: str | None = None) -> dict[str, object]:
+        return {"key": self.key, "params": self.args, "text": self.text if text is None else text}
 
     def stored(self) -> dict[str, object]:
         """What the registry keeps (entries.reasons, a staged upload): the key, the catalogue template and the
@@ -61,6 +65,11 @@ def _r(key: str, template: str, shown: dict[str, object] | None = None, **params
     return Reason(key, tuple(params.items()), template, tuple((shown or {}).items()))
 
 
+def translator() -> Callable[[str], str]:
+    """The reader's catalogue, looked up once (the language is read from the context and the environment)."""
+    return translations(current_language()).gettext
+
+
 def render(reasons: Iterable[Reason]) -> str:
     """The one-line ``reason`` of the JSON contract: the texts joined by "; "."""
     return "; ".join(r.text for r in reasons)
@@ -77,7 +86,7 @@ def unknown_prefecture(written: str) -> Reason:
     return _r("unknown_prefecture", N_("都道府県「{written}」は不明のため全国で検索"), written=written)
 
 
-def office_notation(written: str, expected: str) -> Reason:
+def office_notation(written: str | None, expected: str) -> Reason:
     return _r("office_notation", N_("「{written}」→「{expected}」（都道府県庁の記法の違い）"),
               written=written, expected=expected)
 
@@ -113,6 +122,49 @@ def reading_used(reading: str, name: str) -> Reason:
 
 def split(count: int) -> Reason:
     return _r("split", N_("{count}件の名称を分割"), count=count)
+
+
+def split_runs(count: int, by: str) -> Reason:
+    """Several names written without a separator (by: "prefix", a prefecture or county before each) or with
+    spaces only (by: "space")."""
+    if by == "space":
+        return _r("split_runs", N_("空白で区切られた{count}件の名称を分割"), count=count, by=by)
+    return _r("split_runs", N_("区切りのない{count}件の名称を都道府県名・郡名の位置で分割"), count=count, by=by)
+
+
+# -- qualifiers and areas -------------------------------------------------------------------------
+
+
+def qualifier_removed(qualifier: str) -> Reason:
+    """A qualifier that does not change which municipality is meant (県外：, 〜市内, 〜町在住) set aside."""
+    return _r("qualifier_removed", N_("限定語「{qualifier}」を除去"), qualifier=qualifier)
+
+
+def outside(name: str, qualifier: str) -> Reason:
+    """〜市外, 〜以外, 〜近郊: the cell names what lies outside (or around) a municipality, never the municipality."""
+    return _r("outside", N_("「{name}{qualifier}」は{name}ではなくその外（周辺）を指すため特定しない"),
+              name=name, qualifier=qualifier)
+
+
+def region_only(region: str) -> Reason:
+    return _r("region_only", N_("「{region}」は振興局・支庁などの管内（地域）で、市区町村を特定できない"),
+              region=region)
+
+
+def bracket_name(region: str, name: str) -> Reason:
+    return _r("bracket_name", N_("管内「{region}」の括弧内の「{name}」を名称として使用"), region=region, name=name)
+
+
+def province_removed(province: str) -> Reason:
+    return _r("province_removed", N_("旧国名「{province}」を除去"), province=province)
+
+
+def column_context(prefecture: str) -> Reason:
+    return _r("column_context", N_("表の他の行が{prefecture}"), prefecture=prefecture)
+
+
+def cell_context(prefecture: str) -> Reason:
+    return _r("cell_context", N_("同じセルの他の名称が{prefecture}"), prefecture=prefecture)
 
 
 # -- counties -------------------------------------------------------------------------------------
@@ -315,12 +367,17 @@ def _patterns() -> tuple[list[tuple[re.Pattern[str], str, str, dict[str, str]]],
             words |= {gettext(w): w for w in (*_EDIT_WORDS.values(), *_NOTE_WORDS.values(), N_("先頭"), N_("末尾"))}
             for key, template, fixed in _templates():
                 fields = {k: gettext(_EDIT_WORDS[v]) for k, v in fixed.items()}
-                regex, literal_chars = "", 0
+                regex, literal_chars, seen = "", 0, set()
                 for literal, field, _spec, _conv in Formatter().parse(gettext(template)):
                     regex += re.escape(literal)
                     literal_chars += len(literal)
-                    if field is not None:
-                        regex += re.escape(fields[field]) if field in fields else f"(?P<{field}>.+?)"
+                    if field is None:
+                        continue
+                    if field in fields:
+                        regex += re.escape(fields[field])
+                    else:  # a field shown twice is the same value both times
+                        regex += f"(?P={field})" if field in seen else f"(?P<{field}>.+?)"
+                        seen.add(field)
                 patterns.append((re.compile(regex + "$"), key, template, fixed, literal_chars))
     patterns.sort(key=lambda p: -p[4])
     return [p[:4] for p in patterns], words

@@ -121,6 +121,39 @@ def aliases(now: dict) -> tuple[list[list[str]], int]:
 
 
 OUT = HERE / "realworld.tsv"
+FORMS_OUT = HERE / "forms_truth.tsv"
+
+
+def geoshape_codes() -> dict[str, str]:
+    """A historical unit's address as geoshape writes it (北海道函館区) → its 5-digit code."""
+    return {r["address"]: r["code"] for r in _rows(RAW / "geoshape" / "geoshape-city.csv") if r["code"]}
+
+
+def forms(now: dict) -> list[list[str]]:
+    """forms.tsv with its truth: (written, prefecture, expect, codes, source), expect being match, not or none."""
+    live = {c for codes in now.values() for c in codes}
+    old = geoshape_codes()
+    rows = []
+    for line in (HERE / "forms.tsv").read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        written, pref, meant, source = line.split("\t")
+        expect, codes = "match", set()
+        if meant == "-":
+            expect = "none"
+        elif meant.startswith("geoshape:"):
+            code = to_code6(old[meant.removeprefix("geoshape:")])
+            codes = {code} if code in live else set()
+        else:
+            if meant.startswith("!"):
+                expect, meant = "not", meant[1:]
+            for item in meant.split("|"):
+                p, name = item.split(" ")
+                codes |= now[(p, name)]
+        if expect != "none" and not codes:
+            raise ValueError(f"forms.tsv: no truth in the reference data for {written!r}")
+        rows.append([written, pref, expect, "|".join(sorted(codes)), source])
+    return rows
 
 
 def render() -> tuple[str, int, int]:
@@ -133,9 +166,15 @@ def render() -> tuple[str, int, int]:
     return head + "".join("\t".join(r) + "\n" for r in unique), len(unique), dropped + lost
 
 
+def render_forms() -> str:
+    head = "# written\tprefecture\texpect (match, not, none)\tcodes\tsource — made by make_truth.py; do not edit\n"
+    return head + "".join("\t".join(r) + "\n" for r in forms(current()))
+
+
 def main() -> int:
     text, count, dropped = render()
     OUT.write_text(text, encoding="utf-8")
+    FORMS_OUT.write_text(render_forms(), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}: {count} names ({dropped} left out: no truth in the reference data)")
     return 0
 
