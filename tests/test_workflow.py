@@ -160,6 +160,25 @@ def test_a_decided_change_never_moves(registry):
     assert state_of(registry, change.id) == "rejected" and registry.count_projects() == 0
 
 
+def test_a_rejection_is_proposed_again_once_under_a_race(registry):
+    """Two submissions of the reopened form at once: one new pending change, the other refused, never two."""
+    for i in range(ROUNDS):
+        change = registry.propose_project(title=f"物産展{i}", wards=[MINATO], partners=[WATARI], actor="minato",
+                                          actor_ward=MINATO)
+        registry.reject(change.id, actor="jimu", reason="年度がありません")
+
+        def again(k: int, c=change) -> None:
+            registry.propose_project(title=c.title, wards=[MINATO], partners=[WATARI], actor="minato",
+                                     actor_ward=MINATO, fiscal_year=2025 + k, reopens=c.id)
+
+        outcomes = race(lambda: again(0), lambda: again(1))
+        assert outcomes.count("ok") == 1, outcomes
+        (refused,) = [o for o in outcomes if o != "ok"]
+        assert refused == "conflict" or "再申請できる却下された申請ではありません" in str(refused), outcomes
+        assert [c.reopens_id for c in registry.changes(ward=MINATO)] == [change.id]
+        registry.withdraw_change(registry.changes(ward=MINATO)[0].id, actor="minato", actor_ward=MINATO)
+
+
 # -- the web ----------------------------------------------------------------------------------------------------
 
 def test_two_admins_approving_in_the_browser_get_one_409_never_a_500(web):
