@@ -183,6 +183,7 @@ def test_a_rejected_change_is_reopened_corrected_and_proposed_again(web):
     page = minato.get(f"/admin/changes/{rejected.id}/reopen").text
     assert 'value="物産展2025"' in page and "東京都府中市</textarea>" in page  # the rejected values
     assert "府中市は広島県のはずです" in page and f'name="reopens" value="{rejected.id}"' in page
+    assert f'href="/admin/changes/{rejected.id}/reopen"' in minato.get("/admin/changes").text  # 最近の判断 too
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     r = minato.post(f"/admin/projects/{p.id}", data=form(minato, title="物産展2025", partners="広島県府中市",
                                                           version=version, pending="0", reopens=str(rejected.id)))
@@ -193,6 +194,7 @@ def test_a_rejected_change_is_reopened_corrected_and_proposed_again(web):
     request = reg.audit_log(limit=1)[0]
     assert (request["action"], request["after"]["reopens"]) == ("request", rejected.id)
     assert "却下された申請" not in minato.get("/admin/").text
+    assert f'href="/admin/changes/{rejected.id}/reopen"' not in minato.get("/admin/changes").text
     assert f"再申請（却下された #{rejected.id} を修正）" in sign_in(app, "jimu").get("/admin/changes").text
     twice = minato.post(f"/admin/projects/{p.id}", data=form(minato, title="三回目", partners="亘理町",
                                                              version=version, pending=str(again.id),

@@ -64,9 +64,10 @@ def _changes_page(request: Request, status_code: int = 200, error: str | None = 
         by_ward.setdefault(c.ward_code, []).append(c)
     counts = reg.pending_counts()
     decided = reg.changes(state="decided", ward=ward, limit=50) if ward else []
+    reopenable = {c.id for c in reg.rejections(ward)[1] if c.action != "delete"} if ward else set()
     return render(request, "web/admin/changes.html", status_code=status_code, by_ward=by_ward, counts=counts,
                   total=counts.get(ward, 0) if ward else sum(counts.values()), decided=decided, error=error,
-                  shown=SHOWN, reason_error=reason_error, reason=reason)
+                  shown=SHOWN, reason_error=reason_error, reason=reason, reopenable=reopenable)
 
 
 @router.post("/admin/changes/{change_id}", response_class=HTMLResponse)
