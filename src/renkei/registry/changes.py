@@ -499,12 +499,11 @@ def _view(core: Core, s: Session, c: ProjectChange) -> ChangeView:
 
 
 def _named(core: Core, values: dict | None) -> dict:
-    """Values with ward and partner names, for people."""
+    """Values with ward names, for people (partners are shown by code as labels: ``place_label``; a bare name such
+    as 「府中市」 would not say which one)."""
     if values is None:
         return {}
-    d = core.directory
-    return {**values, "ward_names": [d[w].name for w in values.get("wards", [])],
-            "partner_names": [d[x["code"]].name if x.get("code") else x["written"] for x in values.get("partners", [])]}
+    return {**values, "ward_names": [core.directory[w].name for w in values.get("wards", [])]}
 
 
 def _project_dict(core: Core, s: Session, p: Project) -> dict:
