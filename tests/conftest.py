@@ -116,3 +116,11 @@ def api_registry(tmp_path_factory, directory, resolver, make_fixtures):
     reg.import_file(make_fixtures.write_projects(make_fixtures.project_grid(30), tmp / "p.csv"), release=True)
     yield reg
     reg.engine.dispose()
+
+
+@pytest.fixture
+def web(db_url, directory, resolver):
+    """A signed-in site on an empty registry, two admins and two ward editors (tests/staff_site.py)."""
+    from staff_site import open_site
+
+    yield from open_site(db_url, directory, resolver)

@@ -438,3 +438,54 @@ def test_ward_changes_wait_for_approval_then_a_draft_is_derived(server, browser,
     assert reg.snapshot().id == draft.id and "令和8年8月1日現在" in visible()[1]  # published: the public list
     ward_ctx.close()
     admin_ctx.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 375, "height": 740}],
+                         ids=["desktop", "phone"])
+def test_ward_form_by_name_and_a_rejection_the_ward_sees(server, browser, viewport):
+    """The ward editor's form (own ward fixed, partners by name, the error beside the field, the text kept), an
+    admin rejecting with a reason, and the ward reading it on its dashboard and proposing again."""
+    base, reg, _ = server
+    title = f"連携の物産展（{viewport['width']}）"
+    ward_ctx, admin_ctx = browser.new_context(viewport=viewport), browser.new_context(viewport=viewport)
+    ward, admin = ward_ctx.new_page(), admin_ctx.new_page()
+    sign_in(ward, base, "chuo")
+    ward.goto(f"{base}/admin/projects/new")
+    own = ward.get_by_role("checkbox", name="中央区")
+    assert own.is_checked() and own.is_disabled()
+    ward.get_by_label("事業名").fill(title)
+    ward.get_by_label("年度").fill("令和7年度")
+    ward.get_by_label("連携先", exact=True).fill("豆理町\n府中市")
+    ward.get_by_role("button", name="変更を申請").click()
+    error = ward.locator("#partners-error")
+    error.wait_for()
+    assert "広島県府中市（342084）" in error.inner_text() and "東京都府中市（132063）" in error.inner_text()
+    assert ward.get_by_label("連携先", exact=True).input_value() == "豆理町\n府中市"  # kept as typed
+    assert "宮城県亘理町（043613）" in ward.locator("ul.answers").inner_text()  # the typo, corrected
+    box = error.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]  # beside the field, on screen
+    ward.get_by_label("連携先", exact=True).fill("豆理町\n広島県府中市")
+    ward.get_by_role("button", name="変更を申請").click()
+    ward.wait_for_url("**/admin/changes?proposed=*")
+    (change,) = [c for c in reg.changes(ward="131024") if c.title == title]
+    sign_in(admin, base, "jimu")
+    admin.goto(f"{base}/admin/changes")
+    row = admin.locator(f"#change-{change.id}")
+    assert "広島県府中市（342084）" in row.inner_text()
+    row.get_by_label("却下の理由").fill("年度は令和8年度です")
+    row.get_by_role("button", name="却下").click()
+    admin.get_by_text("却下しました").wait_for()
+    ward.goto(f"{base}/admin/")
+    rejected = ward.locator(f"#rejected-{change.id}")
+    assert "年度は令和8年度です" in rejected.inner_text() and ward.get_by_text("却下された申請").is_visible()
+    rejected.get_by_role("link", name="直して再申請する").click()
+    assert ward.get_by_label("事業名").input_value() == title
+    ward.get_by_label("年度").fill("令和8年度")
+    ward.get_by_role("button", name="直して再申請").click()
+    ward.wait_for_url("**/admin/changes?proposed=*")
+    (again,) = [c for c in reg.changes(ward="131024") if c.title == title]
+    assert (again.reopens_id, again.values["fiscal_year"]) == (change.id, 2026)
+    ward.goto(f"{base}/admin/")
+    assert ward.locator(f"#rejected-{change.id}").count() == 0
+    ward_ctx.close()
+    admin_ctx.close()

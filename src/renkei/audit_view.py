@@ -34,6 +34,7 @@ FIELDS = {
 }
 CHANGES = {"create": N_("追加"), "update": N_("変更"), "delete": N_("削除")}  # a ward's proposed change
 ROLES = {"admin": N_("事務局（管理者）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}
+PLACES = {"wards", "partners", "code", "ward_code"}  # values naming local governments, shown by label
 HIDDEN = {"id", "version", "updated_at", "updated_by", "created_at", "decided_at", "decided_by", "sha256",
           "pref_code", "password_hash", "project_id", "change"}  # bookkeeping, shown elsewhere or never
 
@@ -109,15 +110,12 @@ def value_text(key: str, value: object, directory: Directory) -> str:
     """A stored value as words: names for codes and lists of places, a file's own name for a path, dates in 和暦."""
     if value is None or value == "" or value == []:
         return ""
+    if isinstance(value, dict) or key in PLACES:
+        return place_text(value, directory)
     if isinstance(value, list):
         return "、".join(value_text(key, v, directory) for v in value)
-    if isinstance(value, dict):
-        return str(value.get("name") or value.get("code") or "")
     if key == "source":
         return file_name(value)
-    if key in ("code", "ward_code"):
-        entity = directory.get(str(value))
-        return f"{entity.name}（{value}）" if entity else str(value)
     if key == "role":
         return _(ROLES[str(value)]) if value in ROLES else str(value)
     if key == "action":
@@ -125,6 +123,18 @@ def value_text(key: str, value: object, directory: Directory) -> str:
     if key in ("as_of", "start_date", "end_date") and isinstance(value, str) and len(value) == 10:
         return format_date(value)
     return str(value)
+
+
+def place_text(value: object, directory: Directory) -> str:
+    """Wards and partners by code, as labels (「広島県府中市（342084）」, in code order): a project stores
+    ``{code, name}``, a change the bare code, and the same place written either way reads the same, so only a
+    real change of place is listed."""
+    from .labels import code_label, place_code
+
+    items = value if isinstance(value, list) else [value]
+    written = {place_code(v): str(v.get("written") or v.get("name") or "") if isinstance(v, dict) else ""
+               for v in items}
+    return "、".join(code_label(directory, code, written[code]) for code in sorted(written) if code)
 
 
 def file_name(path: object) -> str:

@@ -56,6 +56,7 @@ def environment():  # type: ignore[no-untyped-def]
 
     env.filters["kind_label"] = per_language(lambda k: label(KIND_LABELS, k))
     env.filters["government_name"] = _government_name  # 131032 → 港区 (people read names, not codes)
+    env.filters["place_label"] = _place_label  # 342084 → 広島県府中市（342084）, where staff check partners
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     return env
 
@@ -65,6 +66,15 @@ def _government_name(code: str) -> str:
 
     entity = load().get(code)
     return entity.name if entity else code
+
+
+def _place_label(value: object) -> str:
+    from .directory import load
+    from .labels import code_label, place_code
+
+    code = place_code(value)
+    written = str(value.get("written") or value.get("name") or "") if isinstance(value, dict) else code
+    return code_label(load(), code, written)
 
 
 def render(template: str, **context: object) -> str:

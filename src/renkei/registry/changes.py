@@ -62,6 +62,7 @@ class ChangeView:
     decided_by: str | None
     decided_at: str | None
     reason: str
+    reopens_id: int | None = None  # the rejected change this one proposes again, corrected
 
     @property
     def title(self) -> str:
@@ -101,8 +102,11 @@ class TemplateResult:
 # -- proposing ------------------------------------------------------------------------------------------------
 
 def propose_create(core: Core, *, title: str, wards: list[str], partners: list[str], actor: str,
-                   actor_ward: str | None = None, **values: object) -> ChangeView:
-    """Add a project: pending for a ward editor (``actor_ward``), applied at once for an admin."""
+                   actor_ward: str | None = None, reopens: int | None = None, **values: object) -> ChangeView:
+    """Add a project: pending for a ward editor (``actor_ward``), applied at once for an admin.
+
+    ``reopens``: the rejected change this one proposes again (see :func:`_new_change`).
+    """
 
     projects._check_codes(core, wards, partners)
     if not wards:
@@ -111,21 +115,25 @@ def propose_create(core: Core, *, title: str, wards: list[str], partners: list[s
     proposed = {**BLANK, **_jsonable_values(projects._values({"title": title, **values})),
                 "wards": list(dict.fromkeys(wards)), "partners": _partners_of(core, partners)}
     with workflow.conflicts_as_errors(), core.Session.begin() as s:
-        change = _new_change(s, "create", actor_ward or wards[0], proposed, None, None, actor, "form")
+        change = _new_change(s, "create", actor_ward or wards[0], proposed, None, None, actor, "form",
+                             reopens=_reopened(s, reopens, actor_ward))
         if not actor_ward:
             workflow.approve_in(core, s, [change], actor)
         return _view(core, s, change)
 
 
 def propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], *,
-                   actor: str, actor_ward: str | None = None, pending_seen: int | None = None) -> ChangeView:
+                   actor: str, actor_ward: str | None = None, pending_seen: int | None = None,
+                   reopens: int | None = None) -> ChangeView:
     """Edit a project if it is still at ``expected_version`` (and its pending change is still ``pending_seen``,
-    the one the editor was shown; 0 for none, None not to check); else :class:`ConflictError`."""
+    the one the editor was shown; 0 for none, None not to check); else :class:`ConflictError`.
+    ``reopens``: the rejected change this one proposes again."""
 
     yours = {**changes, "version": expected_version}
     try:
         with workflow.conflicts_as_errors():
-            return _propose_update(core, project_id, expected_version, changes, actor, actor_ward, pending_seen)
+            return _propose_update(core, project_id, expected_version, changes, actor, actor_ward, pending_seen,
+                                   reopens)
     except workflow.ChangeConflict as exc:  # a concurrent writer committed first: show both versions
         if isinstance(exc.__cause__, StaleDataError):
             raise ConflictError(project_id, yours, projects.get(core, project_id).as_dict()) from None
@@ -133,11 +141,11 @@ def propose_update(core: Core, project_id: int, expected_version: int, changes: 
 
 
 def _propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], actor: str,
-                    actor_ward: str | None, pending_seen: int | None) -> ChangeView:
+                    actor_ward: str | None, pending_seen: int | None, reopens: int | None) -> ChangeView:
     with core.Session.begin() as s:
         p, current, pending = _for_change(core, s, project_id, expected_version, actor_ward, pending_seen, changes)
-        proposed = {**(pending.values if pending is not None else current)}
-        proposed.pop("id", None)
+        base = {k: v for k, v in (pending.values if pending is not None else current).items() if k != "id"}
+        proposed = {**base}
         wards = changes.pop("wards", None)
         partners = changes.pop("partners", None)
         proposed.update(_jsonable_values(projects._values(changes)))
@@ -151,8 +159,9 @@ def _propose_update(core: Core, project_id: int, expected_version: int, changes:
             projects._check_codes(core, [], list(partners))
             proposed["partners"] = _partners_of(core, list(partners))
         projects._values({k: proposed[k] for k in ("start_date", "end_date") if k in proposed})  # end ≥ start
+        rejected = _reopened(s, reopens, actor_ward, project_id=p.id)
         change = _new_change(s, "update", actor_ward or current["wards"][0], proposed, p.id, p.version, actor,
-                             "form", supersede=pending)
+                             "form", supersede=pending, reopens=rejected, base=base)
         if not actor_ward:
             workflow.approve_in(core, s, [change], actor)
         return _view(core, s, change)
@@ -199,18 +208,37 @@ def _for_change(core: Core, s: Session, project_id: int, expected_version: int, 
 
 def _new_change(s: Session, action: str, ward: str, values: dict | None, project_id: int | None,
                 base_version: int | None, actor: str, source: str, *, supersede: ProjectChange | None = None,
-                reason: str = "") -> ProjectChange:
-    """A new pending change (replacing ``supersede``, which must still be pending)."""
+                reason: str = "", reopens: ProjectChange | None = None, base: dict | None = None) -> ProjectChange:
+    """A new pending change (replacing ``supersede``, which must still be pending; proposing ``reopens`` again).
+
+    ``base``: the values the change was made from (the project, or the pending change it replaces), so the
+    audit entry lists only the fields the editor really changed.
+    """
     if supersede is not None:
         workflow.supersede(s, supersede, actor)
     change = ProjectChange(action=action, state="pending", project_id=project_id, base_version=base_version,
                            ward_code=ward, values=values, source=source, proposed_by=actor, proposed_at=now(),
-                           reason=reason)
+                           reason=reason, reopens_id=reopens.id if reopens is not None else None)
     s.add(change)
-    s.flush()
-    workflow.audit_change(s, actor, "request", change.id, None,
-                          {"change": action, "project_id": project_id, **(values or {})})
+    s.flush()  # a second reopening of the same rejection breaks the unique reopens_id: ChangeConflict
+    workflow.audit_change(s, actor, "request", change.id, base,
+                          {"change": action, "project_id": project_id, **(values or {}),
+                           **({"reopens": reopens.id} if reopens is not None else {})})
     return change
+
+
+def _reopened(s: Session, change_id: int | None, actor_ward: str | None, *,
+              project_id: int | None = None) -> ProjectChange | None:
+    """The rejected change a new one proposes again: the secretariat's rejection, of the actor's ward, of the
+    same project, not yet proposed again."""
+    if not change_id:
+        return None
+    old = s.scalar(select(ProjectChange).where(ProjectChange.id == change_id, workflow.rejected_by_secretariat()))
+    if old is None or old.project_id != project_id or old.action == "delete":
+        raise RegistryError(_("変更 #{id} は再申請できる却下された申請ではありません（すでに再申請されたか、"
+                              "別の事業の申請です）").format(id=change_id))
+    permissions.check_reopen(actor_ward, old.ward_code)
+    return old
 
 
 def _ward_name(core: Core) -> permissions.WardName:
@@ -413,6 +441,26 @@ def changes(core: Core, *, state: str | None = "pending", ward: str | None = Non
         return [_view(core, s, c) for c in s.scalars(q.limit(limit).offset(offset))]
 
 
+def rejections(core: Core, ward: str | None, *, limit: int = 100) -> tuple[int, list[ChangeView]]:
+    """The changes the secretariat rejected that their ward has not proposed again (how many, the newest first),
+    of one ward or of all: what the ward's dashboard shows with each reason."""
+    from sqlalchemy import func
+
+    where = [workflow.rejected_by_secretariat(), *([ProjectChange.ward_code == ward] if ward else [])]
+    with core.Session() as s:
+        total = s.scalar(select(func.count()).select_from(ProjectChange).where(*where)) or 0
+        found = s.scalars(select(ProjectChange).where(*where).order_by(ProjectChange.id.desc()).limit(limit))
+        return total, [_view(core, s, c) for c in found]
+
+
+def reopenable(core: Core, change_id: int, *, actor_ward: str | None) -> ChangeView:
+    """A rejected change its ward may propose again (for the form, pre-filled with its values)."""
+    with core.Session() as s:
+        found = s.get(ProjectChange, change_id)
+        old = _reopened(s, change_id, actor_ward, project_id=found.project_id if found else None)
+        return _view(core, s, old)  # type: ignore[arg-type]
+
+
 def pending_counts(core: Core) -> dict[str, int]:
     """Pending changes per ward code."""
     from sqlalchemy import func
@@ -446,16 +494,16 @@ def _view(core: Core, s: Session, c: ProjectChange) -> ChangeView:
     return ChangeView(c.id, c.action, c.state, c.project_id, c.base_version, c.ward_code,
                       core.directory[c.ward_code].name, _named(core, c.values), _named(core, current), c.source,
                       c.proposed_by, c.proposed_at.isoformat(timespec="seconds"), c.decided_by,
-                      c.decided_at.isoformat(timespec="seconds") if c.decided_at else None, c.reason)
+                      c.decided_at.isoformat(timespec="seconds") if c.decided_at else None, c.reason,
+                      c.reopens_id)
 
 
 def _named(core: Core, values: dict | None) -> dict:
-    """Values with ward and partner names, for people."""
+    """Values with ward names, for people (partners are shown by code as labels: ``place_label``; a bare name such
+    as 「府中市」 would not say which one)."""
     if values is None:
         return {}
-    d = core.directory
-    return {**values, "ward_names": [d[w].name for w in values.get("wards", [])],
-            "partner_names": [d[x["code"]].name if x.get("code") else x["written"] for x in values.get("partners", [])]}
+    return {**values, "ward_names": [core.directory[w].name for w in values.get("wards", [])]}
 
 
 def _project_dict(core: Core, s: Session, p: Project) -> dict:

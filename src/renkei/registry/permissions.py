@@ -8,6 +8,7 @@ whatever the form sent; :mod:`.workflow` calls them on the server before it writ
 - delete: a ward editor cannot delete a joint project (that would remove the other wards too);
 - approve / reject: admins only;
 - withdraw: the admin, or the editor of the ward whose change it is;
+- reopen a rejected change (propose it again, corrected): the admin, or the editor of the ward whose change it was;
 - replace a pending change with a newer one: the admin, or the editor of the ward whose change it is;
 - see a pending change (its values, its proposer): the admin, or the editor of the ward whose change it is.
 """
@@ -54,6 +55,12 @@ def check_withdraw(actor_ward: str | None, change_ward: str) -> None:
     """A ward takes back only its own changes."""
     if actor_ward and actor_ward != change_ward:
         raise PermissionDenied(_("他の区の変更は取り下げられません"))
+
+
+def check_reopen(actor_ward: str | None, change_ward: str) -> None:
+    """A rejected change is proposed again only by its own ward (or the secretariat)."""
+    if actor_ward and actor_ward != change_ward:
+        raise PermissionDenied(_("他の区の申請は再申請できません"))
 
 
 def check_replace(actor_ward: str | None, change_ward: str) -> None:

@@ -281,6 +281,8 @@ class ProjectChange(Base):
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
+    # proposed again after the rejection of that change (by its ward, corrected): a rejection is reopened once
+    reopens_id: Mapped[int | None] = mapped_column(Integer, unique=True)
 
 
 class AuditLog(Base):

@@ -241,16 +241,18 @@ class Registry(Core):
     # -- changes and approvals ---------------------------------------------------------------------------------
 
     def propose_project(self, *, title: str, wards: list[str], partners: list[str], actor: str | None = None,
-                        actor_ward: str | None = None, **values: object) -> ChangeView:
-        """Add a project: 承認待ち for a ward editor (``actor_ward``), applied at once for an admin."""
+                        actor_ward: str | None = None, reopens: int | None = None, **values: object) -> ChangeView:
+        """Add a project: 承認待ち for a ward editor (``actor_ward``), applied at once for an admin.
+        ``reopens``: the rejected change (of the actor's ward) this one proposes again, corrected."""
         return changes.propose_create(self, title=title, wards=wards, partners=partners,
-                                      actor=actor or default_actor(), actor_ward=actor_ward, **values)
+                                      actor=actor or default_actor(), actor_ward=actor_ward, reopens=reopens,
+                                      **values)
 
     def propose_update(self, project_id: int, expected_version: int, edits: dict[str, object], *,
                        actor: str | None = None, actor_ward: str | None = None,
-                       pending_seen: int | None = None) -> ChangeView:
+                       pending_seen: int | None = None, reopens: int | None = None) -> ChangeView:
         return changes.propose_update(self, project_id, expected_version, dict(edits), actor=actor or default_actor(),
-                                      actor_ward=actor_ward, pending_seen=pending_seen)
+                                      actor_ward=actor_ward, pending_seen=pending_seen, reopens=reopens)
 
     def propose_delete(self, project_id: int, expected_version: int, *, actor: str | None = None,
                        actor_ward: str | None = None, pending_seen: int | None = None, reason: str = "") -> ChangeView:
@@ -267,6 +269,14 @@ class Registry(Core):
 
     def pending_counts(self) -> dict[str, int]:
         return changes.pending_counts(self)
+
+    def rejections(self, ward: str | None = None, *, limit: int = 100) -> tuple[int, list[ChangeView]]:
+        """Changes the secretariat rejected and their ward has not proposed again: (how many, newest first)."""
+        return changes.rejections(self, ward, limit=limit)
+
+    def reopenable(self, change_id: int, *, actor_ward: str | None = None) -> ChangeView:
+        """A rejected change that ``actor_ward`` may propose again (RegistryError / PermissionDenied if not)."""
+        return changes.reopenable(self, change_id, actor_ward=actor_ward)
 
     def approve(self, change_ids: Iterable[int] = (), *, ward: str | None = None, actor: str | None = None) -> int:
         """Approve exactly the given pending changes (with ``ward``: each must be that ward's), or all of one ward's

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -117,13 +117,25 @@ def approve(core: Core, change_ids: Iterable[int] = (), *, ward: str | None = No
 
 
 def reject(core: Core, change_id: int, *, actor: str, reason: str = "") -> ProjectChange:
-    """Reject a pending change; nothing public changes."""
+    """Reject a pending change; nothing public changes. The reason is required: the ward reads it on its
+    dashboard and corrects the change from it (:func:`rejected_by_secretariat`)."""
+    reason = reason.strip()
+    if not reason:
+        raise RegistryError(_("却下の理由を入力してください（区の担当者に表示されます）"))
     with conflicts_as_errors(), core.Session.begin() as s:
         _claim(s, [change_id], "rejected", actor, reason)
         change = s.get_one(ProjectChange, change_id)
         audit_change(s, actor, "reject", change.id, None, {"change": change.action, "reason": reason,
                                                           **(change.values or {})})
         return change
+
+
+def rejected_by_secretariat() -> ColumnElement[bool]:
+    """Changes the secretariat rejected (a ward's own withdrawal is stored as rejected too, with :data:`WITHDRAWN`)
+    that their ward has not yet proposed again."""
+    reopened = select(ProjectChange.reopens_id).where(ProjectChange.reopens_id.is_not(None))
+    return and_(ProjectChange.state == "rejected", ProjectChange.reason != WITHDRAWN,
+                ProjectChange.id.not_in(reopened))
 
 
 def withdraw(core: Core, change_id: int, *, actor: str, actor_ward: str | None = None) -> None:

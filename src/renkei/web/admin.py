@@ -28,10 +28,10 @@ from ..registry import (
     passwords,
     throttle,
 )
-from ..registry import values as value_rules
 from ..registry.accounts import Account
 from .core import Site, render
 from .params import MAX_ID, FormNumber, Id, Offset
+from .project_form import PartnerAnswer, SubmittedProject, partners_text, read_form
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 if TYPE_CHECKING:
@@ -155,8 +155,9 @@ def dashboard(request: Request) -> Response:
     reg = _reg(request)
     ward = account.ward_code if account.role == "ward" else None
     counts = reg.pending_counts()
+    rejections_total, rejections = reg.rejections(ward) if ward else (0, [])  # a ward reads why, and corrects
     return render(request, "web/admin/dashboard.html", snaps=reg.snapshots(), queue=len(reg.review_queue()),
-                  projects=reg.count_projects(ward=ward),
+                  projects=reg.count_projects(ward=ward), rejections=rejections, rejections_total=rejections_total,
                   pending=counts.get(ward, 0) if ward else sum(counts.values()))
 
 
@@ -177,37 +178,32 @@ def _wards(reg: Registry) -> list[Any]:
     return list(reg.directory.special_wards)
 
 
-def _form_context(request: Request, **extra: object) -> dict[str, object]:
-    return {"fields": FIELDS, "wards": _wards(_reg(request)), **extra}
+def _fixed_wards(account: Account, project_wards: list[str]) -> list[str]:
+    """The wards a ward editor cannot untick: its own, and a joint project's others (only an admin removes one)."""
+    if account.role != "ward" or not account.ward_code:
+        return []
+    return list(dict.fromkeys([account.ward_code, *project_wards]))
 
 
-def _partner_codes(reg: Registry, text: str) -> tuple[list[str], list[str]]:
-    """Partners typed as names or codes (separated by 、・ , or spaces) → (codes, problems)."""
-    import re
-
-    codes, problems = [], []
-    for token in (t for t in re.split(r"[、・,，\s/／]+", text) if t):
-        if token.isdigit() and reg.directory.get(token):
-            codes.append(token)
-            continue
-        r = reg.resolver.resolve_cached(token)
-        if r.code and r.status in ("exact", "normalized", "variant"):
-            codes.append(r.code)
-        else:
-            hint = "、".join(f"{c.prefecture}{c.name}（{c.code}）" for c in r.candidates[:4])
-            problems.append(_("「{token}」を特定できません").format(token=token)
-                            + (_("。候補：{hint}").format(hint=hint) if hint else "") + _("。コードで入力してください"))
-    return codes, problems
+def _form_page(request: Request, account: Account, p: dict[str, object], *, status_code: int = 200,
+               errors: dict[str, list[str]] | None = None, answers: list[PartnerAnswer] | None = None,
+               fixed: list[str] | None = None, **extra: object) -> Response:
+    """The project form: ``p`` as the form shows it (texts as typed, ward codes, partners as names)."""
+    return render(request, "web/admin/project_form.html", status_code=status_code, fields=FIELDS,
+                  wards=_wards(_reg(request)), p=p, errors=errors or {}, answers=answers or [],
+                  fixed_wards=fixed if fixed is not None else _fixed_wards(account, list(p["wards"])),  # type: ignore[arg-type]
+                  **extra)
 
 
-def _values(title: str, field: str, fiscal_year: str, start_date: str, end_date: str, summary: str,
-            source_url: str) -> dict[str, object]:
-    """The form's fields, checked by the project value rules (the same the registry applies)."""
-    submitted: dict[str, object] = {"title": title.strip(), "field": field or None,
-                                    "fiscal_year": fiscal_year.strip() or None, "start_date": start_date or None,
-                                    "end_date": end_date or None, "summary": summary, "source_url": source_url}
-    checked = value_rules.check(submitted)
-    return {**submitted, "fiscal_year": checked["fiscal_year"], "source_url": checked["source_url"]}
+def _form_values(reg: Registry, values: dict[str, Any], **extra: object) -> dict[str, object]:
+    """A project (or a change's values) as the form shows it: ward codes, partners as names one per line."""
+    wards = [w["code"] if isinstance(w, dict) else w for w in values.get("wards") or []]
+    return {"id": None, "version": 0, "pending": 0, "reopens": 0, **{k: values.get(k) for k in PROJECT_TEXTS},
+            "wards": wards, "partners_text": partners_text(reg.directory, list(values.get("partners") or [])),
+            "partners": list(values.get("partners") or []), **extra}
+
+
+PROJECT_TEXTS = ("title", "field", "fiscal_year", "start_date", "end_date", "summary", "source_url")
 
 
 def _editor(request: Request, csrf_token: str) -> tuple[Account, Registry]:
@@ -217,59 +213,74 @@ def _editor(request: Request, csrf_token: str) -> tuple[Account, Registry]:
     return account, _reg(request)
 
 
-def _submitted(reg: Registry, partners: str, *fields: str) -> tuple[list[str], dict[str, object]]:
-    """A project form's partners (as codes) and values; RegistryError with every problem found."""
-    codes, problems = _partner_codes(reg, partners)
-    if problems:
-        raise RegistryError(" / ".join(problems))
-    return codes, _values(*fields)
+def _typed(form: SubmittedProject, texts: dict[str, str], **extra: object) -> dict[str, object]:
+    """The form shown again after a problem: every field exactly as typed."""
+    return {"id": None, "version": 0, "pending": 0, "reopens": 0, **texts, "wards": form.wards, "partners": [],
+            **extra}
 
 
 @router.get("/admin/projects/new", response_class=HTMLResponse)
 def new_project_form(request: Request) -> Response:
     account = require(request, "admin", "ward")
-    blank = {"id": None, "version": 0, "title": "", "field": None, "fiscal_year": None, "start_date": None,
-             "end_date": None, "summary": "", "source_url": "",
-             "wards": [{"code": account.ward_code}] if account.ward_code else [], "partners": []}
-    return render(request, "web/admin/project_form.html", **_form_context(request, p=blank, errors=[]))
+    blank = _form_values(_reg(request), {"wards": [account.ward_code] if account.ward_code else []})
+    return _form_page(request, account, blank)
+
+
+@router.get("/admin/changes/{change_id}/reopen", response_class=HTMLResponse)
+def reopen_form(request: Request, change_id: Id) -> Response:
+    """A rejected change opened again by its ward: the form pre-filled with the rejected values and the reason."""
+    account = require(request, "admin", "ward")
+    reg = _reg(request)
+    try:
+        rejected = reg.reopenable(change_id, actor_ward=actor_ward(account))
+        extra: dict[str, object] = {"reopens": rejected.id}
+        if rejected.project_id is not None:
+            current = reg.project(rejected.project_id)
+            pending = reg.pending_change(current.id, actor_ward=actor_ward(account))
+            extra.update(id=current.id, version=current.version, pending=pending.id if pending else 0)
+    except PermissionDenied as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except RegistryError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    p = _form_values(reg, rejected.values, **extra)
+    return _form_page(request, account, p, rejected=rejected,
+                      fixed=_fixed_wards(account, list(rejected.current.get("wards") or [])))
 
 
 @router.post("/admin/projects/new", response_class=HTMLResponse)
 def create_project(request: Request, csrf_token: str = Form(""), title: str = Form(""), field: str = Form(""),
                    fiscal_year: str = Form(""), start_date: str = Form(""), end_date: str = Form(""),
                    summary: str = Form(""), source_url: str = Form(""), wards: list[str] | None = Form(None),
-                   partners: str = Form("")) -> Response:
+                   partners: str = Form("", max_length=20000), reopens: int = Form(0, ge=0, le=MAX_ID)) -> Response:
     account, reg = _editor(request, csrf_token)
-    try:
-        codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
-                                   source_url)
-        change = reg.propose_project(wards=wards or [], partners=codes, actor=account.username,
-                                     actor_ward=account.ward_code if account.role == "ward" else None, **values)
-    except PermissionDenied as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except ChangeConflict:
-        raise  # the 409 conflict page (approvals.install_conflict_page)
-    except RegistryError as exc:
-        draft = {"id": None, "version": 0, "title": title, "field": field, "fiscal_year": fiscal_year,
-                 "start_date": start_date, "end_date": end_date, "summary": summary, "source_url": source_url,
-                 "wards": [{"code": w} for w in wards or []], "partners": [], "partners_text": partners}
-        return render(request, "web/admin/project_form.html", status_code=422,
-                      **_form_context(request, p=draft, errors=[str(exc)]))
+    texts = {"title": title, "field": field, "fiscal_year": fiscal_year, "start_date": start_date,
+             "end_date": end_date, "summary": summary, "source_url": source_url}
+    form = read_form(reg, **texts, wards=wards or [], partners=partners)
+    if not form.errors:
+        try:
+            change = reg.propose_project(wards=form.wards, partners=form.partner_codes, actor=account.username,
+                                         actor_ward=actor_ward(account), reopens=reopens or None,
+                                         **form.values)  # type: ignore[arg-type]
+        except PermissionDenied as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except ChangeConflict:
+            raise  # the 409 conflict page (approvals.install_conflict_page)
+        except RegistryError as exc:
+            form.add("form", str(exc))
+    if form.errors:
+        return _form_page(request, account, _typed(form, texts, partners_text=partners, reopens=reopens),
+                          status_code=422, errors=form.errors, answers=form.partners)
     if change.state == "pending":  # a ward editor's project waits for the secretariat
         return RedirectResponse(f"/admin/changes?proposed={change.id}", status_code=303)
     return RedirectResponse(f"/admin/projects/{change.project_id}?saved=1", status_code=303)
 
 
-def _with_pending(reg: Registry, p: dict[str, object], pending: Any) -> dict[str, object]:
+def _with_pending(p: dict[str, object], pending: Any) -> dict[str, object]:
     """The form's values: the project as approved, or as its pending change would make it (marked as such)."""
     p = {**p, "pending": pending.id if pending else 0}
     if pending is not None and pending.action == "update":
         v = pending.values
-        p.update({k: v[k] for k in ("title", "field", "fiscal_year", "start_date", "end_date", "summary",
-                                    "source_url")})
-        p["wards"] = [{"code": w, "name": n} for w, n in zip(v["wards"], v["ward_names"], strict=True)]
-        p["partners"] = [{"code": x["code"], "name": n, "pref_code": x["pref_code"]}
-                         for x, n in zip(v["partners"], v["partner_names"], strict=True)]
+        p.update({k: v[k] for k in PROJECT_TEXTS}, wards=list(v["wards"]), partners=list(v["partners"]))
     return p
 
 
@@ -285,9 +296,10 @@ def edit_project_form(request: Request, project_id: Id, saved: int = 0) -> Respo
     # another ward's editor (and a viewer) sees the approved project only: no pending values, no proposer
     pending = reg.pending_change(project_id, actor_ward=actor_ward(account)) if account.role in ("admin", "ward") \
         else None
-    return render(request, "web/admin/project_form.html",
-                  **_form_context(request, p=_with_pending(reg, p.as_dict(), pending), errors=[], saved=saved,
-                                  editable=editable, pending=pending))
+    shown = _with_pending(p.as_dict(), pending)
+    values = _form_values(reg, shown, id=p.id, version=p.version, pending=shown["pending"])
+    return _form_page(request, account, values, saved=saved, editable=editable, pending=pending,
+                      fixed=_fixed_wards(account, [w for w, _ in p.wards]))
 
 
 @router.post("/admin/projects/{project_id}", response_class=HTMLResponse)
@@ -296,33 +308,36 @@ def update_project(request: Request, project_id: Id, csrf_token: str = Form(""),
                    title: str = Form(""), field: str = Form(""), fiscal_year: str = Form(""),
                    start_date: str = Form(""), end_date: str = Form(""), summary: str = Form(""),
                    source_url: str = Form(""), wards: list[str] | None = Form(None),
-                   partners: str = Form(""), pending: FormNumber = 0) -> Response:
+                   partners: str = Form("", max_length=20000), pending: FormNumber = 0,
+                   reopens: int = Form(0, ge=0, le=MAX_ID)) -> Response:
     account, reg = _editor(request, csrf_token)
-    try:
-        codes, values = _submitted(reg, partners, title, field, fiscal_year, start_date, end_date, summary,
-                                   source_url)
-        changes = {**values, "wards": wards or [], "partners": codes}
-        change = reg.propose_update(project_id, version, changes, actor=account.username, pending_seen=pending,
-                                    actor_ward=account.ward_code if account.role == "ward" else None)
-    except PermissionDenied as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except ConflictError as exc:
-        yours = {"title": title, "field": field, "fiscal_year": fiscal_year, "start_date": start_date,
-                 "end_date": end_date, "summary": summary, "source_url": source_url, "partners": partners,
-                 "wards": "、".join(reg.directory[w].name for w in wards or [] if reg.directory.get(w))}
-        return render(request, "web/admin/conflict.html", status_code=409, yours=yours, theirs=exc.theirs,
-                      project_id=project_id)
-    except ChangeConflict:
-        raise  # the 409 conflict page (approvals.install_conflict_page)
-    except RegistryError as exc:
+    texts = {"title": title, "field": field, "fiscal_year": fiscal_year, "start_date": start_date,
+             "end_date": end_date, "summary": summary, "source_url": source_url}
+    form = read_form(reg, **texts, wards=wards or [], partners=partners)
+    if not form.errors:
         try:
-            p = reg.project(project_id).as_dict()
-        except RegistryError:  # no such project (or deleted)
+            changes = {**form.values, "wards": form.wards, "partners": form.partner_codes}
+            change = reg.propose_update(project_id, version, changes, actor=account.username, pending_seen=pending,
+                                        actor_ward=actor_ward(account), reopens=reopens or None)
+        except PermissionDenied as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except ConflictError as exc:
+            yours = {**form.values, "wards": form.wards, "partners": form.partner_codes}
+            return render(request, "web/admin/conflict.html", status_code=409, yours=yours, theirs=exc.theirs,
+                          project_id=project_id)
+        except ChangeConflict:
+            raise  # the 409 conflict page (approvals.install_conflict_page)
+        except RegistryError as exc:
+            form.add("form", str(exc))
+    if form.errors:
+        try:
+            current = reg.project(project_id)
+        except RegistryError as exc:  # no such project (or deleted)
             raise HTTPException(404, str(exc)) from exc
-        p.update(title=title, summary=summary, source_url=source_url, partners_text=partners, version=version,
-                 pending=pending)
-        return render(request, "web/admin/project_form.html", status_code=422,
-                      **_form_context(request, p=p, errors=[str(exc)], editable=True))
+        typed = _typed(form, texts, id=project_id, version=version, pending=pending, partners_text=partners,
+                       reopens=reopens)
+        return _form_page(request, account, typed, status_code=422, errors=form.errors, answers=form.partners,
+                          editable=True, fixed=_fixed_wards(account, [w for w, _ in current.wards]))
     return RedirectResponse(f"/admin/projects/{project_id}?saved={2 if change.state == 'pending' else 1}",
                             status_code=303)
 

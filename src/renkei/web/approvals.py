@@ -53,7 +53,9 @@ def changes(request: Request) -> Response:
     return _changes_page(request)
 
 
-def _changes_page(request: Request, status_code: int = 200, error: str | None = None) -> Response:
+def _changes_page(request: Request, status_code: int = 200, error: str | None = None,
+                  reason_error: tuple[int, str] | None = None, reason: str = "") -> Response:
+    """The changes page; ``reason_error``: (change id, message) shown beside that change's rejection reason."""
     account = require(request, "admin", "ward")
     reg = _reg(request)
     ward = actor_ward(account)
@@ -62,9 +64,10 @@ def _changes_page(request: Request, status_code: int = 200, error: str | None = 
         by_ward.setdefault(c.ward_code, []).append(c)
     counts = reg.pending_counts()
     decided = reg.changes(state="decided", ward=ward, limit=50) if ward else []
+    reopenable = {c.id for c in reg.rejections(ward)[1] if c.action != "delete"} if ward else set()
     return render(request, "web/admin/changes.html", status_code=status_code, by_ward=by_ward, counts=counts,
                   total=counts.get(ward, 0) if ward else sum(counts.values()), decided=decided, error=error,
-                  shown=SHOWN)
+                  shown=SHOWN, reason_error=reason_error, reason=reason, reopenable=reopenable)
 
 
 @router.post("/admin/changes/{change_id}", response_class=HTMLResponse)
@@ -86,8 +89,10 @@ def decide_change(request: Request, change_id: Id, csrf_token: str = Form(""), d
             raise HTTPException(422, _("不明な操作です"))
     except PermissionDenied as exc:
         raise HTTPException(403, str(exc)) from exc
-    except RegistryError as exc:  # a conflict, or a change decided meanwhile
+    except ChangeConflict as exc:  # a conflict, or a change decided meanwhile
         return _changes_page(request, 409, str(exc))
+    except RegistryError as exc:  # a rejection without a reason: said beside the field, nothing decided
+        return _changes_page(request, 422, reason_error=(change_id, str(exc)), reason=reason)
     return RedirectResponse(f"/admin/changes?done={decision}", status_code=303)
 
 
