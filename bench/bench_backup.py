@@ -39,7 +39,7 @@ def main() -> None:
                 out = tmp / f"backup{n}.json"
                 took, rss = run_measured(renkei, "--db", db, "backup", "-o", str(out))
                 size = out.stat().st_size / 1e6
-                restore, restore_rss = run_measured(renkei, "--db", str(tmp / f"restored{n}.sqlite3"), "load",
+                restore, restore_rss = run_measured(renkei, "--db", str(tmp / f"restored-{label}-{n}.sqlite3"), "load",
                                                     str(out))
                 print(f"{label:<11} {n:>6,} projects: backup {took:5.1f} s, peak RSS {rss:4.0f} MB, {size:5.1f} MB "
                       f"of JSON; load into SQLite {restore:5.1f} s, peak RSS {restore_rss:4.0f} MB")

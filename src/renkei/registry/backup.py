@@ -13,6 +13,7 @@ a backup's memory does not grow with the registry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -175,6 +176,21 @@ def _batches(rows: Rows) -> Iterator[list[dict[str, object]]]:
 PUBLIC_TABLES = ("directory_versions", "governments", "wards", "snapshots", "snapshot_blocks", "review_decisions",
                  "entries", "partners", "projects", "project_wards", "project_partners")
 SNAPSHOT_PARTS = ("snapshot_blocks", "entries", "partners")
+# The audit log's targets whose changes can change the public data (a project changes through project_changes)
+PUBLIC_CHANGES = (*PUBLIC_TABLES, "project_changes")
+
+
+def public_generation(engine: Engine) -> str:
+    """A key that changes whenever the public data may have changed: the newest audit entry about a public table
+    (its id and time) and how many there are. Sign-ins and account changes leave it alone; so a file made from the
+    public data (the SQLite download) is rebuilt only when that data moved. The time tells apart two databases
+    created one after the other at the same address with as many entries."""
+    audit = Base.metadata.tables["audit_log"]
+    with engine.connect() as conn:
+        newest, count, at = conn.execute(select(func.max(audit.c.id), func.count(), func.max(audit.c.at))
+                                         .where(audit.c.target.in_(PUBLIC_CHANGES))).one()
+    stamp = _out(at) if at is not None else "-"
+    return f"{newest or 0}-{count}-{hashlib.sha256(str(stamp).encode()).hexdigest()[:12]}"
 
 
 def _public_rows(name: str, rows: Rows, published: set[int], deleted: set[int]) -> Iterator[dict[str, object]]:
