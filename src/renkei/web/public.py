@@ -9,12 +9,14 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..directory import Entity
 from ..i18n import _
 from ..publish import FORMATS, MAP_FORMATS, file_name, maps, official, opendata
 from ..registry import Registry, RegistryError, SnapshotInfo
 from . import urls
 from .core import STATIC, Site, render_text
-from .params import OptionalId
+from .paging import Pager
+from .params import PAGE, OptionalId, PageLimit, PageOffset
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,24 +107,44 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
 
 
 @router.get("/ward/{code}/", response_class=HTMLResponse)
-def ward(request: Request, code: str) -> Response:
+def ward(request: Request, code: str, offset: PageOffset = 0, limit: PageLimit = PAGE) -> Response:
     site = _site(request)
     reg = site.registry
-    e = reg.directory.get(code)
-    if e is None or e not in reg.directory.special_wards:
-        raise HTTPException(404, _("特別区が見つかりません"))
+    e = _special_ward(reg, code)
+    static = getattr(request.state, "static", False)
+
+    def make() -> tuple[bytes, str]:
+        pager = Pager(reg.count_projects(ward=code), limit, offset)
+        projects = reg.projects(ward=code, limit=limit, offset=offset)
+        partners = [reg.directory[c] for c in reg.ward_partners(code)]
+        snap, _keep = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
+        listed = {p.code for p in reg.partners(snap.id)}
+        return _html(request, "web/ward.html", e=e, projects=projects, pager=pager, partners=partners,
+                     snap=snap, listed=listed, page_url=lambda at: urls.ward(code, at, limit, static=static))
+
+    return site.cached(request, make)
+
+
+@router.get("/ward/{code}/map.svg")
+def ward_map(request: Request, code: str) -> Response:
+    """A ward's map of lines to its partners: one file for every page of the ward (it weighs hundreds of KB at
+    scale, so it is not inlined in each page)."""
+    site = _site(request)
+    e = _special_ward(site.registry, code)
 
     def make() -> tuple[bytes, str]:
         from ..publish import ward_svg
 
-        projects = reg.projects(ward=code, limit=5000)
-        partners = [reg.directory[c] for c in reg.ward_partners(code)]
-        snap, _keep = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
-        listed = {p.code for p in reg.partners(snap.id)}
-        return _html(request, "web/ward.html", e=e, projects=projects, partners=partners, map_svg=ward_svg(reg, e),
-                     snap=snap, listed=listed)
+        return ward_svg(site.registry, e).encode("utf-8"), "image/svg+xml"
 
     return site.cached(request, make)
+
+
+def _special_ward(reg: Registry, code: str) -> Entity:
+    e = reg.directory.get(code)
+    if e is None or e not in reg.directory.special_wards:
+        raise HTTPException(404, _("特別区が見つかりません"))
+    return e
 
 
 @router.get("/ward/", response_class=HTMLResponse)

@@ -9,6 +9,9 @@ the API's resources get ``.json``/``.csv`` names, and search runs in the browser
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +19,8 @@ from pathlib import Path
 from ..publish import FORMATS, MAP_FORMATS, file_name
 from ..registry import Registry
 from . import urls
+from .paging import Pager
+from .params import PAGE
 
 Progress = Callable[[int, int], None]
 
@@ -32,7 +37,10 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
                                                                                           "favicon.ico")]
     out += [(urls.prefecture(p.code), _page(urls.prefecture(p.code))) for p in d.prefectures]
     out += [(urls.government(c), _page(urls.government(c))) for c in governments]
-    out += [(urls.ward(c), _page(urls.ward(c))) for c in wards]
+    for c in wards:  # every page of each ward's projects; later pages are folders (/ward/C/p/2/)
+        pager = Pager(reg.count_projects(ward=c), PAGE, 0)
+        out += [(urls.ward(c, at), _page(urls.ward(c, at, static=True))) for at in pager.offsets() or [0]]
+        out.append((urls.ward_map(c), urls.ward_map(c).lstrip("/")))
     out += [("/api/v1/snapshots", "api/v1/snapshots.json"), ("/api/v1/prefectures", "api/v1/prefectures.json"),
             ("/api/v1/prefectures?format=csv", "api/v1/prefectures.csv"), ("/api/v1/wards", "api/v1/wards.json"),
             ("/api/v1/openapi.json", "api/v1/openapi.json")]
@@ -75,13 +83,42 @@ def search_index(reg: Registry, pages: set[str]) -> list[dict[str, str]]:
 
 
 def build_site(reg: Registry, out: str | Path, progress: Progress | None = None) -> list[Path]:
+    """Build the site into a temporary folder next to ``out``, then put it in ``out``'s place.
+
+    ``out`` may be the live web root: it is never half-written. The previous site is kept as
+    ``OUT.previous`` (replacing an older one); a build that fails leaves ``out`` exactly as it was.
+    """
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
+    try:
+        written = _write_site(reg, staging, progress)
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a web server must read the site
+        previous = out.with_name(out.name + ".previous")
+        if out.exists():
+            if previous.exists():
+                shutil.rmtree(previous)
+            out.rename(previous)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [out / p.relative_to(staging) for p in written]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_site(reg: Registry, out: Path, progress: Progress | None) -> list[Path]:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # starlette's note about httpx
     from fastapi.testclient import TestClient
 
     from .app import create_app
     from .core import render_text
 
-    out = Path(out)
     app = create_app(registry=reg, static=True)
     client = TestClient(app)
     targets = site_urls(reg.public())  # published editions only: drafts are never written out
