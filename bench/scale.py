@@ -37,7 +37,11 @@ def empty_database(url: str | None, tmp: Path, name: str) -> str:
 
 
 def registry_at_scale(url: str | None, tmp: Path, projects: int, name: str = "scale.sqlite3") -> Registry:
-    """A fresh registry (SQLite in ``tmp`` unless ``url``) with the embedded list and ``projects`` projects."""
+    """A fresh registry (SQLite in ``tmp`` unless ``url``) with the embedded list and ``projects`` projects.
+
+    Generated downloads are cached in ``tmp`` too (``RENKEI_CACHE_DIR``, inherited by measured commands), so
+    every run starts cold."""
+    os.environ["RENKEI_CACHE_DIR"] = str(tmp / "cache")
     reg = Registry.open(empty_database(url, tmp, name))
     grid = make_fixtures.write_projects(make_fixtures.project_grid(projects), tmp / f"projects{projects}.csv")
     reg.import_file(grid)

@@ -15,10 +15,13 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from ..publish import FORMATS, MAP_FORMATS, file_name
 from ..registry import Registry
+from ..registry.projects import partner_codes
 from . import urls
+from .cache import PageCache
 from .paging import Pager
 from .params import PAGE
 
@@ -31,7 +34,7 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
     snaps = reg.snapshots()
     wards = [e.code for e in d.special_wards]
     listed = {p.code for s in snaps for p in reg.partners(s.id)}
-    with_projects = {c for p in reg.projects(limit=10**9) for c, _, _ in p.partners if c}
+    with_projects = set(partner_codes(reg))
     governments = sorted(listed | with_projects)  # a prefecture (県庁) listed as a partner has its /gov/ page too
     out = [(u, _page(u)) for u in ("/", "/ward/", "/downloads/", "/diff/", "/about/")] + [("/favicon.ico",
                                                                                           "favicon.ico")]
@@ -112,6 +115,39 @@ def _umask() -> int:
     return mask
 
 
+class BuildView:
+    """The public registry as it stands when a build starts, with its repeated reads remembered.
+
+    A build asks the same questions thousands of times — the latest edition for each of 1,700 pages, a local
+    government's projects for its page and again for its JSON — and the answers cannot change in between
+    (a change made during a build shows in the next one). Everything else goes to the registry itself.
+    """
+
+    REMEMBERED = frozenset({"snapshot", "snapshots", "snapshot_id", "partners", "declared", "diff", "show",
+                            "ward_partners", "count_projects"})
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry.public()  # published editions only: drafts are never written out
+        self._answers: dict[tuple[object, ...], object] = {}
+
+    def public(self) -> BuildView:
+        return self
+
+    def __getattr__(self, name: str) -> object:
+        found = getattr(self._registry, name)
+        if name not in self.REMEMBERED:
+            return found
+
+        def remembered(*args: object, **kwargs: object) -> object:
+            key = (name, args, tuple(sorted(kwargs.items())))
+            if key not in self._answers:
+                self._answers[key] = found(*args, **kwargs)
+            answer = self._answers[key]
+            return list(answer) if isinstance(answer, list) else answer  # a caller may sort or extend its copy
+
+        return remembered
+
+
 def _write_site(reg: Registry, out: Path, progress: Progress | None) -> list[Path]:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # starlette's note about httpx
     from fastapi.testclient import TestClient
@@ -119,20 +155,22 @@ def _write_site(reg: Registry, out: Path, progress: Progress | None) -> list[Pat
     from .app import create_app
     from .core import render_text
 
-    app = create_app(registry=reg, static=True)
-    client = TestClient(app)
-    targets = site_urls(reg.public())  # published editions only: drafts are never written out
+    view = cast(Registry, BuildView(reg))
+    app = create_app(registry=view, static=True)
+    app.state.site.cache = PageCache(0)  # every page is asked for once: keeping them would only cost memory
+    targets = site_urls(view)
     written = []
-    for i, (url, target) in enumerate(targets, 1):
-        r = client.get(url)
-        if r.status_code != 200:
-            raise RuntimeError(f"{url}: HTTP {r.status_code}")
-        path = out / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(r.content)
-        written.append(path)
-        if progress:
-            progress(i, len(targets))
+    with TestClient(app) as client:  # one event loop for every request, not one each
+        for i, (url, target) in enumerate(targets, 1):
+            r = client.get(url)
+            if r.status_code != 200:
+                raise RuntimeError(f"{url}: HTTP {r.status_code}")
+            path = out / target
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(r.content)
+            written.append(path)
+            if progress:
+                progress(i, len(targets))
     pages = {t for _, t in targets}
     index = out / "search" / "index.json"
     index.parent.mkdir(parents=True, exist_ok=True)
