@@ -139,9 +139,10 @@ def load_tables(reg: Core, tables: Tables, *, replace: bool = False) -> dict[str
         states: list[tuple[int, str]] = []
         for name, rows in tables:
             table = Base.metadata.tables[name]
+            dated = [(c.name, c.type) for c in table.c if isinstance(c.type, Date | DateTime)]  # ISO text → values
             counts[name] = 0
             for batch in _batches(rows):
-                batch = [{k: _in(table.c[k].type, v) for k, v in row.items()} for row in batch]
+                batch = [{**row, **{k: _in(t, row[k]) for k, t in dated if k in row}} for row in batch]
                 if name == "snapshots":  # in as drafts, so that their entries can follow; then their states
                     states += [(r["id"], r["state"]) for r in batch if r.get("state", "draft") != "draft"]
                     batch = [{**r, "state": "draft"} for r in batch]

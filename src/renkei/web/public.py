@@ -118,9 +118,11 @@ def ward(request: Request, code: str, offset: PageOffset = 0, limit: PageLimit =
         projects = reg.projects(ward=code, limit=limit, offset=offset)
         partners = [reg.directory[c] for c in reg.ward_partners(code)]
         snap, _keep = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
-        listed = {p.code for p in reg.partners(snap.id)}
-        return _html(request, "web/ward.html", e=e, projects=projects, pager=pager, partners=partners,
-                     snap=snap, listed=listed, page_url=lambda at: urls.ward(code, at, limit, static=static))
+        listed = {p.code for p in reg.partners(snap.id)} if offset == 0 else set()  # partners: on the first page
+        return _html(request, "web/ward.html", e=e, projects=projects, pager=pager, partners=partners, snap=snap,
+                     in_list=[p for p in partners if p.code in listed],
+                     projects_only=[p for p in partners if p.code not in listed],
+                     page_url=lambda at: urls.ward(code, at, limit, static=static))
 
     return site.cached(request, make)
 

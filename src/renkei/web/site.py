@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -39,7 +40,9 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
     out = [(u, _page(u)) for u in ("/", "/ward/", "/downloads/", "/diff/", "/about/")] + [("/favicon.ico",
                                                                                           "favicon.ico")]
     out += [(urls.prefecture(p.code), _page(urls.prefecture(p.code))) for p in d.prefectures]
-    out += [(urls.government(c), _page(urls.government(c))) for c in governments]
+    for c in governments:  # a government's page and its JSON one after the other: they share one reading
+        out += [(urls.government(c), _page(urls.government(c))),
+                (urls.api(f"governments/{c}", "json"), f"api/v1/governments/{c}.json")]
     for c in wards:  # every page of each ward's projects; later pages are folders (/ward/C/p/2/)
         pager = Pager(reg.count_projects(ward=c), PAGE, 0)
         out += [(urls.ward(c, at), _page(urls.ward(c, at, static=True))) for at in pager.offsets() or [0]]
@@ -50,7 +53,6 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
     for p in d.prefectures:
         out += [(urls.api(f"prefectures/{p.code}", ext), f"api/v1/prefectures/{p.code}.{ext}")
                 for ext in ("json", "csv")]
-    out += [(urls.api(f"governments/{c}", "json"), f"api/v1/governments/{c}.json") for c in governments]
     out += [(urls.api(f"wards/{c}", "json"), f"api/v1/wards/{c}.json") for c in wards]
     if len(snaps) > 1:
         out.append(("/api/v1/diff", "api/v1/diff.json"))
@@ -125,10 +127,11 @@ class BuildView:
 
     REMEMBERED = frozenset({"snapshot", "snapshots", "snapshot_id", "partners", "declared", "diff", "show",
                             "ward_partners", "count_projects"})
+    RECENT = 64  # answers kept: the few every page asks, and the last pages' own (their JSON follows them)
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry.public()  # published editions only: drafts are never written out
-        self._answers: dict[tuple[object, ...], object] = {}
+        self._answers: OrderedDict[tuple[object, ...], object] = OrderedDict()
 
     def public(self) -> BuildView:
         return self
@@ -142,6 +145,9 @@ class BuildView:
             key = (name, args, tuple(sorted(kwargs.items())))
             if key not in self._answers:
                 self._answers[key] = found(*args, **kwargs)
+                if len(self._answers) > self.RECENT:
+                    self._answers.popitem(last=False)
+            self._answers.move_to_end(key)
             answer = self._answers[key]
             return list(answer) if isinstance(answer, list) else answer  # a caller may sort or extend its copy
 
