@@ -45,9 +45,11 @@ def main() -> None:
         files = [p for p in out.rglob("*") if p.is_file()]
         pages = [p for p in files if p.suffix == ".html"]
         largest = max(pages, key=lambda p: p.stat().st_size)
+        ward = max((p for p in pages if p.relative_to(out).parts[0] == "ward"), key=lambda p: p.stat().st_size)
         print(f"build-site, {args.projects:,} projects: {took:.1f} s, peak RSS {rss:.0f} MB "
               f"[target < 120 s, < 400 MB]; {len(files):,} files, {sum(p.stat().st_size for p in files) / 1e6:.0f} MB; "
-              f"largest page {largest.stat().st_size / 1e3:.0f} KB ({largest.relative_to(out)})")
+              f"largest page {largest.stat().st_size / 1e3:.0f} KB ({largest.relative_to(out)}); largest ward page "
+              f"{ward.stat().st_size / 1e3:.0f} KB ({ward.relative_to(out)}) [target < 200 KB]")
 
 
 if __name__ == "__main__":
