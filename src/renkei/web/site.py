@@ -100,11 +100,17 @@ def build_site(reg: Registry, out: str | Path, progress: Progress | None = None)
         written = _write_site(reg, staging, progress)
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a web server must read the site
         previous = out.with_name(out.name + ".previous")
-        if out.exists():
+        replacing = out.exists()
+        if replacing:
             if previous.exists():
                 shutil.rmtree(previous)
             out.rename(previous)
-        staging.rename(out)
+        try:
+            staging.rename(out)
+        except BaseException:
+            if replacing:
+                previous.rename(out)  # the old site back in its place
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
