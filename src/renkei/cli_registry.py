@@ -429,7 +429,7 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
       renkei export > renkei.json
       renkei export --format sqlite -o renkei.sqlite3
     """
-    from .registry.backup import export_sqlite, public_dump
+    from .registry.backup import export_sqlite, write_public_json
 
     reg = open_registry(ctx)
     if fmt == "sqlite":
@@ -438,11 +438,11 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
         counts = export_sqlite(reg, output)
         click.echo(f"{output}：" + "、".join(f"{k} {v}" for k, v in counts.items() if v))
         return
-    text = json.dumps(public_dump(reg), ensure_ascii=False, indent=1)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with Path(output).open("w", encoding="utf-8") as fh:
+            write_public_json(reg, fh)
     else:
-        click.echo(text)
+        write_public_json(reg, click.get_text_stream("stdout"))
 
 
 @cli.command()

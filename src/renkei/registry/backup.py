@@ -224,6 +224,12 @@ def public_dump(reg: Core) -> dict[str, object]:
                 "tables": {name: list(rows) for name, rows in iter_tables(conn, public=True)}}
 
 
+def write_public_json(reg: Core, fh: IO[str]) -> dict[str, int]:
+    """:func:`public_dump` written row by row as it is read (`renkei export`): memory flat with the registry."""
+    with consistent_read(reg.engine) as conn:
+        return write_json(fh, {**_header(conn, reg), "public": True}, iter_tables(conn, public=True))
+
+
 def export_sqlite(reg: Core, path: str, *, public: bool = True) -> dict[str, int]:
     """Copy the registry into a new SQLite file, streaming, from one read transaction: public data
     (:func:`public_dump`) unless ``public`` is False, which copies everything, accounts included
