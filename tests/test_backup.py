@@ -64,3 +64,15 @@ def test_the_sqlite_backup_reads_one_snapshot_too(registry, tmp_path):
     copy = Registry(str(tmp_path / "b.sqlite3"))
     assert copy.dump()["tables"] == registry.dump()["tables"]
     copy.engine.dispose()
+
+
+def test_a_sqlite_file_of_another_schema_is_refused_cleanly(tmp_path):
+    """`renkei load` streams a SQLite file's rows only when its schema is the registry's; otherwise one line."""
+    import sqlite3
+
+    other = tmp_path / "other.sqlite3"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "r.sqlite3"), "load", str(other)])
+    assert result.exit_code == 1 and "renkei db upgrade" in result.output
+    assert "Traceback" not in result.output

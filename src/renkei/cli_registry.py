@@ -478,12 +478,14 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
       renkei --db new.sqlite3 load backup.json
       renkei load renkei.sqlite3 --replace
     """
-    from .registry import Registry
+    from .registry.backup import load_sqlite
 
     reg = open_registry(ctx, seed=False)
     with refusals():
-        if Path(file).read_bytes()[:16].startswith(b"SQLite format 3"):
-            data = Registry(str(file)).dump()
+        with Path(file).open("rb") as fh:
+            sqlite = fh.read(16).startswith(b"SQLite format 3")
+        if sqlite:
+            counts = load_sqlite(reg, file, replace=replace)
         else:
             try:
                 data = json.loads(Path(file).read_text(encoding="utf-8"))
@@ -491,7 +493,7 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
                 from .documents import DocumentError
 
                 raise DocumentError(_("JSON のバックアップではありません"), file=file, detail=str(exc)) from exc
-        counts = reg.load(data, replace=replace)
+            counts = reg.load(data, replace=replace)
     click.echo("、".join(f"{k} {v}" for k, v in counts.items() if v))
 
 

@@ -113,14 +113,29 @@ def load(reg: Core, data: dict[str, object], *, replace: bool = False) -> dict[s
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RegistryError(_("renkei のバックアップではありません"
                               "（format が renkei-backup の JSON オブジェクトが必要です）"))
-    if data.get("schema") != database.current_revision(reg.engine):
-        raise RegistryError(_("バックアップのスキーマは {backup}、このレジストリは {registry} です。"
-                              "先に renkei db upgrade を実行してください").format(
-                                  backup=data.get("schema"), registry=database.current_revision(reg.engine)))
+    _same_schema(reg, data.get("schema"))
     tables = data.get("tables")
     if not isinstance(tables, dict) or set(tables) - set(TABLE_ORDER):
         raise RegistryError(_("バックアップの表がこのレジストリのスキーマと合いません"))
     return load_tables(reg, ((name, tables.get(name, [])) for name in TABLE_ORDER), replace=replace)
+
+
+def load_sqlite(reg: Core, path: str, *, replace: bool = False) -> dict[str, int]:
+    """Restore a SQLite backup or export (`renkei load FILE.sqlite3`), streaming its rows from one read."""
+    source = Core(f"sqlite:///{Path(path).absolute()}", directory=reg.directory, resolver=reg.resolver)
+    try:
+        with consistent_read(source.engine) as conn:
+            _same_schema(reg, _revision(conn))
+            return load_tables(reg, iter_tables(conn), replace=replace)
+    finally:
+        source.engine.dispose()
+
+
+def _same_schema(reg: Core, revision: object) -> None:
+    if revision != database.current_revision(reg.engine):
+        raise RegistryError(_("バックアップのスキーマは {backup}、このレジストリは {registry} です。"
+                              "先に renkei db upgrade を実行してください").format(
+                                  backup=revision, registry=database.current_revision(reg.engine)))
 
 
 def load_tables(reg: Core, tables: Tables, *, replace: bool = False) -> dict[str, int]:
