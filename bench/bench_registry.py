@@ -22,22 +22,15 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
 import make_fixtures  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from scale import empty_database  # noqa: E402
+
 from renkei.directory import load  # noqa: E402
 from renkei.registry import Registry  # noqa: E402
 
 
 def fresh(url: str | None, tmp: Path, name: str) -> Registry:
-    if url is None:
-        url = f"sqlite:///{tmp / name}"
-    else:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    return Registry.open(url, seed=False)
+    return Registry.open(empty_database(url, tmp, name), seed=False)
 
 
 def main() -> None:

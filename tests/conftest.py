@@ -12,6 +12,12 @@ SEED = ROOT / "src" / "renkei" / "data" / "seed" / "000_c5c746091caa1e08.txt"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory):
+    """Generated downloads are cached in a temporary folder, never in the user's cache (RENKEI_CACHE_DIR)."""
+    os.environ["RENKEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def directory():
     from renkei.directory import load

@@ -116,7 +116,9 @@ def test_maps_have_a_title_and_a_description_and_clickable_ones_are_not_images(p
     from renkei.publish import MAP_FORMATS, render, ward_svg
     from renkei.registry import Registry
 
-    for kind in ("/", "/pref/N/", "/gov/N/", "/ward/N/"):
+    _, ward_page = pages[("anonymous", "/ward/N/")]  # the ward's map is a file (shared by its pages), with alt text
+    assert re.search(r'<img src="/ward/\d{6}/map\.svg" width="\d+" height="\d+" alt="[^"]{20,}">', ward_page)
+    for kind in ("/", "/pref/N/", "/gov/N/"):
         _, html = pages[("anonymous", kind)]
         svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
         opening = svg[:svg.index(">")]

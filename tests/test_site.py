@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -92,3 +93,32 @@ def test_static_json_and_csv_carry_no_account_name(built):
     leaks = [f.name for f in files if "updated_by" in f.read_text(encoding="utf-8-sig")
              or f'"{p.updated_by}"' in f.read_text(encoding="utf-8-sig")]
     assert leaks == []
+
+
+def test_a_failed_build_leaves_the_site_as_it_was(built, tmp_path):
+    """build-site writes into a temporary sibling folder and swaps it in at the end: a build that stops midway
+    (a full disk) leaves the live site untouched; a good one keeps the old site as OUT.previous."""
+    import shutil
+
+    from renkei.web.site import build_site
+
+    site, reg = built
+    out = tmp_path / "public"
+    shutil.copytree(site, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def disk_full(done: int, total: int) -> None:
+        if done == 20:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        build_site(reg, out, progress=disk_full)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]  # no half-built folder left behind
+    (out / "stale.html").write_text("an old file", encoding="utf-8")
+    build_site(reg, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public", "public.previous"]
+    assert (tmp_path / "public.previous" / "stale.html").exists() and not (out / "stale.html").exists()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "index.html").exists() and out.stat().st_mode & 0o777 == 0o777 & ~umask  # readable as mkdir makes

@@ -143,9 +143,9 @@ def test_pages_say_where_a_partnership_comes_from(fresh):
     both, projects_only = sorted(listed & with_projects), sorted(with_projects - listed)
     assert both and projects_only
     ward = client.get(f"/ward/{MINATO}/").text
-    assert ward.count('<span class="badge projects">連携事業</span></li>') + \
-        ward.count('<span class="badge listed">公表一覧に掲載</span></li>') == len(with_projects)
-    assert ward.count('<span class="badge listed">公表一覧に掲載</span></li>') == len(both)
+    in_list, _, projects_only_part = ward.partition(f"連携事業のみ（{len(projects_only)}）")
+    assert in_list.count('<li><a href="/gov/') == len(both) and f"公表一覧にも掲載（{len(both)}）" in in_list
+    assert projects_only_part.count('<li><a href="/gov/') == len(projects_only)
     gov = client.get(f"/gov/{both[0]}/").text
     assert "公表一覧に掲載</span>（" in gov and "承認済みの連携事業" in gov
     gov = client.get(f"/gov/{projects_only[0]}/").text
@@ -160,7 +160,8 @@ def test_ward_page(site):
     html = client.get(f"/ward/{MINATO}/").text
     projects = reg.projects(ward=MINATO, limit=1000)
     assert "港区の連携先と連携事業" in html and f"連携事業 {len(projects)}" in html
-    assert html.count('class="link"') >= 1  # the map of lines out from the ward
+    assert f'<img src="/ward/{MINATO}/map.svg"' in html  # the map of lines out from the ward, one file for all pages
+    assert client.get(f"/ward/{MINATO}/map.svg").text.count('class="link"') >= 1
     assert client.get("/ward/043613/").status_code == 404
     assert client.get("/ward/").text.count('href="/ward/13') == 23
 

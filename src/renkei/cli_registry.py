@@ -442,7 +442,7 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
       renkei export > renkei.json
       renkei export --format sqlite -o renkei.sqlite3
     """
-    from .registry.backup import export_sqlite, public_dump
+    from .registry.backup import export_sqlite, write_public_json
 
     if fmt == "sqlite" and not output:
         raise click.UsageError("--format sqlite needs -o FILE")
@@ -454,12 +454,11 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
             counts = export_sqlite(reg, output)
         click.echo(f"{output}：" + "、".join(f"{k} {v}" for k, v in counts.items() if v))
         return
-    text = json.dumps(public_dump(reg), ensure_ascii=False, indent=1)
     if output:
-        with writing(output):
-            Path(output).write_text(text, encoding="utf-8")
+        with writing(output), Path(output).open("w", encoding="utf-8") as fh:
+            write_public_json(reg, fh)
     else:
-        click.echo(text)
+        write_public_json(reg, click.get_text_stream("stdout"))
 
 
 @cli.command()
@@ -497,12 +496,14 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
       renkei --db new.sqlite3 load backup.json
       renkei load renkei.sqlite3 --replace
     """
-    from .registry import Registry
+    from .registry.backup import load_sqlite
 
     reg = open_registry(ctx, seed=False)
     with refusals():
-        if Path(file).read_bytes()[:16].startswith(b"SQLite format 3"):
-            data = Registry(str(file)).dump()
+        with Path(file).open("rb") as fh:
+            sqlite = fh.read(16).startswith(b"SQLite format 3")
+        if sqlite:
+            counts = load_sqlite(reg, file, replace=replace)
         else:
             try:
                 data = json.loads(Path(file).read_text(encoding="utf-8"))
@@ -510,7 +511,7 @@ def load(ctx: click.Context, file: str, replace: bool) -> None:
                 from .documents import DocumentError
 
                 raise DocumentError(_("JSON のバックアップではありません"), file=file, detail=str(exc)) from exc
-        counts = reg.load(data, replace=replace)
+            counts = reg.load(data, replace=replace)
     click.echo("、".join(f"{k} {v}" for k, v in counts.items() if v))
 
 

@@ -346,6 +346,39 @@ def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozens
     from ..directory import load
 
     d = load()
+    by_code, width, height = _region_geometry(pref_code, width, height)
+    body = []
+    links = 0
+    for code, joined in by_code.items():
+        e = d.get(code)
+        kind = "mark" if code in marks else "partner" if code in highlight else "other"
+        colour = {"mark": WARD, "partner": PARTNER, "other": OTHER}[kind]
+        name = e.name if e else code
+        path = (f'<path class="muni {kind}" data-code="{code}" fill="{colour}" stroke="#969696" '
+                f'stroke-width="0.5" d="{joined}"><title>{escape(name)}</title></path>')
+        linked = href and (code in highlight or code in marks)  # partners link to their pages
+        body.append(f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{path}</a>' if linked else path)
+        links += bool(linked)
+    label = title or (d[pref_code].name if d.get(pref_code) else pref_code)
+    shown = sorted(c for c in by_code if c in highlight or c in marks)
+    names = "、".join(d[c].name for c in shown[:10] if d.get(c)) + (_("ほか") if len(shown) > 10 else "")
+    description = (_("{label}の{n}市区町村の地図。色付きは{shown}団体。").format(label=label, n=len(by_code),
+                                                                          shown=len(shown))
+                   + (_("色付き: {names}。").format(names=names) if names else "")
+                   + (_("色付きの市区町村を選ぶとそのページに移動する。") if links else ""))
+    role = INTERACTIVE_ROLE if links else "img"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="{role}" '
+            f'aria-label="{escape(label)}の地図" class="region-map"><title>{escape(label)}の地図</title>'
+            f'<desc>{escape(description)}</desc>{"".join(body)}</svg>')
+
+
+@cache
+def _region_geometry(pref_code: str, width: int, height: int) -> tuple[dict[str, str], int, int]:
+    """A prefecture's municipalities as SVG path data fitted to the frame, and the frame's final size.
+
+    Projecting and simplifying the outlines is most of a region map's cost and the same for every page of the
+    prefecture (each local government's page draws it), so it is done once per prefecture and size.
+    """
     shapes = boundaries("municipalities")
     codes = [c for c in shapes if c.startswith(pref_code[:2])]
     rings: list[tuple[str, list[tuple[float, float]]]] = []
@@ -364,31 +397,8 @@ def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozens
     def xy(lon: float, lat: float) -> tuple[float, float]:
         return 10 + (lon - lon0) * KX * scale, 10 + (lat1 - lat) * scale
 
-    body = []
-    links = 0
     by_code: dict[str, list[str]] = {}
     for code, r in rings:
         by_code.setdefault(code, []).append(ring_path([xy(*p) for p in r], 0.4))
-    for code, parts in by_code.items():
-        e = d.get(code)
-        kind = "mark" if code in marks else "partner" if code in highlight else "other"
-        colour = {"mark": WARD, "partner": PARTNER, "other": OTHER}[kind]
-        name = e.name if e else code
-        path = (f'<path class="muni {kind}" data-code="{code}" fill="{colour}" stroke="#969696" '
-                f'stroke-width="0.5" d="{"".join(parts)}"><title>{escape(name)}</title></path>')
-        linked = href and (code in highlight or code in marks)  # partners link to their pages
-        body.append(f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{path}</a>' if linked else path)
-        links += bool(linked)
-    label = title or (d[pref_code].name if d.get(pref_code) else pref_code)
-    width = round(20 + (lon1 - lon0) * KX * scale)
-    height = round(20 + (lat1 - lat0) * scale)
-    shown = sorted(c for c in by_code if c in highlight or c in marks)
-    names = "、".join(d[c].name for c in shown[:10] if d.get(c)) + (_("ほか") if len(shown) > 10 else "")
-    description = (_("{label}の{n}市区町村の地図。色付きは{shown}団体。").format(label=label, n=len(by_code),
-                                                                          shown=len(shown))
-                   + (_("色付き: {names}。").format(names=names) if names else "")
-                   + (_("色付きの市区町村を選ぶとそのページに移動する。") if links else ""))
-    role = INTERACTIVE_ROLE if links else "img"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="{role}" '
-            f'aria-label="{escape(label)}の地図" class="region-map"><title>{escape(label)}の地図</title>'
-            f'<desc>{escape(description)}</desc>{"".join(body)}</svg>')
+    return ({code: "".join(parts) for code, parts in by_code.items()}, round(20 + (lon1 - lon0) * KX * scale),
+            round(20 + (lat1 - lat0) * scale))

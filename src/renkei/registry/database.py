@@ -8,12 +8,17 @@ are Alembic's, run in-process; an up-to-date database costs one SELECT to confir
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ENV_VAR = "RENKEI_DATABASE_URL"
+# Alembic's command API runs through one module-global context (alembic.context): two migrations at once in
+# one process (two threads exporting the public SQLite file) would mix their connections ("KeyError: 'config'",
+# "table audit_log already exists"). They take turns.
+ALEMBIC_LOCK = threading.RLock()
 
 
 def default_path() -> Path:
@@ -78,7 +83,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     from alembic import command
 
     before = current_revision(engine)
-    with engine.begin() as conn:
+    with ALEMBIC_LOCK, engine.begin() as conn:
         command.upgrade(_alembic_config(conn), revision)
     return before, current_revision(engine) or ""
 
@@ -100,4 +105,5 @@ def recreate(conn) -> None:  # type: ignore[no-untyped-def]
                                          "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
                                          "AND p.proname LIKE 'renkei\\_%'")):
             conn.execute(text(f"DROP FUNCTION {name}"))
-    command.upgrade(_alembic_config(conn), "head")
+    with ALEMBIC_LOCK:
+        command.upgrade(_alembic_config(conn), "head")

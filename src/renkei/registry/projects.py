@@ -6,6 +6,8 @@ admin's approval and keeps optimistic locking (an edit names the version it read
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -48,7 +50,7 @@ def projects(core: Core, *, ward: str | None = None, partner: str | None = None,
     """Projects in id order, filtered by ward, partner or prefecture code, 分野 and fiscal year."""
     q = _query(ward, partner, prefecture, field, year)
     with core.Session() as s:
-        return [view(core, s, p) for p in s.scalars(q.order_by(Project.id).limit(limit).offset(offset))]
+        return views(core, s, list(s.scalars(q.order_by(Project.id).limit(limit).offset(offset))))
 
 
 def count(core: Core, *, ward: str | None = None, partner: str | None = None, prefecture: str | None = None,
@@ -63,6 +65,15 @@ def ward_partners(core: Core, ward: str) -> list[str]:
     q = (select(ProjectPartner.code).join(ProjectWard, ProjectWard.project_id == ProjectPartner.project_id)
          .join(Project, Project.id == ProjectPartner.project_id)
          .where(ProjectWard.ward_code == ward, ProjectPartner.code.is_not(None), visibility.live_projects())
+         .distinct().order_by(ProjectPartner.code))
+    with core.Session() as s:
+        return list(s.scalars(q))
+
+
+def partner_codes(core: Core) -> list[str]:
+    """The codes of every partner of a project the public sees (not deleted), in code order."""
+    q = (select(ProjectPartner.code).join(Project, Project.id == ProjectPartner.project_id)
+         .where(ProjectPartner.code.is_not(None), Project.deleted_at.is_(None))
          .distinct().order_by(ProjectPartner.code))
     with core.Session() as s:
         return list(s.scalars(q))
@@ -93,16 +104,30 @@ def get(core: Core, project_id: int) -> ProjectView:
 
 
 def view(core: Core, s: Session, p: Project) -> ProjectView:
+    return views(core, s, [p])[0]
+
+
+BATCH = 500  # project ids per query (well under SQLite's limit on bound parameters)
+
+
+def views(core: Core, s: Session, found: Sequence[Project]) -> list[ProjectView]:
+    """The views of many projects with two queries per :data:`BATCH` (their wards, their partners), not two
+    per project: a ward's page, a local government's page and the API list dozens to hundreds at once."""
     d = core.directory
-    wards = tuple((w, d[w].name) for w in s.scalars(select(ProjectWard.ward_code)
-                                                     .where(ProjectWard.project_id == p.id)
-                                                     .order_by(ProjectWard.ward_code)))
-    partners = tuple((pp.code, d[pp.code].name if pp.code else pp.written, pp.pref_code)
-                     for pp in s.scalars(select(ProjectPartner).where(ProjectPartner.project_id == p.id)
-                                         .order_by(ProjectPartner.id)))
-    return ProjectView(p.id, p.version, p.title, p.field, p.fiscal_year, iso(p.start_date), iso(p.end_date),
-                       p.summary, p.source_url, wards, partners, p.updated_at.isoformat(timespec="seconds"),
-                       p.updated_by)
+    wards: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    partners: dict[int, list[tuple[str | None, str, str]]] = defaultdict(list)
+    ids = [p.id for p in found]
+    for at in range(0, len(ids), BATCH):
+        chunk = ids[at:at + BATCH]
+        for pid, w in s.execute(select(ProjectWard.project_id, ProjectWard.ward_code)
+                                .where(ProjectWard.project_id.in_(chunk)).order_by(ProjectWard.ward_code)):
+            wards[pid].append((w, d[w].name))
+        for pp in s.scalars(select(ProjectPartner).where(ProjectPartner.project_id.in_(chunk))
+                            .order_by(ProjectPartner.id)):
+            partners[pp.project_id].append((pp.code, d[pp.code].name if pp.code else pp.written, pp.pref_code))
+    return [ProjectView(p.id, p.version, p.title, p.field, p.fiscal_year, iso(p.start_date), iso(p.end_date),
+                        p.summary, p.source_url, tuple(wards[p.id]), tuple(partners[p.id]),
+                        p.updated_at.isoformat(timespec="seconds"), p.updated_by) for p in found]
 
 
 def recode_partners(s: Session, pref_code: str, written: str, code: str | None, actor: str) -> list[int]:

@@ -59,9 +59,9 @@ def _government(core: Core, code: str, resolution: Resolution | None) -> dict[st
         pids = select(ProjectPartner.project_id).where(ProjectPartner.code == code)
         if e.kind == "special_ward":
             pids = select(ProjectWard.project_id).where(ProjectWard.ward_code == code)
-        found = [projects.view(core, s, p) for p in
-                 s.scalars(select(Project).where(Project.id.in_(pids), visibility.live_projects())
-                           .order_by(Project.fiscal_year, Project.id))]
+        found = projects.views(core, s, list(s.scalars(select(Project).where(Project.id.in_(pids),
+                                                                             visibility.live_projects())
+                                                      .order_by(Project.fiscal_year, Project.id))))
     wards = sorted({w for p in found for w in p.wards}) if e.kind != "special_ward" else []
     return {"type": "government", "code": e.code, "name": e.name, "kana": e.kana, "kind": e.kind_label,
             "prefecture": e.prefecture, "url": e.url,

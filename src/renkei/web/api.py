@@ -23,7 +23,7 @@ from ..registry import RegistryError, visibility
 from ..sinks import csv_writer
 from . import models
 from .core import Site
-from .params import MAX_ID
+from .params import MAX_ID, PAGE, PageLimit, PageOffset
 from .public import pick_snapshot, search_results
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -233,9 +233,10 @@ def wards(request: Request, format: Format | None = None) -> Response:
     return _respond(request, format, make)
 
 
-@resource("/wards/{code}", models.Ward, "A ward, its partners and projects (suffix .json or .csv allowed)",
+@resource("/wards/{code}", models.Ward, "A ward, its partners and a page of its projects (suffix .json or .csv)",
           listing=False)
-def ward(request: Request, code: str, format: Format | None = None) -> Response:
+def ward(request: Request, code: str, limit: PageLimit = PAGE, offset: PageOffset = 0,
+         format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
     e = reg.directory.get(code) if code.isdigit() else None  # a path: codes only, anything else is 404
@@ -244,11 +245,13 @@ def ward(request: Request, code: str, format: Format | None = None) -> Response:
     ward_code = e.code
 
     def make() -> dict[str, Any]:
-        projects = [visibility.public_project(p.as_dict()) for p in reg.projects(ward=ward_code, limit=10000)]
+        projects = [visibility.public_project(p.as_dict())
+                    for p in reg.projects(ward=ward_code, limit=limit, offset=offset)]
         e = reg.directory[ward_code]
+        page = _page(projects, reg.count_projects(ward=ward_code), limit, offset)
         return {"code": e.code, "name": e.name, "kana": e.kana,
                 "partners": [{"code": c, "name": reg.directory[c].name} for c in reg.ward_partners(ward_code)],
-                "projects": projects}
+                "projects": page.pop("items"), **page}
 
     return _respond(request, format or fmt, make, rows=lambda d: d["partners"])
 

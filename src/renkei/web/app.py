@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..registry import Registry
-from . import admin, admin_editions, api, approvals, convert, public, reconciliation, users
+from . import admin, admin_editions, api, approvals, convert, downloads, public, reconciliation, users
 from .cache import HeadAsGet
 from .core import FONTS, STATIC, CacheFront, Site
 from .security import WebSettings, add_guards
@@ -33,11 +33,13 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
                               "Stable keys: 6-digit 全国地方公共団体コード.")
     app.state.site = Site(reg)
     app.state.static = static
+    app.state.downloads = downloads.Downloads(reg)
     app.mount("/static/fonts", StaticFiles(directory=FONTS), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(admin.session_middleware)
     add_guards(app, settings or WebSettings.from_env())
     app.include_router(public.router)
+    app.include_router(downloads.router)
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(users.router)

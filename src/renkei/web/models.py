@@ -190,7 +190,11 @@ class Ward(BaseModel):
     name: str
     kana: str
     partners: list[NamedCode]
-    projects: list[Project]
+    projects: list[Project] = Field(description="One page of the ward's projects, in id order")
+    total: int = Field(description="How many projects the ward has")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page, or null on the last one")
 
 
 class SearchHit(BaseModel):

@@ -45,3 +45,10 @@ def load_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> object:
                     raise TooDeep(max_depth)
                 stack.append((child, depth + 1))
     return value
+
+# A ward's projects are shown a page at a time (the HTML page and /api/v1/wards/{code}): at scale a ward has
+# thousands, and one unpaged page was 1 MB.
+PAGE = 100
+MAX_PAGE = 500
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Projects per page (at most {MAX_PAGE})")]
+PageOffset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many projects to skip")]

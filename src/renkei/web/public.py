@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import functools
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..directory import Entity
 from ..i18n import _
-from ..publish import FILE_NAMES, FORMATS, MAP_FORMATS, file_name, maps, official, opendata
-from ..publish import render as publish_render
+from ..publish import FORMATS, MAP_FORMATS, file_name, maps, official, opendata
 from ..registry import Registry, RegistryError, SnapshotInfo
 from . import urls
 from .core import STATIC, Site, render_text
-from .params import Id, OptionalId
+from .paging import Pager
+from .params import PAGE, OptionalId, PageLimit, PageOffset
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,24 +107,46 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
 
 
 @router.get("/ward/{code}/", response_class=HTMLResponse)
-def ward(request: Request, code: str) -> Response:
+def ward(request: Request, code: str, offset: PageOffset = 0, limit: PageLimit = PAGE) -> Response:
     site = _site(request)
     reg = site.registry
-    e = reg.directory.get(code)
-    if e is None or e not in reg.directory.special_wards:
-        raise HTTPException(404, _("特別区が見つかりません"))
+    e = _special_ward(reg, code)
+    static = getattr(request.state, "static", False)
+
+    def make() -> tuple[bytes, str]:
+        pager = Pager(reg.count_projects(ward=code), limit, offset)
+        projects = reg.projects(ward=code, limit=limit, offset=offset)
+        partners = [reg.directory[c] for c in reg.ward_partners(code)]
+        snap, _keep = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
+        listed = {p.code for p in reg.partners(snap.id)} if offset == 0 else set()  # partners: on the first page
+        return _html(request, "web/ward.html", e=e, projects=projects, pager=pager, partners=partners, snap=snap,
+                     in_list=[p for p in partners if p.code in listed],
+                     projects_only=[p for p in partners if p.code not in listed],
+                     page_url=lambda at: urls.ward(code, at, limit, static=static))
+
+    return site.cached(request, make)
+
+
+@router.get("/ward/{code}/map.svg")
+def ward_map(request: Request, code: str) -> Response:
+    """A ward's map of lines to its partners: one file for every page of the ward (it weighs hundreds of KB at
+    scale, so it is not inlined in each page)."""
+    site = _site(request)
+    e = _special_ward(site.registry, code)
 
     def make() -> tuple[bytes, str]:
         from ..publish import ward_svg
 
-        projects = reg.projects(ward=code, limit=5000)
-        partners = [reg.directory[c] for c in reg.ward_partners(code)]
-        snap, _keep = pick_snapshot(reg, None)  # where each partnership comes from: the edition, and/or projects
-        listed = {p.code for p in reg.partners(snap.id)}
-        return _html(request, "web/ward.html", e=e, projects=projects, partners=partners, map_svg=ward_svg(reg, e),
-                     snap=snap, listed=listed)
+        return ward_svg(site.registry, e).encode("utf-8"), "image/svg+xml"
 
     return site.cached(request, make)
+
+
+def _special_ward(reg: Registry, code: str) -> Entity:
+    e = reg.directory.get(code)
+    if e is None or e not in reg.directory.special_wards:
+        raise HTTPException(404, _("特別区が見つかりません"))
+    return e
 
 
 @router.get("/ward/", response_class=HTMLResponse)
@@ -223,70 +244,6 @@ def downloads(request: Request) -> Response:
                      history=list(reversed(history)), replaced_by=replaced_by)
 
     return site.cached(request, make)
-
-
-MEDIA = {"tsv": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
-         "html": "text/html; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "pdf": "application/pdf", "json": "application/json", "geojson": "application/geo+json",
-         "svg": "image/svg+xml", "png": "image/png", "sqlite3": "application/vnd.sqlite3"}
-
-
-@router.get("/downloads/renkei.sqlite3")
-def sqlite_file(request: Request) -> Response:
-    """The whole public registry as one SQLite file (no accounts, no audit log)."""
-    from ..registry.backup import export_sqlite
-
-    site = _site(request)
-
-    def make() -> tuple[bytes, str]:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "renkei.sqlite3"
-            export_sqlite(site.registry, str(path), public=True)
-            return path.read_bytes(), MEDIA["sqlite3"]
-
-    return site.cached(request, make, max_age=300,
-                       headers={"Content-Disposition": 'attachment; filename="renkei.sqlite3"'})
-
-
-@router.get("/downloads/{snapshot_id}/{filename}")
-def download(request: Request, snapshot_id: Id, filename: str) -> Response:
-    site = _site(request)
-    reg = site.registry
-    snap, _unused = pick_snapshot(reg, snapshot_id)
-    if filename == "datapackage.json":
-        return site.cached(request, lambda: (datapackage_for(reg, snap.id), MEDIA["json"]), max_age=3600)
-    names = {file_name(f, snap.as_of, snap.id): f for f in FILE_NAMES if f != "datapackage"}
-    png = filename.endswith(".png")
-    fmt = names.get(filename.removesuffix(".png") + ".svg" if png else filename)
-    if fmt is None or (png and fmt not in MAP_FORMATS):
-        raise HTTPException(404, _("ファイルが見つかりません"))
-
-    def make() -> tuple[bytes, str]:
-        raw = publish_render(reg, fmt, snap.id)
-        if png:
-            raw = maps.svg_to_png(raw.decode("utf-8"))
-        return raw, MEDIA[filename.rsplit(".", 1)[-1]]
-
-    from urllib.parse import quote
-
-    return site.cached(request, make, max_age=3600,
-                       headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
-
-
-def datapackage_for(reg: Registry, snapshot_id: int) -> bytes:
-    """The Frictionless descriptor of a snapshot's downloads, with their sizes and hashes (as `renkei publish`)."""
-    from ..publish import ENCODINGS, Sources, resource_name
-
-    snap = reg.snapshot(snapshot_id)
-    sources = Sources(reg, snap.id)
-    files: dict[str, tuple[str, bytes]] = {}
-    for fmt in FORMATS:
-        if fmt == "datapackage":
-            continue
-        raw = publish_render(reg, fmt, snap.id, sources=sources)
-        files[resource_name(fmt)] = (file_name(fmt, snap.as_of, snap.id), raw)
-    return opendata.datapackage(sources.data, files, ENCODINGS["utf-8"]).encode("utf-8")
 
 
 @router.get("/diff/", response_class=HTMLResponse)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from .params import PAGE
+
 
 def _q(path: str, snapshot: int | None = None, **params: object) -> str:
     query = {k: v for k, v in {"snapshot": snapshot, **params}.items() if v not in (None, "")}
@@ -26,8 +28,16 @@ def government(code: str, snapshot: int | None = None) -> str:
     return _q(f"/gov/{code}/", snapshot)
 
 
-def ward(code: str) -> str:
-    return f"/ward/{code}/"
+def ward(code: str, offset: int = 0, limit: int = PAGE, *, static: bool = False) -> str:
+    """A ward's page of projects from ``offset``. The static export has no query strings: its later pages
+    are folders (``/ward/131016/p/2/``), of the default size."""
+    if static and offset:
+        return f"/ward/{code}/p/{offset // PAGE + 1}/"
+    return _q(f"/ward/{code}/", offset=offset or None, limit=None if limit == PAGE else limit)
+
+
+def ward_map(code: str) -> str:
+    return f"/ward/{code}/map.svg"
 
 
 def search(q: str = "") -> str:
