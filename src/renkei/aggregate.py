@@ -114,8 +114,14 @@ def derive_list(records: Iterable[ProjectRecord], *, source: str, resolver: Reso
             key = r.code or f"?{r.input}"
             found.setdefault(pref, {}).setdefault(key, (cell, r))
     directory = resolver.directory
+
+    def prefecture_code(name: str) -> str:
+        entity = directory.prefecture(name)
+        assert entity is not None, name  # partner_prefecture answers only with the directory's own prefectures
+        return entity.code
+
     blocks = []
-    for pref in sorted(found, key=lambda p: directory.prefecture(p).code):  # type: ignore[union-attr]
+    for pref in sorted(found, key=prefecture_code):
         items = sorted(found[pref].items(), key=lambda kv: (kv[0].startswith("?"), kv[0]))
         names = [cell for _, (cell, _) in items]
         blocks.append(Block(pref, len(names), names, None, sorted({c.row for c in names})))

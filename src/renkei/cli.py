@@ -18,6 +18,7 @@ from .cli_common import FORMAT_CHOICE, cli, fail, output_folder, parse_as_of, wr
 from .seed import default_list_path
 
 if TYPE_CHECKING:
+    from .reasons import Reason
     from .resolve import Resolver
 
 __all__ = ["FORMAT_CHOICE", "cli", "default_list_path", "fail", "main", "parse_as_of"]
@@ -170,7 +171,7 @@ def template(out: str) -> None:
         click.echo(str(path))
 
 
-def _write_refusal(out, name: str | None, prefecture: object, reason) -> None:  # type: ignore[no-untyped-def]
+def _write_refusal(out: Callable[[bytes], object], name: str | None, prefecture: object, reason: Reason) -> None:
     """A line of --jsonl for input that is not a name to resolve: the same keys, status unresolved."""
     import orjson
 
@@ -181,14 +182,15 @@ def _write_refusal(out, name: str | None, prefecture: object, reason) -> None:  
                      option=orjson.OPT_APPEND_NEWLINE))
 
 
-def _resolve_jsonl(resolver, as_of: str | None) -> None:  # type: ignore[no-untyped-def]
+def _resolve_jsonl(resolver: Resolver, as_of: str | None) -> None:
     from . import reasons as R
 
     # UTF-8 bytes in and out, as orjson reads and writes them: no text layer to decode and encode every line
     # (and bytes that are not UTF-8 are a bad_json line, not a traceback).
     sys.stdout.flush()
     binary = getattr(sys.stdout, "buffer", None)
-    out = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode()))
+    out: Callable[[bytes], object] = (binary.write if binary is not None
+                                      else (lambda data: sys.stdout.write(data.decode())))
     translate = R.translator()  # the language is read once for the whole stream
     gc.freeze()  # the directory and its indexes live to the end: the collector need not walk them again and again
     try:

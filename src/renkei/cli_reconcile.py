@@ -77,8 +77,9 @@ def reconcile(file: str, column: str | None, prefecture_column: str | None, pref
     partial = Path(out).with_name(Path(out).name + ".part")
     with writing(out):  # a folder that vanished, a full disk: one line, exit 2
         try:
-            bar_options = {"label": _("照合中"), "file": sys.stderr, "hidden": not show, "update_min_steps": 500}
-            with partial.open("wb") as target, click.progressbar(length=table.height, **bar_options) as bar:
+            bar = click.progressbar(length=table.height, label=_("照合中"), file=sys.stderr, hidden=not show,
+                                    update_min_steps=500)
+            with partial.open("wb") as target, bar:
                 writer = open_writer(fmt, target, table.sheet)
                 summary = write_reconciled(table, plan, resolver, writer, as_of=date,
                                            on_row=lambda _row: bar.update(1))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
@@ -147,7 +147,7 @@ class LazyString:
 
     __slots__ = ("_args", "_func")
 
-    def __init__(self, func, *args) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, func: Callable[..., str], *args: str | int) -> None:
         self._func = func
         self._args = args
 

@@ -77,7 +77,7 @@ def update() -> dict[str, int]:
     return missing
 
 
-def _translated(string: str | tuple[str, ...] | None) -> bool:
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
     if isinstance(string, tuple | list):
         return all(string)
     return bool(string)

@@ -42,10 +42,10 @@ def corrupt(entity: Entity, kind: str, rng: random.Random, min_similarity: float
         i = rng.choice(spots)
         return name[:i] + rng.choice(variant_members(name[i])[1:]) + name[i + 1:]
     if kind == "lookalike":
-        spots = [(i, alts) for i, ch in enumerate(stem) if (alts := _lookalikes(ch, min_similarity))]
-        if not spots:
+        lookalikes = [(i, alts) for i, ch in enumerate(stem) if (alts := _lookalikes(ch, min_similarity))]
+        if not lookalikes:
             return None
-        i, alts = rng.choice(spots)
+        i, alts = rng.choice(lookalikes)
         return name[:i] + rng.choice(alts) + name[i + 1:]
     if kind == "suffix":
         if suffix not in "市町村" or entity.kind == "designated_city":

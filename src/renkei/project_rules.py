@@ -128,13 +128,15 @@ def check_values(values: dict[str, object]) -> dict[str, object]:
     """The project fields present in ``values``, checked and normalised (dates as ``date``); end ≥ start."""
     checks = {"title": check_title, "field": check_field, "fiscal_year": check_fiscal_year,
               "start_date": lambda v: check_date("start_date", v), "end_date": lambda v: check_date("end_date", v),
-              "summary": lambda v: check_length("summary", str(v or "")), "source_url": check_url}
+              "summary": lambda v: check_length("summary", str(v or "")),
+              "source_url": lambda v: check_url(None if v is None else str(v))}
     out: dict[str, object] = {}
     for key, value in values.items():
         if key not in checks:
             raise ProjectValueError(key, _("事業に項目「{field}」はありません").format(field=_shown(key)))
         out[key] = checks[key](value)
-    check_period(out.get("start_date"), out.get("end_date"))  # type: ignore[arg-type]
+    start, end = out.get("start_date"), out.get("end_date")
+    check_period(start if isinstance(start, date) else None, end if isinstance(end, date) else None)
     return out
 
 

@@ -9,7 +9,7 @@ JSON outputs give ``reason_key`` and ``params`` beside the text, so programs nee
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -61,7 +61,7 @@ class Label(str):
     __slots__ = ()
 
 
-def _r(key: str, template: str, shown: dict[str, object] | None = None, **params: object) -> Reason:
+def _r(key: str, template: str, shown: Mapping[str, object] | None = None, **params: object) -> Reason:
     return Reason(key, tuple(params.items()), template, tuple((shown or {}).items()))
 
 
@@ -360,7 +360,7 @@ def _patterns() -> tuple[list[tuple[re.Pattern[str], str, str, dict[str, str]]],
 
     from .i18n import use_language
 
-    patterns: list[tuple[re.Pattern[str], str, str, dict[str, str]]] = []
+    patterns: list[tuple[re.Pattern[str], str, str, dict[str, str], int]] = []  # ..., literal characters
     words: dict[str, str] = {}  # a label word as shown (either language) → its msgid
     for lang in ("ja", "en"):
         with use_language(lang):

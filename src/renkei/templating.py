@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,7 +34,7 @@ def per_language(function: Callable[..., object]) -> Callable[..., object]:
 
 
 @cache
-def environment():  # type: ignore[no-untyped-def]
+def environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
@@ -39,8 +43,9 @@ def environment():  # type: ignore[no-untyped-def]
     from . import i18n
 
     # newstyle: _() autoescapes its %(name)s arguments and formats with keywords ("%" itself is written "%%")
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
-                                  npgettext=i18n.npgettext)
+    # the method is added at run time by the jinja2.ext.i18n extension loaded above; Environment does not declare it
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     env.globals["language"] = i18n.current_language
     env.filters["date_ja"] = per_language(i18n.format_date)  # 令和7年8月1日 (2025-08-01)
     env.filters["jst"] = per_language(i18n.format_datetime)  # a stored UTC time, shown in Japan time

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .directory import Directory
 from .documents.model import PublishedList
 from .i18n import N_, Message
 from .resolve import Resolution, Resolver, default_resolver, reason_fields
@@ -160,15 +161,16 @@ def check(document: PublishedList, resolver: Resolver | None = None) -> Report:
         reports.append(report)
     problems += _document_problems(reports, directory)
     present = {r.prefecture for r in reports}
-    missing = [p.name for p in directory.prefectures if p.name not in present]
+    absent = [p for p in directory.prefectures if p.name not in present]
+    missing = [p.name for p in absent]
     if missing and not document.format.startswith("projects"):  # a derived list simply has no partners there
-        last = max((directory.prefecture(p).code for p in present if p), default="")
+        last = max((r for r in reports if r.code), key=lambda r: r.code or "", default=None)
         names = "、".join(missing)
-        if last and all(directory.prefecture(m).code > last for m in missing):
+        if last and all(p.code > (last.code or "") for p in absent):
             problems.append(problem(
                 "missing_prefectures", N_("{last}で終わっており、その後の{count}都道府県がありません"
                                           "（途中で切れていませんか）：{names}"),
-                "warning", "missing_prefectures_after", last=directory.prefecture(last).name, count=len(missing),
+                "warning", "missing_prefectures_after", last=last.prefecture, count=len(missing),
                 names=names))
         else:
             problems.append(problem("missing_prefectures", N_("{count}都道府県がありません：{names}"), "warning",
@@ -254,7 +256,7 @@ def _longest_increasing(codes: list[str]) -> set[int]:
     return keep
 
 
-def _document_problems(reports: list[PrefectureReport], directory) -> list[Problem]:  # type: ignore[no-untyped-def]
+def _document_problems(reports: list[PrefectureReport], directory: Directory) -> list[Problem]:
     out = []
     seen: set[str] = set()
     last = ""

@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache, cached_property
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..i18n import N_
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 KIND_LABELS = {  # msgids: translate with i18n.gettext where a person reads them; open data keeps the Japanese
     "prefecture": N_("都道府県"),
@@ -244,16 +248,17 @@ def _read_json(name: str) -> dict:
     return json.loads((_DATA / name).read_text(encoding="utf-8"))
 
 
-def _check_fields(data: dict, key: str, cls: type) -> None:
+def _check_fields(data: dict, key: str, cls: type[DataclassInstance]) -> None:
     # Rows are built positionally (fast); the field list in the file guards the order.
-    if data[key] != list(cls.__dataclass_fields__):
+    if data[key] != [f.name for f in fields(cls)]:
         raise ValueError(f"packaged {key} do not match {cls.__name__}: run scripts/build_data.py")
 
 
 def _load_history() -> list[HistoricalName]:
     data = _read_json("history.json")
     _check_fields(data, "history_fields", HistoricalName)
-    return [HistoricalName(*row[:7], tuple(row[7]), row[8]) for row in data["history"]]
+    return [HistoricalName(code, name, kana, prefecture, county, valid_to, change, tuple(successors), note)
+            for code, name, kana, prefecture, county, valid_to, change, successors, note in data["history"]]
 
 
 @cache

@@ -138,7 +138,7 @@ def _note(cell: str, text: str) -> Message:
     return Message("note", N_("{cell}：{text}"), {"cell": cell, "text": text})
 
 
-def grid_rows(grid: Sequence[Sequence[object]], *, sheet: str | None = None, page: int | None = None,
+def grid_rows(grid: Iterable[Sequence[object]], *, sheet: str | None = None, page: int | None = None,
               row_offset: int = 0) -> list[list[Cell]]:
     """A 2-D list of values (None or '' for empty) → rows of Cells with 1-based positions."""
     out = []

@@ -30,7 +30,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any, TypedDict, Unpack
 
 from ..i18n import _
 from .model import DocumentError, low_level
@@ -42,6 +42,15 @@ ENV = {"max_bytes": "RENKEI_MAX_UPLOAD_BYTES", "max_rows": "RENKEI_MAX_ROWS",
        "max_unzipped": "RENKEI_MAX_UNZIPPED_BYTES", "max_seconds": "RENKEI_MAX_PARSE_SECONDS",
        "max_convert_seconds": "RENKEI_MAX_CONVERT_SECONDS"}
 SECONDS = ("max_seconds", "max_convert_seconds")
+
+
+class Where(TypedDict, total=False):
+    """Where in a file a limit was passed, as :class:`DocumentError` takes it."""
+
+    row: int | None
+    sheet: str | None
+    page: int | None
+
 MAX_ZIP_ENTRIES = 10_000
 PROLOG_BYTES = 64 * 1024  # an XML part's prolog (before the root element) longer than this is refused
 _PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
@@ -60,7 +69,7 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """The defaults, each replaced by its environment variable when set (a bad value is an error)."""
-        values: dict[str, float] = {}
+        values: dict[str, Any] = {}  # an int, or a float for the SECONDS fields
         for name, var in ENV.items():
             raw = os.environ.get(var, "").strip().replace("_", "")
             if raw:
@@ -68,7 +77,7 @@ class Limits:
                     values[name] = float(raw) if name in SECONDS else int(raw)
                 except ValueError:
                     raise ValueError(_("{var}={value!r} は数値ではありません").format(var=var, value=raw)) from None
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
     def budget(self, file: str, deadline: Deadline | None = None) -> Budget:
         return Budget(self, file, deadline)
@@ -98,9 +107,9 @@ class Deadline:
         return _("変換が上限 {limit:g} 秒を超えたため中断しました（{setting} で変更できます）").format(
             limit=self.seconds, setting=self.setting)
 
-    def check(self, file: str | None = None, **where: object) -> None:
+    def check(self, file: str | None = None, **where: Unpack[Where]) -> None:
         if time.monotonic() > self.at:
-            raise DocumentError(self.message(), file=file, **where)  # type: ignore[arg-type]
+            raise DocumentError(self.message(), file=file or "", **where)
 
 
 class Budget:
@@ -118,7 +127,7 @@ class Budget:
         """One more row whose last filled cell is in column ``width``."""
         self.rows += 1
         self.cells += width
-        where = {"row": row, "sheet": sheet, "page": page}
+        where: Where = {"row": row, "sheet": sheet, "page": page}
         self.expect(0, **where)
         if width > self.limits.max_cells:
             raise DocumentError(_("1行のセル数が上限 {limit:,} を超えています（{setting} で変更できます）")
@@ -146,14 +155,14 @@ class Budget:
                                 .format(limit=self.limits.max_rows, setting=ENV["max_rows"]), file=self.file, row=row,
                                 sheet=sheet, page=page)
 
-    def tick(self, **where: object) -> None:
+    def tick(self, **where: Unpack[Where]) -> None:
         """Stop when the time is up or the server is stopping."""
         if STOP.is_set():
             raise DocumentError(_("サーバーが停止するため、読み込みを中断しました"), file=self.file)
         if time.monotonic() > self.deadline:
             raise DocumentError(_("読み込みが上限 {limit:g} 秒を超えたため中断しました（{setting} で変更できます）")
                                 .format(limit=self.limits.max_seconds, setting=ENV["max_seconds"]), file=self.file,
-                                **where)  # type: ignore[arg-type]
+                                **where)
 
 
 def check_xlsx(source: IO[bytes], limits: Limits, file: str) -> None:

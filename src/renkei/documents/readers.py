@@ -12,11 +12,17 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ..i18n import _
 from .layout import grid_rows, parse_rows
 from .limits import Budget, Limits, check_xlsx
 from .model import Cell, DocumentError, PublishedList, low_level
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+Row = TypeVar("Row", bound=Sequence[object])
 
 MAX_BYTES = Limits().max_bytes  # the real lists are a few hundred KB; a bigger file is not one of them
 FORMATS = ("tsv", "csv", "txt", "xlsx", "xls", "pdf")
@@ -82,8 +88,8 @@ def filled_width(values: Sequence[object]) -> int:
     return 0
 
 
-def budgeted(rows: Iterable[Sequence[object]], budget: Budget, *, sheet: str | None = None,
-             page: int | None = None, first: int = 1) -> Iterator[Sequence[object]]:
+def budgeted(rows: Iterable[Row], budget: Budget, *, sheet: str | None = None,
+             page: int | None = None, first: int = 1) -> Iterator[Row]:
     """Pass rows through, counting each against the budget (rows, cells per row, time)."""
     for r, values in enumerate(rows, first):
         budget.row(filled_width(values), row=r, sheet=sheet, page=page)
@@ -103,7 +109,7 @@ def text_rows(text: str, fmt: str, file: str, budget: Budget | None = None) -> l
                             row=reader.line_num, detail=str(exc)) from exc
 
 
-def _sheet_size(ws) -> None:  # type: ignore[no-untyped-def]
+def _sheet_size(ws: Any) -> None:  # Any: the private attributes of openpyxl's ReadOnlyWorksheet
     """openpyxl's ReadOnlyWorksheet._get_size, bounded: stop at the *start* of sheetData.
 
     openpyxl waits for sheetData's end event when a sheet has no <dimension>, so opening a
@@ -117,8 +123,9 @@ def _sheet_size(ws) -> None:  # type: ignore[no-untyped-def]
     with ws._get_source() as src:
         for _event, element in iterparse(src, events=("start",)):
             if element.tag == DIMENSION_TAG:
-                ws._min_column, ws._min_row, ws._max_column, ws._max_row = \
-                    SheetDimension.from_tree(element).boundaries
+                dimension = SheetDimension.from_tree(element)
+                if dimension is not None:
+                    ws._min_column, ws._min_row, ws._max_column, ws._max_row = dimension.boundaries
                 return
             if element.tag == DATA_TAG:
                 return
@@ -127,10 +134,11 @@ def _sheet_size(ws) -> None:  # type: ignore[no-untyped-def]
 def _bound_openpyxl() -> None:
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    ReadOnlyWorksheet._get_size = _sheet_size
+    # a private method, replaced on purpose (see _sheet_size), which openpyxl's stubs do not declare
+    ReadOnlyWorksheet._get_size = _sheet_size  # type: ignore[attr-defined]
 
 
-def open_xlsx(source: io.BufferedIOBase | io.BytesIO, limits: Limits, file: str):  # type: ignore[no-untyped-def]
+def open_xlsx(source: IO[bytes], limits: Limits, file: str) -> Workbook:
     """An XLSX opened read-only (streamed), after :func:`limits.check_xlsx`; DocumentError when damaged."""
     import zipfile
 
@@ -146,7 +154,7 @@ def open_xlsx(source: io.BufferedIOBase | io.BytesIO, limits: Limits, file: str)
                             detail=low_level(exc)) from exc
 
 
-def xlsx_values(wb, budget: Budget, limit: int | None = None) -> Iterator[tuple[str, int, Sequence[object]]]:  # type: ignore[no-untyped-def]
+def xlsx_values(wb: Workbook, budget: Budget, limit: int | None = None) -> Iterator[tuple[str, int, list[object]]]:
     """(sheet, row, values) of every row of every sheet, streamed and counted against the budget."""
     import zipfile
 
@@ -166,7 +174,7 @@ def xlsx_values(wb, budget: Budget, limit: int | None = None) -> Iterator[tuple[
         wb.close()
 
 
-def _sheet_rows(ws) -> Iterator[list[object]]:  # type: ignore[no-untyped-def]
+def _sheet_rows(ws: Any) -> Iterator[list[object]]:  # Any: the private attributes of openpyxl's ReadOnlyWorksheet
     """A read-only sheet's rows as lists up to their last filled cell.
 
     Unlike ``iter_rows``, rows are not padded to the sheet's declared width (a tiny file can declare
@@ -197,7 +205,8 @@ def xlsx_rows(data: bytes, file: str, limits: Limits | None = None) -> list[list
     budget = limits.budget(file)
     wb = open_xlsx(io.BytesIO(data), limits, file)
     rows: list[list[Cell]] = []
-    sheet, grid = None, []
+    sheet: str | None = None
+    grid: list[list[object]] = []
     for title, _row, values in xlsx_values(wb, budget):
         if title != sheet:
             if sheet is not None:

@@ -18,18 +18,21 @@ import codecs
 import csv
 import io
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..i18n import gettext as _
 from .model import DocumentError
 from .readers import sniff_format
 
+if TYPE_CHECKING:
+    import xlrd.sheet
+    from openpyxl import Workbook
+
 TABLE_FORMATS = ("csv", "tsv", "txt", "xlsx", "xls")
 CHUNK = 1 << 16
-Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+Opener = Callable[[], IO[bytes]]  # a new binary stream of the file each time (closed with `with`)
 
 
 def describe(exc: DocumentError) -> str:
@@ -196,7 +199,7 @@ def _xlsx(opener: Opener, file: str, sheet: str | None) -> Table:
 
     from openpyxl import load_workbook
 
-    def workbook():  # type: ignore[no-untyped-def]
+    def workbook() -> Workbook:
         try:
             return load_workbook(opener(), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
@@ -239,11 +242,11 @@ def _xls(opener: Opener, file: str, sheet: str | None) -> Table:
     chosen = _pick_sheet(names, sheet, file)
     ws = book.sheet_by_name(chosen)
 
-    def value(cell) -> object:  # type: ignore[no-untyped-def]
+    def value(cell: xlrd.sheet.Cell) -> object:
         if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
             return None
         if cell.ctype == xlrd.XL_CELL_DATE:
-            return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+            return xlrd.xldate.xldate_as_datetime(float(cell.value), book.datemode)
         if cell.ctype == xlrd.XL_CELL_BOOLEAN:
             return bool(cell.value)
         if cell.ctype == xlrd.XL_CELL_NUMBER and float(cell.value).is_integer():

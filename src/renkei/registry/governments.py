@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import insert, select, update
 
+from ..directory import Entity
 from .base import Core, now
-from .schema import DirectoryVersion, Government, Ward
+from .schema import DirectoryVersion, Government, Ward, table_of
 
 
 def sync_directory(core: Core) -> bool:
@@ -23,15 +24,15 @@ def sync_directory(core: Core) -> bool:
         for r in (r for r in rows if r["code"] in known):
             s.execute(update(Government).where(Government.code == r["code"]).values(**r))
         if new:
-            s.execute(insert(Government.__table__), new)
+            s.execute(insert(table_of(Government)), new)
         known_wards = set(s.scalars(select(Ward.code)))
         wards = [{"code": e.code, "name": e.name} for e in d.special_wards if e.code not in known_wards]
         if wards:
-            s.execute(insert(Ward.__table__), wards)
+            s.execute(insert(table_of(Ward)), wards)
         s.add(DirectoryVersion(as_of=as_of, entities=len(rows), loaded_at=now()))
     return True
 
 
-def _government_row(e) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _government_row(e: Entity) -> dict[str, object]:
     return {"code": e.code, "name": e.name, "kana": e.kana, "kind": e.kind, "pref_code": e.pref_code,
             "prefecture": e.prefecture, "lat": e.lat, "lon": e.lon, "valid_to": e.valid_to, "url": e.url}

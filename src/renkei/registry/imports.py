@@ -19,7 +19,7 @@ from ..resolve import Resolution
 from ..validate import Report
 from . import audit, editions
 from .base import Core, Progress, RegistryError, default_actor, now
-from .schema import Entry, ReviewDecision, Snapshot, SnapshotBlock
+from .schema import Entry, ReviewDecision, Snapshot, SnapshotBlock, table_of
 from .snapshots import STATE_NAMES, SnapshotInfo, info, rebuild_partners
 from .snapshots import get as get_snapshot
 
@@ -153,14 +153,14 @@ def write_report(s: Session, snap: Snapshot, report: Report, progress: Progress 
         for i, e in enumerate(p.entries):
             r = e.resolution
             row = _entry_row(snap.id, block.id, i, p.code or "", e.row, e.col, e.where, r)
-            decision = decisions.get((row["pref_code"], r.input)) if r.needs_review else None
+            decision = decisions.get((p.code or "", r.input)) if r.needs_review else None
             if decision is not None:
                 row.update(status="reviewed" if decision.code else "rejected", code=decision.code,
                            decision_id=decision.id)
                 reused += 1
             rows.append(row)
         if rows:
-            s.execute(insert(Entry.__table__), rows)
+            s.execute(insert(table_of(Entry)), rows)
         done += len(rows)
         if progress:
             progress(done)

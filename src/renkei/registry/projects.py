@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from ..i18n import _
@@ -80,7 +81,7 @@ def partner_codes(core: Core) -> list[str]:
 
 
 def _query(ward: str | None, partner: str | None, prefecture: str | None, field: str | None,
-           year: int | None):  # type: ignore[no-untyped-def]
+           year: int | None) -> Select[Project]:
     q = select(Project).where(visibility.live_projects())
     if ward:
         q = q.where(Project.id.in_(select(ProjectWard.project_id).where(ProjectWard.ward_code == ward)))
@@ -130,6 +131,15 @@ def views(core: Core, s: Session, found: Sequence[Project]) -> list[ProjectView]
                         p.updated_at.isoformat(timespec="seconds"), p.updated_by) for p in found]
 
 
+class _Recoded(TypedDict):
+    """What the audit entry of a recoded project shows (before and after)."""
+
+    title: str
+    wards: list[dict[str, str]]
+    written: str
+    version: int
+
+
 def recode_partners(s: Session, pref_code: str, written: str, code: str | None, actor: str) -> list[int]:
     """Give every partner written ``written`` in ``pref_code`` the code a review decided (or undid).
 
@@ -143,20 +153,20 @@ def recode_partners(s: Session, pref_code: str, written: str, code: str | None, 
     if not rows:
         return []
     pids = sorted({pid for pid, _old in rows})
-    named = {pid: {"title": title, "wards": [], "written": written, "version": version}
+    named = {pid: _Recoded(title=title, wards=[], written=written, version=version)
              for pid, title, version in s.execute(select(Project.id, Project.title, Project.version)
                                                   .where(Project.id.in_(pids)))}
     for pid, code_, name in s.execute(select(ProjectWard.project_id, Ward.code, Ward.name)
                                       .join(Ward, Ward.code == ProjectWard.ward_code)
                                       .where(ProjectWard.project_id.in_(pids)).order_by(Ward.code)):
-        named[pid]["wards"].append({"code": code_, "name": name})  # type: ignore[attr-defined]
+        named[pid]["wards"].append({"code": code_, "name": name})
     s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written)
               .values(code=code))
     s.execute(update(Project).where(Project.id.in_(pids))
               .values(version=Project.version + 1, updated_at=now(), updated_by=actor)
               .execution_options(synchronize_session=False))
     for pid, old in dict(rows).items():  # one entry per project: 判断 — 港区の事業「…」 — コード old → new
-        version = int(named[pid]["version"])  # type: ignore[call-overload]
+        version = named[pid]["version"]
         audit.record(s, actor, "review", "projects", str(pid), {**named[pid], "code": old},
                      {**named[pid], "code": code, "version": version + 1})
     return pids

@@ -162,7 +162,7 @@ def _lock_drafts(s: Session, snapshot_ids: Select) -> list[int]:
     return sorted(locked)
 
 
-def _drafts():  # type: ignore[no-untyped-def]
+def _drafts() -> Select[int]:
     """Decisions apply to drafts only: a published edition never changes (the database refuses it too)."""
     return select(Snapshot.id).where(Snapshot.state == "draft")
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -63,6 +64,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk ``insert`` of plain rows (one statement, no ORM objects).
+
+    SQLAlchemy types ``__table__`` as any FromClause; every class here maps exactly one Table.
+    """
+    table = model.__table__
+    assert isinstance(table, Table), model
+    return table
 
 
 class DirectoryVersion(Base):

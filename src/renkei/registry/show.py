@@ -53,8 +53,9 @@ def _government(core: Core, code: str, resolution: Resolution | None) -> dict[st
         q = (select(Snapshot.id, Snapshot.as_of, Snapshot.state, Entry.written, Entry.status, Entry.cell)
              .join(Entry, Entry.snapshot_id == Snapshot.id).where(Entry.code == code)
              .order_by(Snapshot.as_of, Snapshot.id))
-        if visibility.snapshot_states(core):
-            q = q.where(Snapshot.state.in_(visibility.snapshot_states(core)))
+        states = visibility.snapshot_states(core)
+        if states:
+            q = q.where(Snapshot.state.in_(states))
         listed = s.execute(q).all()
         pids = select(ProjectPartner.project_id).where(ProjectPartner.code == code)
         if e.kind == "special_ward":

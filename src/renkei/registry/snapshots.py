@@ -18,7 +18,7 @@ from ..diff import diff as diff_contents
 from ..directory import Directory
 from ..i18n import N_, _, current_language, wareki
 from .base import REVIEW_STATUSES, Core, RegistryError, iso
-from .schema import Entry, Government, Partner, Snapshot, SnapshotBlock
+from .schema import Entry, Government, Partner, Snapshot, SnapshotBlock, table_of
 from .visibility import snapshot_states  # what the public sees: one place
 
 
@@ -187,8 +187,9 @@ def info(s: Session, snap: Snapshot) -> SnapshotInfo:
                                                                      Entry.status.in_(REVIEW_STATUSES))) or 0
     superseded_by = s.scalar(select(func.max(Snapshot.id)).where(Snapshot.revises == snap.id,
                                                                   Snapshot.state == "published"))
+    imported_at = snap.imported_at.isoformat(timespec="seconds")
     return SnapshotInfo(snap.id, iso(snap.as_of), snap.kind, snap.state, snap.edition, snap.source, snap.source_url,
-                        snap.sha256, snap.format, snap.title, _time(snap.imported_at), snap.imported_by, snap.note,
+                        snap.sha256, snap.format, snap.title, imported_at, snap.imported_by, snap.note,
                         int(declared), listed, partners, review, _time(snap.published_at), snap.published_by,
                         _time(snap.withdrawn_at), snap.withdrawn_by, snap.withdrawn_reason, snap.revises,
                         superseded_by)
@@ -278,7 +279,8 @@ def rebuild_partners(s: Session, snapshot_id: int) -> None:
                      .order_by(Entry.block_id, Entry.position)).all()
     seen: dict[str, int] = {}
     for eid, code in rows:
-        seen.setdefault(code, eid)
+        if code is not None:  # the query keeps only coded entries; this tells the type checker
+            seen.setdefault(code, eid)
     if seen:
-        s.execute(insert(Partner.__table__),
+        s.execute(insert(table_of(Partner)),
                   [{"snapshot_id": snapshot_id, "code": c, "entry_id": e} for c, e in seen.items()])

@@ -115,7 +115,8 @@ def _problem_json(p: Problem) -> dict[str, Any]:
 
 
 def _problem(d: dict[str, Any]) -> Problem:
-    return Problem(d["kind"], _message(d["text"]), d["severity"])
+    text = _message(d["text"])  # a Message, or text as it was kept
+    return Problem(d["kind"], text if isinstance(text, Message) else str(text), d["severity"])
 
 
 def _message_json(m: object) -> object:

@@ -15,6 +15,7 @@ Every write is one transaction. An import that fails anywhere leaves the databas
 an edit of a project that someone else changed meanwhile raises :class:`ConflictError` with
 both versions instead of overwriting, and a decision that lost a race raises :class:`ChangeConflict`.
 The methods here only delegate: the logic lives in the modules, which take the registry as a :class:`~.base.Core`.
+Keyword options passed through (``**options: Any``) are typed by the module function that receives them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -54,9 +55,9 @@ class Registry(Core):
     # -- set-up ------------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | None = None, *, seed: bool = True, **kwargs: object) -> Registry:
+    def open(cls, url: str | None = None, *, seed: bool = True, **kwargs: Any) -> Registry:
         """Open, migrating the schema and loading the directory if needed; on first use, import the seed."""
-        reg = cls(url, **kwargs)  # type: ignore[arg-type]
+        reg = cls(url, **kwargs)
         reg.ensure_schema()
         if seed:
             with reg.Session() as s:
@@ -88,14 +89,14 @@ class Registry(Core):
         return imports.import_default(self)
 
     def import_file(self, path: str | Path, *, kind: str | None = None,
-                    **options: object) -> ImportResult | TemplateResult:
+                    **options: Any) -> ImportResult | TemplateResult:
         """Read, validate and import a published list (see :func:`imports.import_file`). A project template
         changes projects instead, approved at once (this is the admin's path), and never makes a list.
         ``kind`` is the caller's :func:`~renkei.documents.classify.classify` answer (asked here when not given)."""
         from ..documents.classify import OTHER_TABLE, PROJECT_TEMPLATE, classify
         from ..documents.layout import missing_header
 
-        kind = kind or classify(path, options.get("data"))  # type: ignore[arg-type]  # reads only the head
+        kind = kind or classify(path, options.get("data"))  # reads only the head
         if kind == PROJECT_TEMPLATE:
             for key in ("note", "source", "release"):  # there is no snapshot to note, source or release
                 options.pop(key, None)
@@ -105,11 +106,11 @@ class Registry(Core):
             return self.import_projects(path, **options)
         if kind == OTHER_TABLE:
             raise missing_header(str(path))
-        return imports.import_file(self, path, **options)  # type: ignore[arg-type]
+        return imports.import_file(self, path, **options)
 
-    def read_checked(self, path: str | Path, **options: object) -> Report:
+    def read_checked(self, path: str | Path, **options: Any) -> Report:
         """A list read and validated once (:func:`imports.read_checked`): what a preview shows and keeps."""
-        return imports.read_checked(self, path, **options)  # type: ignore[arg-type]
+        return imports.read_checked(self, path, **options)
 
     def import_report(self, report: Report, *, note: str = "", imported_by: str | None = None,
                       progress: Progress | None = None, source: str = "", release: bool = False) -> ImportResult:
@@ -124,11 +125,11 @@ class Registry(Core):
                                    source=source, kind=kind)
 
     def import_projects(self, path: str | Path, *, imported_by: str | None = None, actor_ward: str | None = None,
-                        **options: object) -> TemplateResult:
+                        **options: Any) -> TemplateResult:
         """A project template's rows as changes: pending for a ward editor (``actor_ward``), approved at once for
         an admin; ``dry_run=True`` only reports (see :func:`changes.import_template`)."""
         return changes.import_template(self, path, actor=imported_by or default_actor(), actor_ward=actor_ward,
-                                       **options)  # type: ignore[arg-type]
+                                       **options)
 
     def find_duplicate(self, sha256: str, as_of: str | None, kind: str = "list") -> SnapshotInfo | None:
         return editions.find_duplicate(self, sha256, as_of, kind)
@@ -213,12 +214,12 @@ class Registry(Core):
 
     # -- projects ----------------------------------------------------------------------------------------------
 
-    def projects(self, **filters: object) -> list[ProjectView]:
+    def projects(self, **filters: Any) -> list[ProjectView]:
         """Projects in id order (filters: ward, partner, prefecture, field, year, limit, offset)."""
-        return projects.projects(self, **filters)  # type: ignore[arg-type]
+        return projects.projects(self, **filters)
 
-    def count_projects(self, **filters: object) -> int:
-        return projects.count(self, **filters)  # type: ignore[arg-type]
+    def count_projects(self, **filters: Any) -> int:
+        return projects.count(self, **filters)
 
     def ward_partners(self, ward: str) -> list[str]:
         return projects.ward_partners(self, ward)
@@ -227,10 +228,11 @@ class Registry(Core):
         return projects.get(self, project_id)
 
     def add_project(self, *, title: str, wards: list[str], partners: list[str], actor: str | None = None,
-                    **values: object) -> ProjectView:
+                    **values: Any) -> ProjectView:
         """Add a project at once (an admin's change, approved as it is made)."""
         change = self.propose_project(title=title, wards=wards, partners=partners, actor=actor, **values)
-        return self.project(change.project_id)  # type: ignore[arg-type]
+        assert change.project_id is not None  # an add approved as it is made has created its project
+        return self.project(change.project_id)
 
     def update_project(self, project_id: int, expected_version: int, changes: dict[str, object], *,
                        actor: str | None = None) -> ProjectView:
@@ -259,9 +261,9 @@ class Registry(Core):
         return changes.propose_delete(self, project_id, expected_version, actor=actor or default_actor(),
                                       actor_ward=actor_ward, pending_seen=pending_seen, reason=reason)
 
-    def changes(self, **filters: object) -> list[ChangeView]:
+    def changes(self, **filters: Any) -> list[ChangeView]:
         """Changes (filters: state — pending by default, or 'decided' —, ward, project, limit, offset)."""
-        return changes.changes(self, **filters)  # type: ignore[arg-type]
+        return changes.changes(self, **filters)
 
     def pending_change(self, project_id: int, *, actor_ward: str | None = None) -> ChangeView | None:
         """The project's pending change, unless ``actor_ward`` is another ward's editor (who may not see it)."""
@@ -296,9 +298,9 @@ class Registry(Core):
 
     # -- audit and backup --------------------------------------------------------------------------------------
 
-    def audit_log(self, limit: int = 100, offset: int = 0, **filters: object) -> list[dict[str, object]]:
+    def audit_log(self, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, object]]:
         """Filters: actor, action, since, until (aware datetimes; see registry.audit.log)."""
-        return audit.log(self, limit, offset, **filters)  # type: ignore[arg-type]
+        return audit.log(self, limit, offset, **filters)
 
     def audit_facets(self) -> tuple[list[str], list[str]]:
         return audit.facets(self)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..i18n import _
@@ -118,4 +118,5 @@ def _swap(s: Session, user: str, addr: str, row: SignInThrottle | None, t: datet
     done = s.execute(update(SignInThrottle).where(
         SignInThrottle.username == user, SignInThrottle.address == addr,
         SignInThrottle.failures == row.failures).values(**values).execution_options(synchronize_session=False))
+    assert isinstance(done, CursorResult)  # an UPDATE's result, which counts the rows it changed
     return done.rowcount == 1

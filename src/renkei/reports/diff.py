@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 
-from ..diff import Diff
+from ..diff import Diff, Partner
 from ..sinks import XLSX_FONT, csv_writer, print_setup, workbook, write, write_row
 from ..textfmt import table
 
 CSV_HEADER = ("change", "都道府県", "全国地方公共団体コード", "名称", "before", "after")
 
 
-def _names(partners) -> str:  # type: ignore[no-untyped-def]
+def _names(partners: Iterable[Partner]) -> str:
     return "、".join(p.name for p in partners) or "-"
 
 

@@ -83,7 +83,7 @@ class XlsxTableWriter:
         self._row = 0
         self._width: int | None = None
 
-    def _format(self, status: str, kind: str = ""):  # type: ignore[no-untyped-def]
+    def _format(self, status: str, kind: str = "") -> object:
         key = (status, kind)
         if key not in self._formats:
             props: dict[str, object] = {"font_name": "Meiryo", "font_size": 10, "valign": "top"}

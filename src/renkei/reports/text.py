@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..i18n import _, format_date
+from ..resolve import Candidate
 from ..textfmt import table
 from ..validate import Report
 from . import PROBLEM_KIND_LABELS, SEVERITY_LABELS, STATUS_LABELS, label
 
 
-def candidates_text(candidates) -> str:  # type: ignore[no-untyped-def]
+def candidates_text(candidates: Iterable[Candidate]) -> str:
     return "、".join(f"{c.prefecture}{c.name}（{c.code}）{c.score:.2f}" for c in candidates)
 
 

@@ -55,8 +55,8 @@ def render(report: Report, attribution: list[str] | tuple[str, ...] = ()) -> byt
     write_row(ws, end, 0, (_("合計"), "", t["declared"], t["listed"], t["resolved"], None, t["needs_review"],
                            t["errors"]), head)
     ws.autofilter(top, 0, end - 1, len(headers) - 1)
-    for k, line in enumerate(attribution or load().attribution, end + 2):
-        write_wrapped(ws, k, 0, len(widths) - 1, line, plain, sum(widths))
+    for row, line in enumerate(attribution or load().attribution, end + 2):
+        write_wrapped(ws, row, 0, len(widths) - 1, line, plain, sum(widths))
     print_setup(ws, header_row=top)
 
     ws = wb.add_worksheet(_("完全一致でなかった名称"))

@@ -91,8 +91,8 @@ def corrected(ix: Indexes, costs: Costs, name: str, folded: str, q: Query) -> Re
             return other_prefecture(policy, name, found, pref, q.notes, ranked)
     listed = tuple(c for c in ranked if c.cost <= policy.weak_cost)[:policy.max_candidates]
     if listed:
-        why = R.close_candidates() if len(listed) > 1 and listed[1].cost - listed[0].cost < policy.margin \
+        doubt = R.close_candidates() if len(listed) > 1 and listed[1].cost - listed[0].cost < policy.margin \
             else R.weak_match()
-        return Resolution(name, Status.AMBIGUOUS, prefecture=pref, reasons=(*q.notes, why), candidates=listed)
+        return Resolution(name, Status.AMBIGUOUS, prefecture=pref, reasons=(*q.notes, doubt), candidates=listed)
     return Resolution(name, Status.UNRESOLVED, prefecture=pref, reasons=(*q.notes, R.no_match()),
                       candidates=tuple(ranked[:policy.max_candidates]))

@@ -141,11 +141,12 @@ async def _receive_and_convert(request: Request, work: Work) -> Response:
         raise HTTPException(400, _("フォームを読み取れません")) from exc
     values = _values(form)
     file = form.get("file")
-    uploaded = isinstance(file, StarletteUpload) and bool(file.filename)
-    if uploaded:
-        data = await file.read(MAX_BYTES + 1)  # type: ignore[union-attr]
+    upload = file if isinstance(file, StarletteUpload) and file.filename else None
+    uploaded = upload is not None
+    if upload is not None:
+        data = await upload.read(MAX_BYTES + 1)
         try:
-            name = sinks.clean_filename(file.filename or "upload", 100)  # type: ignore[union-attr]
+            name = sinks.clean_filename(upload.filename or "upload", 100)
         except sinks.FileNameError:
             name = "upload"
         if len(data) > MAX_BYTES:
@@ -234,7 +235,7 @@ def _convert(request: Request, values: dict[str, str], data: bytes, name: str, u
     except DocumentError as exc:
         _discard(target)
         return _page(request, values, 413 if isinstance(exc, TooLarge) else 422,
-                     describe(exc) if uploaded else exc.message)
+                     describe(exc) if uploaded else str(exc.message))
     except BaseException:
         _discard(target)
         raise

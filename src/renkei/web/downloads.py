@@ -104,10 +104,13 @@ def download(request: Request, snapshot_id: Id, filename: str) -> Response:
         raw = publish_render(reg, fmt, snap.id)
         return maps.svg_to_png(raw.decode("utf-8")) if png else raw
 
+    def build(path: Path) -> None:
+        path.write_bytes(make())
+
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     if extension in AS_FILES:
-        return _downloads(request).respond(request, f"{snap.id}-{filename}", lambda path: path.write_bytes(make()),
-                                           MEDIA[extension], disposition, max_age=3600)
+        return _downloads(request).respond(request, f"{snap.id}-{filename}", build, MEDIA[extension], disposition,
+                                           max_age=3600)
     return site.cached(request, lambda: (make(), MEDIA[extension]), max_age=3600,
                        headers={"Content-Disposition": disposition})
 

@@ -152,8 +152,8 @@ def answer(query: dict[str, Any], resolver: Any) -> list[dict[str, Any]]:  # Res
     from ..documents.wareki import parse as parse_date
 
     d = resolver.directory
-    text = query.get("query") if isinstance(query.get("query"), str) else ""
-    text = text.strip()[:MAX_QUERY]
+    written = query.get("query")
+    text = written.strip()[:MAX_QUERY] if isinstance(written, str) else ""
     props = _property_values(query)
     wanted = _wanted_types(query)
     limit = query.get("limit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from renkei.registry.schema import Base
 
@@ -15,6 +16,8 @@ def run() -> None:
         from sqlalchemy import create_engine
 
         url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("alembic: give the database as -x url=... (renkei passes its own connection)")
         with create_engine(url).connect() as conn:
             _migrate(conn)
             conn.commit()
@@ -22,7 +25,7 @@ def run() -> None:
         _migrate(connection)
 
 
-def _migrate(conn) -> None:  # type: ignore[no-untyped-def]
+def _migrate(conn: Connection) -> None:
     context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True,
                       compare_type=True)
     with context.begin_transaction():

@@ -113,7 +113,7 @@ def grant_app_role(role: str) -> None:
 
 
 def _schema() -> str:
-    name = op.get_bind().execute(sa.text("SELECT current_schema()")).scalar()
+    name = op.get_bind().execute(sa.text("SELECT current_schema()")).scalar_one()
     return op.get_bind().dialect.identifier_preparer.quote(name)
 
 
