@@ -458,7 +458,7 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
         with writing(output), Path(output).open("w", encoding="utf-8") as fh:
             write_public_json(reg, fh)
     else:
-        write_public_json(reg, click.get_text_stream("stdout"))
+        write_public_json(reg, sys.stdout)
 
 
 @cli.command()
