@@ -231,8 +231,12 @@ def test_admin_accounts_page(reg):
     assert r.status_code == 200 and "パスワードを変更しました" in r.text
     me = next(a.id for a in accounts.users(reg) if a.username == "jimu")
     r = admin.post(f"/admin/users/{me}", data={"csrf_token": token, "action": "remove"})
-    assert r.status_code == 422 and "自分のアカウント" in r.text
-    assert admin.post(f"/admin/users/{minato_id}", data={"csrf_token": token, "action": "remove"}).status_code == 200
+    assert r.status_code == 422 and "自分のアカウント「jimu」" in r.text
+    asked = admin.post(f"/admin/users/{minato_id}", data={"csrf_token": token, "action": "remove"})
+    assert asked.status_code == 200 and "アカウント「minato」（" in asked.text and "元に戻せません" in asked.text
+    assert "minato" in {a.username for a in accounts.users(reg)}  # the first click only asks
+    r = admin.post(f"/admin/users/{minato_id}", data={"csrf_token": token, "action": "remove", "confirm": "1"})
+    assert r.status_code == 200 and "アカウント「minato」を削除しました" in r.text
     assert "minato" not in {a.username for a in accounts.users(reg)}
     assert admin.post("/admin/users/999999", data={"csrf_token": token, "action": "remove"}).status_code == 404
 

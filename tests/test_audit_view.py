@@ -20,7 +20,7 @@ def test_rows_read_as_sentences(directory):
               "target_id": "3", "before": None,
               "after": {"source": "/tmp/renkei-upload-x1y2/連携事業.xlsx", "sha256": "ab" * 32, "projects": 4}}
     line = describe(upload, directory)
-    assert line.action == "取り込み" and line.target == "スナップショット #3（連携事業.xlsx）"
+    assert line.action == "取り込み" and line.target == "一覧の取り込み（連携事業.xlsx）"
     assert "/tmp" not in repr(line) and ("事業数", "", "4") in line.changes
     edit = {"id": 9, "at": "2025-07-31T15:30:00", "actor": "minato1", "action": "update", "target": "projects",
             "target_id": "12", "before": {"title": "物産展", "version": 1, "wards": [{"code": MINATO, "name": "港区"}]},

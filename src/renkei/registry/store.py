@@ -1,7 +1,7 @@
 """The :class:`Registry` facade: one object over SQLite or PostgreSQL, delegating to one module per concern.
 
 - :mod:`.snapshots` — which snapshot a reference means, its partners, entries, declared counts, diffs;
-- :mod:`.editions` — states: release (公表), withdraw (取り下げ), revise (a draft copy that supersedes);
+- :mod:`.editions` — states: release (公表), withdraw (取り下げ), revise (a draft copy that supersedes), discard;
 - :mod:`.imports` — a published list (or one derived from projects) becomes a new draft;
 - :mod:`.reviews` — names that need a person, and the decisions;
 - :mod:`.projects` — the projects the public sees;
@@ -84,7 +84,7 @@ class Registry(Core):
         from ..documents.projects import sniff_projects
 
         if sniff_projects(path, options.get("data")):  # type: ignore[arg-type]  # reads only the head
-            for key in ("note", "source", "release"):  # there is no snapshot to note, source or release
+            for key in ("note", "memo", "source", "release"):  # there is no snapshot to note, source or release
                 options.pop(key, None)
             if options.pop("as_of", None):
                 raise RegistryError("a project template never sets an as-of date: import it, then derive the list "
@@ -119,6 +119,15 @@ class Registry(Core):
 
     def revise(self, ref: int | str, *, actor: str | None = None, note: str = "") -> SnapshotInfo:
         return editions.revise(self, ref, actor=actor, note=note)
+
+    def discard(self, ref: int | str, *, actor: str | None = None) -> SnapshotInfo:
+        return editions.discard(self, ref, actor=actor)
+
+    def release_preview(self, ref: int | str, *, note: str | None = None) -> editions.ReleasePreview:
+        return editions.release_preview(self, ref, note=note)
+
+    def public_after_withdrawal(self, ref: int | str) -> SnapshotInfo | None:
+        return editions.public_after_withdrawal(self, ref)
 
     # -- snapshots ---------------------------------------------------------------------------------------------
 

@@ -144,6 +144,7 @@ def dashboard(request: Request) -> Response:
     ward = account.ward_code if account.role == "ward" else None
     counts = reg.pending_counts()
     return render(request, "web/admin/dashboard.html", snaps=reg.snapshots(), queue=len(reg.review_queue()),
+                  role_name=accounts.role_text(account.role),
                   projects=reg.count_projects(ward=ward),
                   pending=counts.get(ward, 0) if ward else sum(counts.values()))
 
@@ -485,7 +486,7 @@ def project_confirm(request: Request, account: Account, name: str, path: Path, t
 
 @router.post("/admin/upload/{token}", response_class=HTMLResponse)
 def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), decision: str = Form(...),
-                   note: str = Form(""), as_of: str = Form("")) -> Response:
+                   memo: str = Form("", max_length=500), as_of: str = Form("")) -> Response:
     import tempfile
     from pathlib import Path
 
@@ -519,7 +520,8 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
             from ..documents.wareki import parse
 
             list_as_of = None if sniff_projects(path) else parse(as_of) if as_of else None
-            result = reg.import_file(path, note=note, imported_by=account.username, as_of=list_as_of)
+            # the upload's memo is internal (the audit log keeps it); the public note is set when publishing
+            result = reg.import_file(path, memo=memo, imported_by=account.username, as_of=list_as_of)
         except (DocumentError, RegistryError) as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
     return render(request, "web/admin/imported.html", result=result)
@@ -554,6 +556,8 @@ def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_lengt
     def query(**changes: object) -> str:
         return urlencode({k: v for k, v in {**filters, **changes}.items() if v})
 
-    return render(request, "web/admin/audit.html", rows=[describe(r, reg.directory) for r in rows], offset=offset,
+    labels = {snap.id: snap.label for snap in reg.snapshots()}  # editions by label, never 「#3」
+    return render(request, "web/admin/audit.html", rows=[describe(r, reg.directory, labels) for r in rows],
+                  offset=offset,
                   page=AUDIT_PAGE, actors=actors, filters=filters, query=query,
                   actions=[(a, gettext(ACTIONS[a]) if a in ACTIONS else a) for a in actions])
