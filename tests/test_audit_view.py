@@ -71,3 +71,29 @@ def test_dashboard_names_the_ward_and_conflicts_show_japan_time(fresh):  # noqa:
     saved = reg.pending_change(p.id).proposed_at  # A's change, waiting for approval; stored in UTC
     shown = __import__("renkei.i18n", fromlist=["format_datetime"]).format_datetime(saved)
     assert shown in r.text and saved not in r.text
+
+
+def test_editions_states_roles_and_flags_read_in_japanese(directory):
+    labels = {1: "令和7年8月1日現在（第1版）", 2: "令和7年8月1日現在（第2版）"}
+    publish = {"id": 10, "at": "2025-07-31T15:30:00", "actor": "jimu", "action": "publish", "target": "snapshots",
+               "target_id": "2", "before": {"state": "draft", "note": "", "source_url": ""},
+               "after": {"state": "published", "edition": 2, "note": "訂正版", "source_url": "", "supersedes": 1}}
+    line = describe(publish, directory, labels)
+    assert (line.action, line.target) == ("公表", "版「令和7年8月1日現在（第2版）」")
+    assert ("状態", "下書き", "公表") in line.changes and ("版", "", "第2版") in line.changes
+    assert ("差し替え対象", "", "令和7年8月1日現在（第1版）") in line.changes
+    assert all(field != "原資料のURL" for field, _b, _a in line.changes)  # unchanged: not listed
+    discard = {"id": 11, "at": "2025-07-31T15:30:00", "actor": "jimu", "action": "discard", "target": "snapshots",
+               "target_id": "5", "before": {"state": "draft", "label": "令和8年8月1日現在 下書き（未公表）",
+                                             "as_of": "2026-08-01", "source": "/tmp/x/r8.csv", "partners": 3},
+               "after": None}
+    line = describe(discard, directory, labels)  # the draft is gone: its label as it was
+    assert (line.action, line.target) == ("下書きの破棄", "版「令和8年8月1日現在 下書き（未公表）」（r8.csv）")
+    disable = {"id": 12, "at": "2025-07-31T15:30:00", "actor": "jimu", "action": "disable", "target": "users",
+               "target_id": "3", "before": {"username": "minato", "role": "ward", "disabled": False},
+               "after": {"username": "minato", "role": "ward", "disabled": True}}
+    line = describe(disable, directory)
+    assert line.changes == (("利用", "有効", "無効"),)
+    role = {**disable, "action": "update", "before": {"username": "minato", "role": "ward"},
+            "after": {"username": "minato", "role": "admin"}}
+    assert describe(role, directory).changes == (("役割", "区の担当者", "管理者（事務局）"),)  # as on アカウント

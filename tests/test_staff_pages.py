@@ -177,3 +177,20 @@ def test_top_page_explains_names_to_review_and_skips_the_map(fresh):  # noqa: F8
     assert reg.snapshot(1).needs_review and "連携自治体の数には含めていません" in page
     assert "連携自治体の数には含めていません" not in TestClient(app).get("/").text  # none to review: no note
     assert page.index('href="#pref-table"') < page.index("<svg") < page.index('id="pref-table"')
+
+
+def test_the_api_reference_is_in_the_servers_language(fresh, monkeypatch):  # noqa: F811
+    from renkei.web import create_app
+
+    _app, reg = fresh
+    monkeypatch.delenv("RENKEI_LANG", raising=False)
+    schema = TestClient(create_app(registry=reg)).get("/api/v1/openapi.json").json()
+    snapshots = schema["paths"]["/api/v1/snapshots"]["get"]
+    assert snapshots["summary"] == "公表された版（古い順）" and "/reconcile" in schema["info"]["description"]
+    texts = [v for path in schema["paths"].values() for op in path.values() for k, v in op.items()
+             if k in ("summary", "description")]
+    assert texts and all(re.search(r"[ぁ-んァ-ン一-龥]", t) for t in texts)  # no English summary is left
+    monkeypatch.setenv("RENKEI_LANG", "en")
+    english = TestClient(create_app(registry=reg)).get("/api/v1/openapi.json").json()
+    assert english["paths"]["/api/v1/snapshots"]["get"]["summary"] == "Published editions, oldest first"
+    assert english["info"]["description"].startswith("The registry of the partners")
