@@ -194,3 +194,14 @@ def test_the_api_reference_is_in_the_servers_language(fresh, monkeypatch):  # no
     english = TestClient(create_app(registry=reg)).get("/api/v1/openapi.json").json()
     assert english["paths"]["/api/v1/snapshots"]["get"]["summary"] == "Published editions, oldest first"
     assert english["info"]["description"].startswith("The registry of the partners")
+
+
+def test_a_result_message_is_only_about_what_happened(fresh):  # noqa: F811
+    app, reg = fresh
+    admin = sign_in(app, "jimu")
+    for query in ({"done": "remove", "user": "誰か"}, {"done": "add", "user": "nobody"}):
+        assert 'role="status"' not in admin.get("/admin/users", params=query).text  # a crafted link says nothing
+    draft = reg.revise(1, actor="jimu")
+    for done in ("release", "withdraw", "discard"):  # a draft was not published, withdrawn or discarded
+        assert 'role="status"' not in admin.get("/admin/editions", params={"done": done, "id": draft.id}).text
+    assert "を公表しました" in admin.get("/admin/editions", params={"done": "release", "id": 1}).text

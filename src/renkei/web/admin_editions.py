@@ -54,7 +54,9 @@ def _done(reg: Registry, done: str, snapshot_id: int) -> str | None:
     if done == "discard":
         entry = next((e for e in reg.audit_log(limit=50, action="discard") if e["target_id"] == str(snapshot_id)),
                      None)
-        label = (entry["before"] or {}).get("label", "") if entry else ""  # type: ignore[union-attr]
+        if entry is None:  # nothing was discarded under this id: say nothing
+            return None
+        label = (entry["before"] or {}).get("label", "")  # type: ignore[union-attr]
         return _("下書き「{label}」を破棄しました。").format(label=label) + _public_now(reg)
     try:
         s = reg.snapshot(snapshot_id)

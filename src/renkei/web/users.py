@@ -50,7 +50,9 @@ def _done(request: Request, action: str, name: str) -> str | None:
         return None
     reg = _reg(request)
     found = next((u for u in accounts.users(reg) if u.username == name), None)
-    if found is None and action != "remove":
+    removed = action == "remove" and found is None and any(
+        (e["before"] or {}).get("username") == name for e in reg.audit_log(limit=20, action="remove"))
+    if found is None and not removed:  # a message only about what really happened (no text from a link)
         return None
     return _(ACTIONS[action]).format(name=name, role=role_with_ward(reg, found) if found else "",
                                      display_name=found.display_name if found else "")
