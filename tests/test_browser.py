@@ -446,7 +446,7 @@ def test_the_secretariat_publishes_withdraws_and_discards(server, browser, make_
         page.get_by_role("button", name="検証する").click()
         page.get_by_label("内部メモ（公開されません）").fill("レビュー用の内部メモ")
         page.get_by_role("button", name="取り込む").click()
-        page.get_by_role("heading", name="取り込みました").wait_for()
+        page.get_by_role("status").filter(has_text="を下書きとして取り込みました").wait_for()
         return reg.snapshots()[-1].id
 
     draft = upload(f"特別区連携自治体数一覧(令和{year}年8月1日現在)", f"r{year}.tsv")

@@ -524,7 +524,7 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
             result = reg.import_file(path, memo=memo, imported_by=account.username, as_of=list_as_of)
         except (DocumentError, RegistryError) as exc:
             return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
-    return render(request, "web/admin/imported.html", result=result)
+    return RedirectResponse(f"/admin/editions?done=import&id={result.snapshot.id}", status_code=303)  # PRG
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)

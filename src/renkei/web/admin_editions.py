@@ -62,6 +62,10 @@ def _done(reg: Registry, done: str, snapshot_id: int) -> str | None:
         s = reg.snapshot(snapshot_id)
     except RegistryError:
         return None
+    if done == "import" and s.state == "draft":
+        return _("「{label}」を下書きとして取り込みました（連携自治体 {partners}、要確認 {review}）。"
+                 "公表するまで公開ページは変わりません。").format(label=s.label, partners=s.partners,
+                                                     review=s.needs_review)
     if done == "release" and s.state != "draft":
         return _("「{label}」を公表しました。").format(label=s.label) + _public_now(reg)
     if done == "withdraw" and s.state == "withdrawn":

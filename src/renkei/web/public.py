@@ -31,8 +31,8 @@ def pick_snapshot(reg: Registry, snapshot: int | None) -> tuple[SnapshotInfo, in
     try:  # a public view: published editions only, so a draft's id is 404 like an unknown one
         snap = reg.snapshot(snapshot)
         latest = reg.snapshot()
-    except RegistryError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    except RegistryError as exc:  # the registry's message speaks of snapshots and commands: not for the public
+        raise HTTPException(404, _("この版は公開されていません（番号が違うか、まだ公表されていません）")) from exc
     return snap, (None if snap.id == latest.id else snap.id)
 
 
@@ -368,10 +368,10 @@ def diff(request: Request, a: OptionalId = None, b: OptionalId = None) -> Respon
         if len(snaps) >= 2 or (a and b):
             try:
                 result = reg.diff(a if a is not None else "previous", b if b is not None else "latest")
-            except RegistryError as exc:
-                error = str(exc)
+            except RegistryError:
+                error = _("この版は公開されていません（番号が違うか、まだ公表されていません）")
         else:
-            error = _("スナップショットが1つしかないため、比較できません")
+            error = _("公表された版が1つしかないため、比較できません")
         return _html(request, "web/diff.html", snaps=snaps, d=result, error=error, a=a, b=b)
 
     return site.cached(request, make)
