@@ -542,3 +542,33 @@ def test_the_secretariat_manages_accounts(server, browser, device):
     page.get_by_role("button", name=f"「{name}」を削除する").click()
     page.get_by_role("status").filter(has_text=f"アカウント「{name}」を削除しました").wait_for()
     context.close()
+
+
+def test_phone_codes_do_not_wrap_the_search_shows_its_hint_and_the_map_can_be_skipped(server, browser):
+    base, _, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{base}/pref/040002/?snapshot=1")
+    heights = page.eval_on_selector_all("main td code", "els => els.map(e => e.getBoundingClientRect().height)")
+    line = page.eval_on_selector("main td code", "e => parseFloat(getComputedStyle(e).lineHeight) || 30")
+    assert heights and max(heights) < 1.5 * line  # 040002 on one line, never 0400/02
+    hint = page.evaluate("""() => {
+      const input = document.querySelector('#q-header'), probe = document.createElement('span');
+      probe.style.font = getComputedStyle(input).font; probe.textContent = input.placeholder;
+      document.body.appendChild(probe); const need = probe.getBoundingClientRect().width; probe.remove();
+      const s = getComputedStyle(input);
+      return [need, input.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)];
+    }""")
+    assert hint[0] <= hint[1], hint  # the whole placeholder fits
+    page.goto(f"{base}/")
+    for _press in range(30):  # the map's skip link comes before its 47 links
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('skip-inline')"):
+            break
+    else:
+        pytest.fail("no skip link before the national map")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "pref-table"
+    page.keyboard.press("Tab")  # the next stop is the table, after the map
+    assert page.evaluate("!!document.activeElement.closest('#pref-table')")
+    context.close()
