@@ -205,3 +205,20 @@ def test_a_result_message_is_only_about_what_happened(fresh):  # noqa: F811
     for done in ("release", "withdraw", "discard"):  # a draft was not published, withdrawn or discarded
         assert 'role="status"' not in admin.get("/admin/editions", params={"done": done, "id": draft.id}).text
     assert "を公表しました" in admin.get("/admin/editions", params={"done": "release", "id": 1}).text
+
+
+def test_api_error_bodies_are_in_the_servers_language(fresh, monkeypatch):  # noqa: F811
+    from renkei.web import create_app
+
+    _app, reg = fresh
+    monkeypatch.delenv("RENKEI_LANG", raising=False)
+    client = TestClient(create_app(registry=reg))
+    r = client.get("/api/v1/partners", params={"limit": 0})
+    assert r.status_code == 422 and r.json()["detail"][0]["msg"] == "1 以上の値にしてください"
+    assert r.json()["detail"][0]["loc"] == ["query", "limit"]  # the body keeps its shape
+    assert client.get("/api/v1/governments/999999").json()["detail"] == "自治体「999999」はありません"
+    bad = client.get("/api/v1/partners", params={"prefecture": "架空県"}).json()["detail"][0]["msg"]
+    assert bad == "都道府県「架空県」はありません（6桁のコードまたは名称）"
+    monkeypatch.setenv("RENKEI_LANG", "en")
+    assert client.get("/api/v1/partners", params={"limit": 0}).json()["detail"][0]["msg"] == \
+        "Input should be greater than or equal to 1"

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from ..documents.projects import FIELDS
-from ..i18n import N_, gettext
+from ..i18n import N_, _, gettext
 from ..publish import opendata
 from ..registry import RegistryError
 from ..sinks import csv_writer
@@ -134,7 +134,8 @@ def _pref_code(request: Request, prefecture: str | None) -> str | None:
     name = reg.resolver.prefecture_name(prefecture)
     pref = reg.directory.prefecture(name) if name else None
     if pref is None:
-        raise bad_input("query", "prefecture", prefecture, f"unknown prefecture {prefecture!r}")
+        raise bad_input("query", "prefecture", prefecture,
+                        _("都道府県「{value}」はありません（6桁のコードまたは名称）").format(value=prefecture))
     return pref.code
 
 
@@ -143,7 +144,7 @@ def _ward_code(request: Request, ward: str | None) -> str | None:
         return None
     e = _site(request).registry.resolver.resolve_ward(ward)
     if e is None:
-        raise bad_input("query", "ward", ward, f"{ward!r} is not one of the 23 special wards")
+        raise bad_input("query", "ward", ward, _("「{value}」は23特別区のどれでもありません").format(value=ward))
     return e.code
 
 
@@ -159,7 +160,7 @@ def snapshots(request: Request, format: Format | None = None) -> Response:
 
 def _prefectures(request: Request, snapshot: int | None) -> list[dict[str, Any]]:
     reg = _site(request).registry
-    snap, _ = pick_snapshot(reg, snapshot)
+    snap, _keep = pick_snapshot(reg, snapshot)
     data = opendata.build(reg, snap.id)
     declared = reg.declared(snap.id)
     return [{"code": c, "name": n, "partners": k, "local_governments": t, "coverage_percent": pct,
@@ -180,11 +181,11 @@ def prefecture(request: Request, code: str, snapshot: int | None = Snapshot, for
     pref = reg.directory.get(code) if code.isdigit() else reg.directory.prefecture(reg.resolver.prefecture_name(code)
                                                                                     or code)
     if pref is None or not pref.is_prefecture:
-        raise HTTPException(404, f"no prefecture {code!r}")
+        raise HTTPException(404, _("都道府県「{code}」はありません").format(code=code))
 
     def make() -> dict[str, Any]:
         row = next(p for p in _prefectures(request, snapshot) if p["code"] == pref.code)
-        snap, _ = pick_snapshot(reg, snapshot)
+        snap, _keep = pick_snapshot(reg, snapshot)
         partners = [{"code": p.code, "name": p.name, "kana": p.kana, "kind": p.kind, "lat": p.lat, "lon": p.lon,
                      "written": p.written, "status": p.status} for p in reg.partners(snap.id, pref.name)]
         return {**row, "partners_list": partners}
@@ -200,7 +201,7 @@ def partners(request: Request, snapshot: int | None = Snapshot, prefecture: str 
     pc = _pref_code(request, prefecture)
 
     def make() -> dict[str, Any]:
-        snap, _ = pick_snapshot(reg, snapshot)
+        snap, _keep = pick_snapshot(reg, snapshot)
         rows = [p for p in reg.partners(snap.id) if pc is None or p.pref_code == pc]
         items = [{"code": p.code, "name": p.name, "kana": p.kana, "kind": p.kind, "prefecture": p.prefecture,
                   "pref_code": p.pref_code, "lat": p.lat, "lon": p.lon, "written": p.written, "status": p.status,
@@ -217,7 +218,7 @@ def government(request: Request, code: str, format: Format | None = None) -> Res
     code, fmt = _split(code)
     reg = _site(request).registry
     if not (code.isdigit() and reg.directory.get(code)):
-        raise HTTPException(404, f"no local government {code!r}")
+        raise HTTPException(404, _("自治体「{code}」はありません").format(code=code))
 
     def make() -> dict[str, Any]:
         try:
@@ -246,7 +247,7 @@ def ward(request: Request, code: str, format: Format | None = None) -> Response:
     reg = _site(request).registry
     e = reg.directory.get(code) if code.isdigit() else None  # a path: codes only, anything else is 404
     if e is None or e not in reg.directory.special_wards:
-        raise HTTPException(404, f"no special ward {code!r}")
+        raise HTTPException(404, _("特別区「{code}」はありません").format(code=code))
     ward_code = e.code
 
     def make() -> dict[str, Any]:
@@ -267,7 +268,7 @@ def projects(request: Request, ward: str | None = WardFilter, prefecture: str | 
     reg = _site(request).registry
     wc, pc = _ward_code(request, ward), _pref_code(request, prefecture)
     if field is not None and field not in FIELDS:
-        raise bad_input("query", "field", field, f"field must be one of {'、'.join(FIELDS)}")
+        raise bad_input("query", "field", field, _("分野は {fields} のいずれかです").format(fields="、".join(FIELDS)))
 
     def make() -> dict[str, Any]:
         filters = {"ward": wc, "prefecture": pc, "field": field, "year": year}
@@ -335,3 +336,4 @@ def _translated(node: Any) -> Any:
     if isinstance(node, list):
         return [_translated(v) for v in node]
     return node
+

@@ -433,7 +433,10 @@ def install_error_pages(app: FastAPI) -> None:
     async def bad_input(request: Request, exc: RequestValidationError) -> Response:
         """The API answers FastAPI's JSON body; a page says in Japanese which value was refused."""
         if request.url.path.startswith("/api/"):
-            return await request_validation_exception_handler(request, exc)
+            from .validation import translated_errors
+
+            return await request_validation_exception_handler(
+                request, RequestValidationError(translated_errors(list(exc.errors())), body=exc.body))
         names = "、".join(dict.fromkeys(str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()))
         text = render_text(request, "web/error.html", status=422, message=_("入力値が正しくありません"),
                            detail=_("範囲外または不正な値です（{names}）").format(names=names))
