@@ -349,3 +349,36 @@ def test_withdrawing_says_which_edition_the_public_sees_instead(registry, tmp_pa
     assert registry.public_after_withdrawal(r8.id).id == correction.id
     registry.withdraw(r8.id, reason="誤り", actor="jimu")
     assert registry.public_after_withdrawal(correction.id).id == 1  # #1 is no longer superseded
+
+
+def test_publishing_and_discarding_one_draft_at_once_leaves_one_outcome(registry):
+    """Two admins, one publishing and one discarding the same draft, many times: exactly one of them acts, the
+    other gets a clear refusal, and the draft is either published whole or gone whole."""
+    import threading
+
+    for _round in range(8):
+        draft = registry.revise(1, actor="jimu").id
+        outcomes: dict[str, object] = {}
+        barrier = threading.Barrier(2)
+
+        def run(name: str, act, draft: int = draft, outcomes: dict = outcomes) -> None:  # type: ignore[no-untyped-def]
+            barrier.wait()
+            try:
+                act(draft)
+                outcomes[name] = "done"
+            except RegistryError:
+                outcomes[name] = "refused"
+            except Exception as exc:  # noqa: BLE001  (anything else is the failure this test looks for)
+                outcomes[name] = exc
+
+        threads = [threading.Thread(target=run, args=("release", lambda d: registry.release(d, actor="a"))),
+                   threading.Thread(target=run, args=("discard", lambda d: registry.discard(d, actor="b")))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(map(str, outcomes.values())) == ["done", "refused"], outcomes
+        if outcomes["release"] == "done":
+            assert registry.snapshot(draft).state == "published" and registry.snapshot(draft).partners > 0
+        else:
+            assert draft not in {s.id for s in registry.snapshots()}
