@@ -231,8 +231,12 @@ def test_admin_accounts_page(reg):
     assert r.status_code == 200 and "パスワードを変更しました" in r.text
     me = next(a.id for a in accounts.users(reg) if a.username == "jimu")
     r = admin.post(f"/admin/users/{me}", data={"csrf_token": token, "action": "remove"})
-    assert r.status_code == 422 and "自分のアカウント" in r.text
-    assert admin.post(f"/admin/users/{minato_id}", data={"csrf_token": token, "action": "remove"}).status_code == 200
+    assert r.status_code == 422 and "自分のアカウント「jimu」" in r.text
+    asked = admin.post(f"/admin/users/{minato_id}", data={"csrf_token": token, "action": "remove"})
+    assert asked.status_code == 200 and "アカウント「minato」（" in asked.text and "元に戻せません" in asked.text
+    assert "minato" in {a.username for a in accounts.users(reg)}  # the first click only asks
+    r = admin.post(f"/admin/users/{minato_id}", data={"csrf_token": token, "action": "remove", "confirm": "1"})
+    assert r.status_code == 200 and "アカウント「minato」を削除しました" in r.text
     assert "minato" not in {a.username for a in accounts.users(reg)}
     assert admin.post("/admin/users/999999", data={"csrf_token": token, "action": "remove"}).status_code == 404
 
@@ -314,3 +318,84 @@ def test_forwarded_addresses_only_from_trusted_proxies(reg):
     for i in range(throttle.FREE_TRIES):
         try_login(spoofer, "jimu", f"attack {i}", headers={"X-Forwarded-For": f"198.51.100.{i}"})
     assert try_login(spoofer, "jimu", "x", headers={"X-Forwarded-For": "198.51.100.99"}).status_code == 429
+
+
+# -- changing an account (issue 19) -----------------------------------------------------------------------------------
+
+
+def test_a_role_and_a_ward_go_together(reg):
+    with pytest.raises(RegistryError, match="役割を選択してください"):
+        accounts.add_user(reg, "norole", OTHER, "", None)
+    with pytest.raises(RegistryError, match="管理者（事務局）には区を指定できません"):
+        accounts.add_user(reg, "adminward", OTHER, "admin", "港区")  # would be a full admin that looks like a ward
+    with pytest.raises(RegistryError, match="閲覧のみには区を指定できません"):
+        accounts.add_user(reg, "viewerward", OTHER, "viewer", "港区")
+    with pytest.raises(RegistryError, match="区の担当者には区を指定してください"):
+        accounts.add_user(reg, "noward", OTHER, "ward", None)
+    assert {a.username for a in accounts.users(reg)} == {"jimu", "minato"}
+
+
+def test_set_user_changes_role_ward_and_name_with_only_the_changes_audited(reg):
+    changed = accounts.set_user(reg, "minato", ward="中央区", display_name="中央区 企画課", actor="jimu")
+    assert (changed.role, changed.ward_code, changed.display_name) == ("ward", "131024", "中央区 企画課")
+    entry = reg.audit_log(limit=1)[0]
+    assert (entry["action"], entry["actor"]) == ("update", "jimu")
+    assert entry["before"] == {"username": "minato", "ward_code": "131032", "display_name": ""}
+    assert entry["after"] == {"username": "minato", "ward_code": "131024", "display_name": "中央区 企画課"}
+    viewer = accounts.set_user(reg, "minato", role="viewer", actor="jimu")  # its ward goes with the role
+    assert (viewer.role, viewer.ward_code) == ("viewer", None)
+    with pytest.raises(RegistryError, match="区の担当者には区を指定してください"):
+        accounts.set_user(reg, "minato", role="ward", actor="jimu")
+    assert accounts.set_user(reg, "minato", role="ward", ward="港区", actor="jimu").ward_code == "131032"
+    before = len(reg.audit_log())
+    accounts.set_user(reg, "minato", display_name="中央区 企画課", actor="jimu")  # the same: nothing audited
+    assert len(reg.audit_log()) == before
+    with pytest.raises(RegistryError, match="「jimu」は最後の管理者です"):
+        accounts.set_user(reg, "jimu", role="viewer", actor="jimu")
+    accounts.set_user(reg, "minato", role="admin", ward="", actor="jimu")
+    assert accounts.set_user(reg, "jimu", role="viewer", actor="minato").role == "viewer"  # another admin remains
+
+
+def test_user_set_on_the_command_line(tmp_path):
+    db = str(tmp_path / "u.sqlite3")
+    env = {"RENKEI_PASSWORD": PASSWORD, "RENKEI_USER": "ope"}
+    run = lambda *args: CliRunner().invoke(cli, ["--db", db, "user", *args], env=env)  # noqa: E731
+    assert run("add", "sato", "--role", "viewer").output.strip() == "アカウント sato を作成しました（閲覧のみ）"
+    r = run("set", "sato", "--role", "ward", "--ward", "港区", "--display-name", "佐藤")
+    assert r.exit_code == 0 and r.output.strip() == "アカウント sato を変更しました（区の担当者・港区、表示名「佐藤」）"
+    refused = run("set", "sato", "--role", "admin", "--ward", "港区")
+    assert refused.exit_code == 1 and "管理者（事務局）には区を指定できません" in refused.output
+    assert run("set", "sato").exit_code == 2  # nothing to change: a usage error
+
+
+def test_admin_changes_an_account_and_deletes_after_a_confirmation(reg):
+    app = create_app(registry=reg)
+    admin = signed_in(app, "jimu")
+    minato_id = next(a.id for a in accounts.users(reg) if a.username == "minato")
+    page = admin.get("/admin/users").text
+    assert '<option value="" selected>選択してください</option>' in page  # no preselected role
+    token = csrf_of(admin, "/admin/users")
+    r = admin.post("/admin/users", data={"csrf_token": token, "username": "sato", "password": OTHER, "role": "admin",
+                                         "ward": "港区"})
+    assert r.status_code == 422 and "管理者（事務局）には区を指定できません" in r.text
+    assert "sato" not in {a.username for a in accounts.users(reg)}
+    r = admin.post("/admin/users", data={"csrf_token": token, "username": "sato", "password": OTHER, "role": "ward",
+                                         "ward": "港区"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "アカウント「sato」（区の担当者・港区）を作成しました" in admin.get(r.headers["location"]).text
+    edit = admin.get(f"/admin/users/{minato_id}").text
+    assert "アカウント「minato」" in edit and '<option value="ward" selected>' in edit
+    r = admin.post(f"/admin/users/{minato_id}/edit", data={"csrf_token": token, "role": "viewer", "ward": "港区",
+                                                           "display_name": "港区"})
+    assert r.status_code == 422 and "閲覧のみには区を指定できません" in r.text
+    r = admin.post(f"/admin/users/{minato_id}/edit", data={"csrf_token": token, "role": "ward", "ward": "中央区",
+                                                           "display_name": "中央区 企画課"})
+    assert "アカウント「minato」を変更しました：区の担当者・中央区、表示名「中央区 企画課」" in r.text
+    asked = admin.get(f"/admin/users/{minato_id}/remove").text
+    assert "アカウント「minato」（中央区 企画課、区の担当者・中央区）を削除します。元に戻せません。" in asked
+    assert "minato" in {a.username for a in accounts.users(reg)}
+    ward = signed_in(app, "sato", password=OTHER, address="192.0.2.30")
+    assert ward.get(f"/admin/users/{minato_id}", follow_redirects=False).status_code == 403
+    forged = ward.post(f"/admin/users/{minato_id}/edit", data={"csrf_token": csrf_of(ward), "role": "admin",
+                                                               "ward": ""})
+    assert forged.status_code == 403 and next(a for a in accounts.users(reg) if a.id == minato_id).role == "ward"

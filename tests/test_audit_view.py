@@ -21,7 +21,7 @@ def test_rows_read_as_sentences(directory):
               "target_id": "3", "before": None,
               "after": {"source": "/tmp/renkei-upload-x1y2/連携事業.xlsx", "sha256": "ab" * 32, "projects": 4}}
     line = describe(upload, directory)
-    assert line.action == "取り込み" and line.target == "スナップショット #3（連携事業.xlsx）"
+    assert line.action == "取り込み" and line.target == "一覧の取り込み（連携事業.xlsx）"
     assert "/tmp" not in repr(line) and ("事業数", "", "4") in line.changes
     edit = {"id": 9, "at": "2025-07-31T15:30:00", "actor": "minato1", "action": "update", "target": "projects",
             "target_id": "12", "before": {"title": "物産展", "version": 1, "wards": [{"code": MINATO, "name": "港区"}]},
@@ -98,3 +98,29 @@ def test_an_entry_at_five_in_the_morning_is_filed_under_its_japan_day(registry, 
     jst = timezone(timedelta(hours=9))
     assert registry.audit_log(since=datetime(2025, 8, 1, 5, 0, 1, tzinfo=jst), action="state") == []
     assert len(registry.audit_log(since=datetime(2025, 8, 1, 5, 0, tzinfo=jst), action="state")) == 1
+
+
+def test_editions_states_roles_and_flags_read_in_japanese(directory):
+    labels = {1: "令和7年8月1日現在（第1版）", 2: "令和7年8月1日現在（第2版）"}
+    publish = {"id": 10, "at": "2025-07-31T15:30:00", "actor": "jimu", "action": "publish", "target": "snapshots",
+               "target_id": "2", "before": {"state": "draft", "note": "", "source_url": ""},
+               "after": {"state": "published", "edition": 2, "note": "訂正版", "source_url": "", "supersedes": 1}}
+    line = describe(publish, directory, labels)
+    assert (line.action, line.target) == ("公表", "版「令和7年8月1日現在（第2版）」")
+    assert ("状態", "下書き", "公表") in line.changes and ("版", "", "第2版") in line.changes
+    assert ("差し替え対象", "", "令和7年8月1日現在（第1版）") in line.changes
+    assert all(field != "原資料のURL" for field, _b, _a in line.changes)  # unchanged: not listed
+    discard = {"id": 11, "at": "2025-07-31T15:30:00", "actor": "jimu", "action": "discard", "target": "snapshots",
+               "target_id": "5", "before": {"state": "draft", "label": "令和8年8月1日現在 下書き（未公表）",
+                                             "as_of": "2026-08-01", "source": "/tmp/x/r8.csv", "partners": 3},
+               "after": None}
+    line = describe(discard, directory, labels)  # the draft is gone: its label as it was
+    assert (line.action, line.target) == ("下書きの破棄", "版「令和8年8月1日現在 下書き（未公表）」（r8.csv）")
+    disable = {"id": 12, "at": "2025-07-31T15:30:00", "actor": "jimu", "action": "disable", "target": "users",
+               "target_id": "3", "before": {"username": "minato", "role": "ward", "disabled": False},
+               "after": {"username": "minato", "role": "ward", "disabled": True}}
+    line = describe(disable, directory)
+    assert line.changes == (("利用", "有効", "無効"),)
+    role = {**disable, "action": "update", "before": {"username": "minato", "role": "ward"},
+            "after": {"username": "minato", "role": "admin"}}
+    assert describe(role, directory).changes == (("役割", "区の担当者", "管理者（事務局）"),)  # as on アカウント

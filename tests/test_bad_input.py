@@ -39,7 +39,7 @@ def test_mixed_encoding_names_the_line(tmp_path):
 def test_truncated_xlsx(tmp_path, fixtures_dir):
     data = fixtures_dir["xlsx"].read_bytes()
     (p := tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
-    fails(p, "XLSX ファイルが壊れているか、途中で切れています（BadZipFile")
+    fails(p, "XLSX ファイルが壊れているか、途中で切れています")
 
 
 def test_xlsx_without_workbook(tmp_path):

@@ -110,7 +110,7 @@ def test_prefecture_page(server, page):
     base, reg, _ = server
     page.goto(f"{base}/pref/040002/?snapshot=1")
     assert page.locator("h1").inner_text() == "宮城県の連携自治体"
-    rows = page.locator("main table tbody tr")
+    rows = page.locator("main table").first.locator("tbody tr")  # partners by projects have a table of their own
     assert rows.count() == len(reg.partners(1, "宮城県"))
     assert page.get_by_text("※原資料の記載4件が欠落").first.is_visible()
 
@@ -434,6 +434,8 @@ def test_ward_changes_wait_for_approval_then_a_draft_is_derived(server, browser,
     assert visible()[:2] == after[:2]  # a draft: no public page changed
     admin.get_by_role("link", name="版の管理で公表する").click()
     admin.locator(f"#snapshot-{draft.id}").get_by_role("button", name="公表する").click()
+    admin.get_by_role("heading", name="として公表しますか").wait_for()  # the first click only asks
+    admin.get_by_role("button", name="この内容で公表する").click()
     admin.get_by_text("を公表しました").wait_for()
     assert reg.snapshot().id == draft.id and "令和8年8月1日現在" in visible()[1]  # published: the public list
     ward_ctx.close()
@@ -489,3 +491,174 @@ def test_ward_form_by_name_and_a_rejection_the_ward_sees(server, browser, viewpo
     assert ward.locator(f"#rejected-{change.id}").count() == 0
     ward_ctx.close()
     admin_ctx.close()
+
+
+# -- the secretariat's publishing and accounts, on a desktop and on a phone (issue 19) --------------------------------
+
+SHOTS = os.environ.get("RENKEI_SCREENSHOTS")  # a folder to keep the screenshots in, to look at them
+
+
+def _shot(page, tmp: Path, name: str) -> None:
+    folder = Path(SHOTS) if SHOTS else tmp
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _no_serious_axe(page) -> None:
+    page.add_script_tag(path=str(AXE))
+    serious = [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+    assert not serious, (page.url, serious)
+
+
+def _fits(page, width: int) -> None:
+    """Nothing wider than the screen: wide tables scroll inside their own region."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 5, page.url
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 800}}
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_secretariat_publishes_withdraws_and_discards(server, browser, make_fixtures, device):
+    base, reg, tmp = server
+    year = {"desktop": 10, "phone": 11}[device]  # one list per run, on dates no other test publishes
+    context = browser.new_context(locale="ja-JP", viewport=VIEWPORTS[device], bypass_csp=True,
+                                  is_mobile=device == "phone")
+    page = context.new_page()
+    sign_in(page, base, "jimu")
+    public_before = reg.snapshot().label
+
+    def upload(title: str, name: str) -> int:
+        grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "亶理町", "女川町"])], title)
+        path = make_fixtures.write_text(grid, tmp / name, delimiter="\t", encoding="utf-8", newline="\n")
+        page.goto(f"{base}/admin/upload")
+        page.get_by_label("ファイル").set_input_files(str(path))
+        page.get_by_role("button", name="検証する").click()
+        page.get_by_label("内部メモ（公開されません）").fill("レビュー用の内部メモ")
+        page.get_by_role("button", name="取り込む").click()
+        page.get_by_role("status").filter(has_text="を下書きとして取り込みました").wait_for()
+        return reg.snapshots()[-1].id
+
+    draft = upload(f"特別区連携自治体数一覧(令和{year}年8月1日現在)", f"r{year}.tsv")
+    label = f"令和{year}年8月1日現在（第1版）"
+    page.goto(f"{base}/admin/editions")
+    row = page.locator(f"#snapshot-{draft}")
+    assert row.get_by_label("公開する注記（公開ページに表示されます）").input_value() == ""  # the memo stays inside
+    row.get_by_label("公開する注記（公開ページに表示されます）").fill(f"令和{year}年の公表一覧")
+    row.get_by_role("button", name="公表する").click()
+    page.get_by_role("heading", name=f"「{label}」として公表しますか").wait_for()
+    assert page.locator("p.warning").first.is_visible() and "減ります" in page.locator("main").inner_text()
+    assert page.locator(".edition-note").inner_text() == f"令和{year}年の公表一覧"
+    assert reg.snapshot(draft).state == "draft"
+    _no_serious_axe(page)
+    _fits(page, VIEWPORTS[device]["width"])
+    _shot(page, tmp, f"{device}-publish-confirm")
+    page.get_by_role("button", name="この内容で公表する").click()
+    page.get_by_role("status").filter(has_text=f"「{label}」を公表しました").wait_for()
+    assert f"公開ページには「{label}」が表示されています" in page.get_by_role("status").inner_text()
+    page.reload()  # the result page only reads: reloading publishes nothing twice
+    top = urllib.request.urlopen(base + "/").read().decode()
+    assert reg.snapshot().id == draft and "レビュー用の内部メモ" not in top and f"令和{year}年の公表一覧" in top
+
+    row = page.locator(f"#snapshot-{draft}")
+    row.get_by_label("取り下げの理由").fill("確認のための取り下げ")
+    row.get_by_role("button", name="取り下げる").click()
+    page.get_by_role("heading", name=f"「{label}」を取り下げますか").wait_for()
+    assert f"「{public_before}」" in page.locator(".warning").inner_text()  # what the public will see instead
+    _no_serious_axe(page)
+    _fits(page, VIEWPORTS[device]["width"])
+    _shot(page, tmp, f"{device}-withdraw-confirm")
+    page.get_by_role("button", name=f"「{label}」を取り下げる").click()
+    page.get_by_role("status").filter(has_text="を取り下げました").wait_for()
+    assert f"公開ページには「{public_before}」が表示されています" in page.get_by_role("status").inner_text()
+    assert reg.snapshot().label == public_before
+
+    second = upload(f"特別区連携自治体数一覧(令和{year}年9月1日現在)", f"r{year}-9.tsv")
+    page.goto(f"{base}/admin/editions")
+    page.locator(f"#snapshot-{second}").get_by_role("link", name="下書きを破棄").click()
+    page.get_by_role("heading", name="を破棄しますか").wait_for()
+    _no_serious_axe(page)
+    _shot(page, tmp, f"{device}-discard-confirm")
+    page.get_by_role("button", name="下書きを破棄する").click()
+    page.get_by_role("status").filter(has_text="を破棄しました").wait_for()
+    assert second not in {s.id for s in reg.snapshots()}
+    _fits(page, VIEWPORTS[device]["width"])
+    _shot(page, tmp, f"{device}-editions")
+    page.goto(f"{base}/admin/editions/{draft}")  # an address that only takes a form: a Japanese page
+    assert "このアドレスはフォームの送信専用です" in page.locator("h1").inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_secretariat_manages_accounts(server, browser, device):
+    base, reg, tmp = server
+    name = f"sato-{device}"
+    context = browser.new_context(locale="ja-JP", viewport=VIEWPORTS[device], bypass_csp=True,
+                                  is_mobile=device == "phone")
+    page = context.new_page()
+    sign_in(page, base, "jimu")
+    page.goto(f"{base}/admin/users")
+    assert page.get_by_label("役割").input_value() == ""  # 「選択してください」: no role is preselected
+    page.get_by_label("ユーザー名").fill(name)
+    page.get_by_label("役割").select_option(label="管理者（事務局）")
+    page.get_by_label("区（区の担当者のみ）").select_option(label="港区")
+    page.get_by_label("パスワード", exact=True).fill("violet tractor anemone")
+    page.get_by_role("button", name="作成する").click()
+    page.get_by_role("alert").filter(has_text="管理者（事務局）には区を指定できません").wait_for()
+    page.get_by_label("役割").select_option(label="区の担当者")
+    page.get_by_label("パスワード", exact=True).fill("violet tractor anemone")
+    page.get_by_role("button", name="作成する").click()
+    page.get_by_role("status").filter(has_text=f"アカウント「{name}」（区の担当者・港区）を作成しました").wait_for()
+    _no_serious_axe(page)
+    _fits(page, VIEWPORTS[device]["width"])
+    _shot(page, tmp, f"{device}-accounts")
+
+    page.get_by_role("link", name=f"「{name}」を変更").click()
+    page.get_by_label("表示名").fill("佐藤（中央区）")
+    page.get_by_label("区（区の担当者のみ）").select_option(label="中央区")
+    _no_serious_axe(page)
+    _shot(page, tmp, f"{device}-account-edit")
+    page.get_by_role("button", name="変更を保存する").click()
+    page.get_by_role("status").filter(has_text=f"アカウント「{name}」を変更しました：区の担当者・中央区").wait_for()
+
+    page.get_by_role("link", name=f"「{name}」を変更").click()
+    page.get_by_role("link", name=f"アカウント「{name}」を削除する…").click()
+    page.get_by_role("heading", name=f"アカウント「{name}」の削除").wait_for()
+    assert "元に戻せません" in page.locator(".warning").inner_text()
+    assert name in {a.username for a in __import__("renkei.registry", fromlist=["accounts"]).accounts.users(reg)}
+    _no_serious_axe(page)
+    _fits(page, VIEWPORTS[device]["width"])
+    _shot(page, tmp, f"{device}-account-remove")
+    page.get_by_role("button", name=f"「{name}」を削除する").click()
+    page.get_by_role("status").filter(has_text=f"アカウント「{name}」を削除しました").wait_for()
+    context.close()
+
+
+def test_phone_codes_do_not_wrap_the_search_shows_its_hint_and_the_map_can_be_skipped(server, browser):
+    base, _, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{base}/pref/040002/?snapshot=1")
+    heights = page.eval_on_selector_all("main td code", "els => els.map(e => e.getBoundingClientRect().height)")
+    line = page.eval_on_selector("main td code", "e => parseFloat(getComputedStyle(e).lineHeight) || 30")
+    assert heights and max(heights) < 1.5 * line  # 040002 on one line, never 0400/02
+    hint = page.evaluate("""() => {
+      const input = document.querySelector('#q-header'), probe = document.createElement('span');
+      probe.style.font = getComputedStyle(input).font; probe.textContent = input.placeholder;
+      document.body.appendChild(probe); const need = probe.getBoundingClientRect().width; probe.remove();
+      const s = getComputedStyle(input);
+      return [need, input.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)];
+    }""")
+    assert hint[0] <= hint[1], hint  # the whole placeholder fits
+    page.goto(f"{base}/")
+    for _press in range(30):  # the map's skip link comes before its 47 links
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('skip-inline')"):
+            break
+    else:
+        pytest.fail("no skip link before the national map")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "pref-table"
+    page.keyboard.press("Tab")  # the next stop is the table, after the map
+    assert page.evaluate("!!document.activeElement.closest('#pref-table')")
+    context.close()

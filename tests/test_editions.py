@@ -276,3 +276,110 @@ def test_review_cli_guard_decisions_and_undo(tmp_path):
     assert undone == f"判断 #{d['id']} を取り消しました（下書きの1件を元に戻しました）\n"
     assert "manual (undone)" in run("review", "--decisions").stdout
     assert run("review", "--undo", "99").exit_code == 1
+
+
+# -- deliberate publishing: discard, what publishing and withdrawing will show (issue 19) --------------------------
+
+
+def test_a_draft_can_be_discarded_but_an_edition_cannot(registry, tmp_path, make_fixtures):
+    draft = import_r8(registry, tmp_path, make_fixtures)
+    reviewed = next(e for e in registry.entries(draft.id, needs_review=True))
+    registry.decide(reviewed.pref_code, reviewed.written, code=None, action="reject", actor="jimu")
+    gone = registry.discard(draft.id, actor="jimu")
+    assert gone.label == "令和8年8月1日現在 下書き（未公表）" and [s.id for s in registry.snapshots()] == [1]
+    with registry.engine.connect() as c:  # blocks, entries and partners went with it
+        for table in ("snapshot_blocks", "entries", "partners"):
+            assert c.execute(text(f"SELECT count(*) FROM {table} WHERE snapshot_id = :id"),
+                             {"id": draft.id}).scalar() == 0
+    assert len(registry.decisions()) == 1  # decisions belong to names, not to one draft
+    entry = next(a for a in registry.audit_log() if a["action"] == "discard")
+    assert entry["actor"] == "jimu" and entry["before"]["label"] == gone.label and entry["after"] is None
+    again = import_r8(registry, tmp_path, make_fixtures)  # the same file may be imported again
+    assert again.state == "draft"
+    with pytest.raises(RegistryError, match="破棄できるのは下書きだけです"):
+        registry.discard(1, actor="jimu")
+    registry.release(again.id, actor="jimu")
+    registry.withdraw(again.id, reason="誤り", actor="jimu")
+    with pytest.raises(RegistryError, match="破棄できるのは下書きだけです"):
+        registry.discard(again.id, actor="jimu")
+    assert {s.id for s in registry.snapshots()} == {1, again.id}
+
+
+def test_discard_on_the_command_line(tmp_path, make_fixtures):
+    db = str(tmp_path / "r.sqlite3")
+    run = lambda *args: CliRunner().invoke(cli, ["--db", db, *args])  # noqa: E731
+    assert run("snapshots").exit_code == 0
+    draft = run("revise", "1").stdout.strip()
+    done = run("discard", draft)
+    assert done.exit_code == 0 and done.stdout == f"下書き #{draft} 令和7年8月1日現在 下書き（未公表） を破棄しました\n"
+    refused = run("discard", "1")
+    assert refused.exit_code == 1 and "破棄できるのは下書きだけです" in refused.output
+
+
+def test_release_preview_shows_what_the_public_will_see(registry, tmp_path, make_fixtures):
+    draft = import_r8(registry, tmp_path, make_fixtures)
+    p = registry.release_preview(draft.id, note="令和8年版")
+    assert (p.label, p.current.id, p.note) == (R8, 1, "令和8年版")
+    assert p.diff.totals["partners_before"] == registry.snapshot(1).partners
+    assert p.diff.totals["partners_after"] == draft.partners
+    miyagi = next(d for d in p.diff.changed if d.prefecture == "宮城県")
+    assert {x.name for x in miyagi.added} <= {"仙台市", "亘理町", "女川町", "宮城県"}
+    assert [e.written for e in p.unresolved] == [e.written for e in registry.entries(draft.id, needs_review=True)]
+    assert any("減ります" in w for w in p.warnings)  # 4 names against the whole embedded list
+    assert [x["severity"] for x in p.problems] == sorted((x["severity"] for x in p.problems),
+                                                         key=lambda s: s != "error")  # errors first
+    assert registry.release_preview(draft.id).note == draft.note  # without a note: the draft's own
+    assert registry.snapshot(draft.id).state == "draft"  # a preview changes nothing
+    with pytest.raises(RegistryError, match="公表できるのは下書きだけです"):
+        registry.release_preview(1)
+
+
+def test_a_small_drop_gives_no_warning(registry):
+    copy = registry.revise(1, actor="jimu")  # the same partners
+    p = registry.release_preview(copy.id)
+    assert p.warnings == [] and p.diff.totals["added"] == p.diff.totals["removed"] == 0
+    assert p.label == "令和7年8月1日現在（第2版）"
+
+
+def test_withdrawing_says_which_edition_the_public_sees_instead(registry, tmp_path, make_fixtures):
+    assert registry.public_after_withdrawal(1) is None  # the only edition
+    r8 = registry.release(import_r8(registry, tmp_path, make_fixtures).id, actor="jimu")
+    assert registry.public_after_withdrawal(r8.id).id == 1
+    correction = registry.release(registry.revise(1, actor="jimu").id, actor="jimu")  # 第2版 supersedes #1
+    assert registry.public_after_withdrawal(r8.id).id == correction.id
+    registry.withdraw(r8.id, reason="誤り", actor="jimu")
+    assert registry.public_after_withdrawal(correction.id).id == 1  # #1 is no longer superseded
+
+
+def test_publishing_and_discarding_one_draft_at_once_leaves_one_outcome(registry):
+    """Two admins, one publishing and one discarding the same draft, many times: exactly one of them acts, the
+    other gets a clear refusal, and the draft is either published whole or gone whole."""
+    import threading
+
+    for _round in range(8):
+        draft = registry.revise(1, actor="jimu").id
+        outcomes: dict[str, object] = {}
+        barrier = threading.Barrier(2)
+
+        def run(name: str, act, draft: int = draft, outcomes: dict = outcomes,  # type: ignore[no-untyped-def]
+                barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                act(draft)
+                outcomes[name] = "done"
+            except RegistryError:
+                outcomes[name] = "refused"
+            except Exception as exc:
+                outcomes[name] = exc
+
+        threads = [threading.Thread(target=run, args=("release", lambda d: registry.release(d, actor="a"))),
+                   threading.Thread(target=run, args=("discard", lambda d: registry.discard(d, actor="b")))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(map(str, outcomes.values())) == ["done", "refused"], outcomes
+        if outcomes["release"] == "done":
+            assert registry.snapshot(draft).state == "published" and registry.snapshot(draft).partners > 0
+        else:
+            assert draft not in {s.id for s in registry.snapshots()}

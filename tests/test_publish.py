@@ -467,7 +467,8 @@ def test_cp932_failure_writes_nothing(tmp_path, make_fixtures, directory, resolv
                                       "--no-png"])
     assert result.exit_code == 1 and [p.name for p in out.iterdir()] == ["keep.txt"]
     result = CliRunner().invoke(cli, ["--db", db, "publish", "--out", str(out), "--no-png"])  # UTF-8 holds it
-    assert result.exit_code == 0 and "𠮷田村" in (out / file_name("tsv", "2025-08-01", 1)).read_text("utf-8-sig")
+    assert result.exit_code == 0 and "𠮷田村" in (out / "特別区連携自治体数一覧_2025-08-01_第2版.tsv").read_text(
+        "utf-8-sig")  # the second edition of that date: its files carry the edition
     assert (out / "keep.txt").exists()
 
 

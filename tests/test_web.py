@@ -114,7 +114,8 @@ def test_top_page(site):
 def test_prefecture_page(site):
     client, reg = site
     html = client.get("/pref/040002/?snapshot=1").text
-    codes = re.findall(r"<tr><td><code>(\d{6})</code></td>", html)
+    listed = html.split('id="projects-h"')[0]  # partners by projects only follow in a table of their own
+    codes = re.findall(r"<tr><td><code>(\d{6})</code></td>", listed)
     assert codes == [p.code for p in reg.partners(1, "宮城県")] and codes == sorted(codes)
     assert "※原資料の「亶理町」を「亘理町」と訂正" in html and "※原資料の記載4件が欠落" in html
     assert "亶理町（誤記訂正）" in html and '<svg xmlns="http://www.w3.org/2000/svg"' in html
@@ -516,7 +517,7 @@ def test_user_add_cli(tmp_path):
     db = str(tmp_path / "u.sqlite3")
     r = CliRunner().invoke(cli, ["--db", db, "user", "add", "minato1", "--role", "ward", "--ward", "港区"],
                            env={"RENKEI_PASSWORD": PASSWORD})
-    assert r.exit_code == 0 and "アカウント minato1 を作成しました（ward, 131032）" in r.output
+    assert r.exit_code == 0 and "アカウント minato1 を作成しました（区の担当者・港区）" in r.output
     bad = CliRunner().invoke(cli, ["--db", db, "user", "add", "x", "--role", "ward"], env={"RENKEI_PASSWORD": PASSWORD})
     assert bad.exit_code == 1 and "--ward" in bad.output
     reg = Registry(db)
@@ -602,15 +603,21 @@ def test_editions_page_releases_and_withdraws(fresh):
                      ).status_code == 403
     assert reg.snapshot(draft).state == "draft"
     r = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "release",
-                                                     "note": "訂正版", "source": "javascript:alert(1)"})
+                                                     "note": "訂正版", "source": "javascript:alert(1)",
+                                                     "confirm": "1"})
     assert r.status_code == 422 and "http:// または https://" in r.text and reg.snapshot(draft).state == "draft"
+    asked = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "release",
+                                                         "note": "訂正版"})  # the first 公表する only asks
+    assert asked.status_code == 200 and "「令和7年8月1日現在（第2版）」として公表しますか" in asked.text
+    assert reg.snapshot(draft).state == "draft"
     r = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "release",
-                                                     "note": "訂正版"})
-    assert r.status_code == 200 and "令和7年8月1日現在（第2版） を公表しました" in r.text
+                                                     "note": "訂正版", "confirm": "1"})
+    assert r.status_code == 200 and "「令和7年8月1日現在（第2版）」を公表しました" in r.text
     assert reg.snapshot(1).superseded_by == draft and reg.snapshot("2025-08-01").id == draft
     r = admin.post(f"/admin/editions/{draft}", data={"csrf_token": csrf_of(admin), "action": "withdraw",
-                                                     "reason": "訂正の誤り"})
+                                                     "reason": "訂正の誤り", "confirm": "1"})
     assert r.status_code == 200 and reg.snapshot("2025-08-01").id == 1
+    assert f"を取り下げました（理由: 訂正の誤り）。公開ページには「{reg.snapshot().label}」が表示されています" in r.text
     history = TestClient(app).get("/downloads/").text
     assert "取り下げ" in history and "訂正の誤り" in history
     assert [a["actor"] for a in reg.audit_log() if a["action"] in ("publish", "withdraw")][:2] == ["jimu", "jimu"]

@@ -13,6 +13,7 @@ from pathlib import PurePath, PureWindowsPath
 
 from .directory import Directory
 from .i18n import N_, _, format_date, format_datetime
+from .registry.accounts import ROLE_NAMES
 
 ACTIONS = {
     "import": N_("取り込み"), "review": N_("判断"), "publish": N_("公表"), "withdraw": N_("取り下げ"),
@@ -22,6 +23,7 @@ ACTIONS = {
     "enable": N_("利用再開"), "remove": N_("削除"), "passwd": N_("パスワード変更"), "password": N_("パスワード変更"),
     "request": N_("申請"), "state": N_("状態の変更"), "supersede": N_("差し替え"), "login": N_("ログイン"),
     "login_failed": N_("ログイン失敗"), "logout": N_("ログアウト"),
+    "discard": N_("下書きの破棄"),
 }
 FIELDS = {
     "title": N_("事業名"), "field": N_("分野"), "fiscal_year": N_("年度"), "start_date": N_("開始日"),
@@ -31,12 +33,18 @@ FIELDS = {
     "action": N_("判断"), "note": N_("注記"), "state": N_("状態"), "reason": N_("理由"), "label": N_("版"),
     "display_name": N_("表示名"), "written": N_("記載"), "status": N_("状態"), "kind": N_("種類"),
     "address": N_("接続元アドレス"), "signed_in_from": N_("ログイン時の接続元"),
+    "disabled": N_("利用"), "edition": N_("版"), "supersedes": N_("差し替え対象"), "revises": N_("訂正元"),
+    "memo": N_("内部メモ"), "undone_at": N_("取り消した日時"),
+    "undone_by": N_("取り消した人"),
 }
+STATES = {"draft": N_("下書き"), "published": N_("公表"), "withdrawn": N_("取り下げ")}
+KINDS = {"list": N_("公表一覧"), "projects": N_("連携事業から作成")}
+SNAPSHOT_KEYS = ("supersedes", "revises")  # values that are snapshot ids: shown by their labels
 CHANGES = {"create": N_("追加"), "update": N_("変更"), "delete": N_("削除")}  # a ward's proposed change
-ROLES = {"admin": N_("事務局（管理者）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}
+ROLES = ROLE_NAMES  # the same words as the accounts page
 PLACES = {"wards", "partners", "code", "ward_code"}  # values naming local governments, shown by label
 HIDDEN = {"id", "version", "updated_at", "updated_by", "created_at", "decided_at", "decided_by", "sha256",
-          "pref_code", "password_hash", "project_id", "change"}  # bookkeeping, shown elsewhere or never
+          "pref_code", "password_hash", "project_id", "change", "label"}  # bookkeeping, shown elsewhere or never
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +59,12 @@ class AuditLine:
     changes: tuple[tuple[str, str, str], ...]  # (field, before, after) for the fields that changed
 
 
-def describe(row: dict[str, object], directory: Directory) -> AuditLine:
-    """One audit row (as :func:`renkei.registry.audit.log` returns it) in the reader's language."""
+def describe(row: dict[str, object], directory: Directory, labels: dict[int, str] | None = None) -> AuditLine:
+    """One audit row (as :func:`renkei.registry.audit.log` returns it) in the reader's language.
+
+    ``labels`` names snapshots by their edition labels (「令和7年8月1日現在（第2版）」), id → label.
+    """
+    labels = labels or {}
     action = str(row["action"])
     before = row.get("before") if isinstance(row.get("before"), dict) else {}
     after = row.get("after") if isinstance(row.get("after"), dict) else {}
@@ -60,11 +72,12 @@ def describe(row: dict[str, object], directory: Directory) -> AuditLine:
     return AuditLine(id=int(row["id"]), at=format_datetime(at), at_utc=str(at), actor=str(row["actor"]),  # type: ignore[arg-type]
                      action=_(ACTIONS[action]) if action in ACTIONS else action, action_key=action,
                      target=target_text(str(row["target"]), str(row["target_id"]), before or {}, after or {},
-                                        directory),
-                     changes=tuple(changes(before or {}, after or {}, directory)))
+                                        directory, labels),
+                     changes=tuple(changes(before or {}, after or {}, directory, labels)))
 
 
-def target_text(table: str, target_id: str, before: dict, after: dict, directory: Directory) -> str:
+def target_text(table: str, target_id: str, before: dict, after: dict, directory: Directory,
+                labels: dict[int, str] | None = None) -> str:
     values = {**before, **after}
     if table == "review_decisions":
         pref_code, _sep, written = target_id.partition(":")
@@ -77,12 +90,13 @@ def target_text(table: str, target_id: str, before: dict, after: dict, directory
         title = values.get("title") or target_id
         return _("{wards}の事業「{title}」").format(wards=wards, title=title) if wards else \
             _("事業「{title}」").format(title=title)
-    if table == "snapshots":
+    if table == "snapshots":  # by its label as the editions page shows it now (a discarded draft: as it was)
         when = values.get("as_of")
-        label = values.get("label") or (_("{date}現在").format(date=format_date(when)) if when else "")
+        label = (labels or {}).get(int(target_id)) if target_id.isdigit() else None
+        label = label or values.get("label") or (_("{date}現在").format(date=format_date(when)) if when else "")
         name = file_name(values.get("source"))
-        detail = "、".join(x for x in (str(label), name) if x)
-        return _("スナップショット #{id}").format(id=target_id) + (f"（{detail}）" if detail else "")
+        return _("版「{label}」").format(label=label) + (f"（{name}）" if name else "") if label else \
+            _("一覧の取り込み（{file}）").format(file=name)
     if table == "users":
         return _("ユーザー「{name}」").format(name=values.get("username") or target_id)
     if table == "project_changes":  # a ward's change to a project, waiting for approval or decided
@@ -91,29 +105,46 @@ def target_text(table: str, target_id: str, before: dict, after: dict, directory
         named = _("{wards}の事業「{title}」").format(wards=wards, title=title) if wards else \
             _("事業「{title}」").format(title=title)
         kind = CHANGES.get(str(values.get("change")), N_("変更"))
-        return named + _("（{kind} #{id}）").format(kind=_(kind), id=target_id)
+        return named + _("（{kind}の申請）").format(kind=_(kind))
     return f"{table} {target_id}"
 
 
-def changes(before: dict, after: dict, directory: Directory) -> list[tuple[str, str, str]]:
+def changes(before: dict, after: dict, directory: Directory,
+            labels: dict[int, str] | None = None) -> list[tuple[str, str, str]]:
+    """(field, before, after) for the fields whose shown value really changed."""
     out = []
     for key in [*before, *(k for k in after if k not in before)]:
         if key in HIDDEN:
             continue
-        old, new = value_text(key, before.get(key), directory), value_text(key, after.get(key), directory)
+        old, new = (value_text(key, before.get(key), directory, labels),
+                    value_text(key, after.get(key), directory, labels))
         if old != new:
             out.append((_(FIELDS[key]) if key in FIELDS else key, old, new))
     return out
 
 
-def value_text(key: str, value: object, directory: Directory) -> str:
-    """A stored value as words: names for codes and lists of places, a file's own name for a path, dates in 和暦."""
+def value_text(key: str, value: object, directory: Directory, labels: dict[int, str] | None = None) -> str:
+    """A stored value as words: names for codes and lists of places, a file's own name for a path, dates in 和暦,
+    states and roles in the words of the pages, editions by label (第2版), never a bare True/False."""
     if value is None or value == "" or value == []:
         return ""
     if isinstance(value, dict) or key in PLACES:
         return place_text(value, directory)
     if isinstance(value, list):
-        return "、".join(value_text(key, v, directory) for v in value)
+        return "、".join(value_text(key, v, directory, labels) for v in value)
+    if isinstance(value, bool):
+        if key == "disabled":
+            return _("無効") if value else _("有効")
+        return _("はい") if value else _("いいえ")
+    if key == "state":
+        return _(STATES[str(value)]) if value in STATES else str(value)
+    if key == "kind":
+        return _(KINDS[str(value)]) if value in KINDS else str(value)
+    if key == "edition":
+        return _("第{n}版").format(n=value)
+    if key in SNAPSHOT_KEYS:
+        found = (labels or {}).get(int(str(value))) if str(value).isdigit() else None
+        return found or _("別の版")
     if key == "source":
         return file_name(value)
     if key == "role":

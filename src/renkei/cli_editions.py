@@ -1,4 +1,4 @@
-"""Edition commands: release (公表), withdraw (取り下げ), revise (訂正版の下書き).
+"""Edition commands: release (公表), withdraw (取り下げ), revise (訂正版の下書き), discard (下書きの破棄).
 
 Who runs these is the secretariat: the CLI speaks for whoever holds the database, so it
 acts as an admin. Each prints one line naming the snapshot and its label; refusals print
@@ -7,10 +7,15 @@ one line and exit 1.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from .cli_common import cli, open_registry, refusals
 from .i18n import _
+
+if TYPE_CHECKING:
+    from .registry import Registry
 
 
 @cli.command()
@@ -60,6 +65,39 @@ def withdraw(ctx: click.Context, snapshot: str, reason: str, actor: str | None) 
         s = reg.withdraw(reg.snapshot_id(snapshot), reason=reason, actor=actor)
     click.echo(_("#{id} {label} を取り下げました（理由: {reason}）").format(id=s.id, label=s.label,
                                                                      reason=s.withdrawn_reason))
+    _public_now(reg)
+
+
+def _public_now(reg: Registry) -> None:
+    """Say on stderr which edition the public sees now (stdout keeps its one line)."""
+    from .registry import RegistryError
+
+    try:
+        now = reg.snapshot()
+    except RegistryError:
+        click.echo(_("公開ページに表示される公表済みの版はありません"), err=True)
+        return
+    click.echo(_("公開ページには #{id} {label} が表示されています").format(id=now.id, label=now.label), err=True)
+
+
+@cli.command()
+@click.argument("snapshot")
+@click.option("--by", "actor", help="Who discards it [default: $RENKEI_USER or the login name].")
+@click.pass_context
+def discard(ctx: click.Context, snapshot: str, actor: str | None) -> None:
+    """Delete draft SNAPSHOT (an upload that was a mistake, a trial derivation).
+
+    Only a draft can be discarded: a published or withdrawn edition stays on record.
+    Review decisions are kept. The deletion is in the audit log.
+
+    \b
+    Example:
+      renkei discard 4
+    """
+    reg = open_registry(ctx)
+    with refusals():
+        s = reg.discard(reg.snapshot_id(snapshot), actor=actor)
+    click.echo(_("下書き #{id} {label} を破棄しました").format(id=s.id, label=s.label))
 
 
 @cli.command()

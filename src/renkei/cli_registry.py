@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,6 +29,10 @@ from .cli_common import (
 from .directory import KIND_LABELS
 from .i18n import _, gettext
 from .reports import STATUS_LABELS, label
+
+if TYPE_CHECKING:
+    from .registry import Registry
+    from .registry.accounts import Account
 
 
 @cli.group()
@@ -458,7 +463,7 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
         with writing(output), Path(output).open("w", encoding="utf-8") as fh:
             write_public_json(reg, fh)
     else:
-        write_public_json(reg, click.get_text_stream("stdout"))
+        write_public_json(reg, sys.stdout)
 
 
 @cli.command()
@@ -609,7 +614,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, trusted_proxie
 
 @cli.group()
 def user() -> None:
-    """Accounts of the signed-in area: list, add, disable, enable, remove, passwd.
+    """Accounts of the signed-in area: list, add, set, disable, enable, remove, passwd.
 
     Passwords: at least 12 characters, not the username, not a common or easily guessed
     password (checked with zxcvbn). Changes are recorded in the audit log under $RENKEI_USER
@@ -652,8 +657,46 @@ def user_add(ctx: click.Context, username: str, role: str, ward: str | None, dis
     reg = open_registry(ctx)
     with refusals():
         account = accounts.add_user(reg, username, _password(password), role, ward, display_name, actor=_actor())
-    role_text = account.role + (f", {account.ward_code}" if account.ward_code else "")
-    click.echo(_("アカウント {username} を作成しました（{role}）").format(username=account.username, role=role_text))
+    click.echo(_("アカウント {username} を作成しました（{role}）").format(username=account.username,
+                                                                   role=_account_role(reg, account)))
+
+
+def _account_role(reg: Registry, account: Account) -> str:
+    """「区の担当者・港区」: the role in words, with the ward of a ward editor."""
+    from .registry import accounts
+
+    ward = reg.directory.get(account.ward_code) if account.ward_code else None
+    return accounts.role_text(account.role) + (f"・{ward.name}" if ward else "")
+
+
+@user.command("set")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "ward", "viewer"]),
+              help="The new role (a ward editor needs a ward; an admin or a viewer has none).")
+@click.option("--ward", help="The ward of a ward editor, e.g. 港区 [default: keep it if the role takes one].")
+@click.option("--display-name", "display_name", help="The name shown in the UI and the audit log.")
+@click.pass_context
+def user_set(ctx: click.Context, username: str, role: str | None, ward: str | None,
+             display_name: str | None) -> None:
+    """Change an account's role, ward or display name (audited, with only what changed).
+
+    \b
+    Examples:
+      renkei user set minato1 --display-name "港区 企画課"
+      renkei user set sato --role ward --ward 港区
+      renkei user set sato --role viewer          # its ward is dropped
+    """
+    from .i18n import _
+    from .registry import accounts
+
+    if role is None and ward is None and display_name is None:
+        raise click.UsageError(_("--role、--ward、--display-name のどれかを指定してください"))
+    reg = open_registry(ctx)
+    with refusals():
+        account = accounts.set_user(reg, username, role=role, ward=ward, display_name=display_name,
+                                    actor=_actor())
+    click.echo(_("アカウント {username} を変更しました（{role}、表示名「{name}」）").format(
+        username=account.username, role=_account_role(reg, account), name=account.display_name))
 
 
 @user.command("list")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from ..i18n import Message
 from ..i18n import gettext as _
+
+log = logging.getLogger(__name__)
 
 
 class DocumentError(Exception):
     """A document that cannot be read, with where: file, sheet or page, row, cell.
 
     ``message`` is a sentence in the reader's language (``_("…")`` or a :class:`~renkei.i18n.Message`);
-    ``detail`` is a low-level exception's own text, shown only after it, in brackets.
+    ``detail`` is a low-level exception's own text (「BadZipFile: File is not a zip file」): it is logged for
+    whoever runs the program and kept on the error, but never part of what a person reads.
     """
 
     def __init__(self, message: str | Message, *, file: str = "", sheet: str | None = None, page: int | None = None,
@@ -20,6 +24,8 @@ class DocumentError(Exception):
         self.message, self.file, self.sheet, self.page, self.row, self.col = message, file, sheet, page, row, col
         self.detail = detail
         super().__init__(str(self))
+        if detail:
+            log.info("%s (%s)", self, detail)
 
     @property
     def where(self) -> str:
@@ -41,8 +47,7 @@ class DocumentError(Exception):
         return cell_name(self.row or 1, self.col) if self.col is not None else None
 
     def __str__(self) -> str:
-        text = _("{where}：{message}").format(where=self.where, message=self.message)
-        return f"{text}（{self.detail}）" if self.detail else text
+        return _("{where}：{message}").format(where=self.where, message=self.message)
 
 
 def low_level(exc: BaseException) -> str:

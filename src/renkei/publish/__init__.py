@@ -44,8 +44,11 @@ FORMATS = (*TABLE_FORMATS, *OPEN_FORMATS, *MAP_FORMATS, "datapackage")
 ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "cp932": "cp932", "shift_jis": "cp932"}
 
 
-def file_name(fmt: str, as_of: str | None, snapshot_id: int) -> str:
-    return FILE_NAMES[fmt].format(as_of=as_of or f"snapshot{snapshot_id}")
+def file_name(fmt: str, as_of: str | None, snapshot_id: int, edition: int | None = None) -> str:
+    """The file's name: its as-of date, and from the second edition of a date on its edition (…_第2版), so that
+    a correction and the edition it replaces never share a name."""
+    stem = as_of or f"snapshot{snapshot_id}"
+    return FILE_NAMES[fmt].format(as_of=f"{stem}_第{edition}版" if edition and edition > 1 else stem)
 
 
 class Sources:
@@ -159,7 +162,7 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
             if fmt == "datapackage":
                 continue
             raw = render(reg, fmt, snap.id, encoding=encoding, sources=sources)
-            written[fmt] = (file_name(fmt, snap.as_of, snap.id), raw)
+            written[fmt] = (file_name(fmt, snap.as_of, snap.id, snap.edition), raw)
             if fmt in MAP_FORMATS and png:
                 from .maps import svg_to_png
 
@@ -167,7 +170,8 @@ def publish(reg: Registry, out: str | Path, formats: Iterable[str] | None = None
         if "datapackage" in chosen:
             resources = {resource_name(k): v for k, v in written.items()}
             text = opendata.datapackage(sources.data, resources, ENCODINGS[encoding.lower()])
-            written["datapackage"] = (file_name("datapackage", snap.as_of, snap.id), text.encode("utf-8"))
+            written["datapackage"] = (file_name("datapackage", snap.as_of, snap.id, snap.edition),
+                                      text.encode("utf-8"))
         for name, raw in written.values():
             (tmp / name).write_bytes(raw)
         names = [name for name, _ in written.values()]

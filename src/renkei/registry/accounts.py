@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..i18n import N_, _
+from ..i18n import N_, _, gettext
 from . import audit, passwords, throttle
 from .base import Core, RegistryError, now
 from .schema import User, WebSession
@@ -25,6 +25,7 @@ from .schema import User, WebSession
 ROLES = ("admin", "ward", "viewer")
 ROLE_NAMES = {"admin": N_("管理者（事務局）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}  # gettext when shown
 ADDRESS_MAX = 64  # the column of web_sessions and of the throttle
+MAX_DISPLAY_NAME = 80
 SESSION_FOR = timedelta(hours=8)  # a working day
 # the one answer for a wrong name, a wrong password or a disabled account
 REFUSED = N_("ユーザー名またはパスワードが違います")
@@ -75,22 +76,45 @@ def _policy(check, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise RegistryError(str(exc)) from None
 
 
+def role_text(role: str) -> str:
+    """The role as people read it (the same words on the accounts page, in messages and in the audit log)."""
+    return gettext(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def _role_and_ward(reg: Core, role: str, ward: str | None) -> str | None:
+    """Check that a role and a ward go together; the ward's code (None for an admin or a viewer).
+
+    A ward editor needs a ward; an admin or a viewer must not have one, since an admin with a ward
+    looks like a ward editor on the form but may change everything.
+    """
+    if role not in ROLES:
+        raise RegistryError(_("役割を選択してください（{roles}）").format(
+            roles="、".join(role_text(r) for r in ROLES)))
+    if role != "ward":
+        if ward:
+            raise RegistryError(_("{role}には区を指定できません。区を選ぶなら役割を「{ward_role}」にしてください")
+                                .format(role=role_text(role), ward_role=role_text("ward")))
+        return None
+    if not ward:
+        raise RegistryError(_("{role}には区を指定してください（--ward 港区 など）").format(role=role_text(role)))
+    e = reg.resolver.resolve_ward(ward)
+    if e is None:
+        raise RegistryError(_("「{ward}」は特別区（23区）ではありません").format(ward=ward))
+    return e.code
+
+
+def _display_name(display_name: str) -> str:
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise RegistryError(_("表示名は {n} 文字以内にしてください").format(n=MAX_DISPLAY_NAME))
+    return display_name
+
+
 def add_user(reg: Core, username: str, password: str, role: str, ward: str | None = None,
              display_name: str = "", actor: str = "renkei user add") -> Account:
     username = _policy(passwords.check_username, username)
-    if role not in ROLES:
-        raise RegistryError(_("役割は {roles} のいずれかです").format(roles="、".join(ROLES)))
+    ward_code = _role_and_ward(reg, role, ward)
     _policy(passwords.check_password, password, username, other_inputs=(display_name,))
-    ward_code = None
-    if role == "ward":
-        if not ward:
-            raise RegistryError(_("区の担当者には区を指定してください（--ward 港区 など）"))
-        e = reg.resolver.resolve_ward(ward)
-        if e is None:
-            raise RegistryError(_("「{ward}」は特別区（23区）ではありません").format(ward=ward))
-        ward_code = e.code
-    if len(display_name) > 80:
-        raise RegistryError(_("表示名は {n} 文字以内にしてください").format(n=80))
+    display_name = _display_name(display_name)
     with reg.Session.begin() as s:
         if s.scalar(select(User.id).where(User.username == username)):
             raise RegistryError(_("ユーザー「{username}」は既にあります").format(username=username))
@@ -99,6 +123,34 @@ def add_user(reg: Core, username: str, password: str, role: str, ward: str | Non
         s.add(u)
         s.flush()
         audit.record(s, actor, "create", "users", str(u.id), None, _public(u))
+        return _account(u)
+
+
+def set_user(reg: Core, username: str, *, role: str | None = None, ward: str | None = None,
+             display_name: str | None = None, actor: str) -> Account:
+    """Change an account's role, ward or display name (None keeps each as it is); audited with only what changed.
+
+    The role and ward are checked together as for a new account: giving ``role`` alone keeps the ward only
+    if the new role takes one. The last enabled admin keeps its role, so someone can still manage accounts.
+    """
+    with reg.Session.begin() as s:
+        u = _find(s, username)
+        new_role = role if role is not None else u.role
+        if ward is None:  # keep the ward when the role still takes one
+            current = reg.directory.get(u.ward_code) if u.ward_code and new_role == "ward" else None
+            ward = current.name if current else None
+        ward_code = _role_and_ward(reg, new_role, ward or None)
+        name = _display_name(display_name) if display_name is not None else u.display_name
+        if u.role == "admin" and new_role != "admin":
+            _keep_an_admin(s, u)
+        before = _public(u)
+        u.role, u.ward_code, u.display_name = new_role, ward_code, name
+        after = _public(u)
+        changed = [k for k in after if after[k] != before[k]]
+        if changed:
+            audit.record(s, actor, "update", "users", str(u.id), {"username": u.username,
+                                                                  **{k: before[k] for k in changed}},
+                         {"username": u.username, **{k: after[k] for k in changed}})
         return _account(u)
 
 
@@ -126,7 +178,9 @@ def _keep_an_admin(s: Session, u: User) -> None:
         others = s.scalar(select(func.count()).select_from(User).where(
             User.role == "admin", User.disabled.is_(False), User.id != u.id))
         if not others:
-            raise RegistryError(_("最後の管理者は無効化・削除できません。先に別の管理者を作成してください"))
+            raise RegistryError(_("「{username}」は最後の管理者です。無効化・削除・役割の変更はできません。"
+                                  "先に別の管理者を作成してください")
+                                .format(username=u.username))
 
 
 def set_disabled(reg: Core, username: str, disabled: bool, actor: str) -> Account:

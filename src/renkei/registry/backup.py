@@ -154,7 +154,8 @@ def load_tables(reg: Core, tables: Tables, *, replace: bool = False) -> dict[str
         states: list[tuple[int, str]] = []
         for name, rows in tables:
             table = Base.metadata.tables[name]
-            dated = [(c.name, c.type) for c in table.c if isinstance(c.type, Date | DateTime)]  # ISO text → values
+            dated = [(c.name, c.type) for c in table.c  # ISO text → values (UTCDateTime decorates DateTime)
+                     if isinstance(getattr(c.type, "impl", c.type), Date | DateTime)]
             counts[name] = 0
             for batch in _batches(rows):
                 batch = [{**row, **{k: _in(t, row[k]) for k, t in dated if k in row}} for row in batch]

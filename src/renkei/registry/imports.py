@@ -46,14 +46,15 @@ def import_default(core: Core) -> ImportResult:
 def import_file(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
                 as_of: str | None = None, note: str = "", imported_by: str | None = None,
                 progress: Progress | None = None, data: bytes | None = None, source: str = "",
-                release: bool = False) -> ImportResult:
+                release: bool = False, memo: str = "") -> ImportResult:
     """Read, validate and import a published list as a new draft, in one transaction. (A project template is not a
     list: it changes projects, see :mod:`.changes`.) ``release`` publishes the draft at once (for scripts);
-    ``source`` is the original publication's address.
+    ``source`` is the original publication's address. ``note`` is the public note; ``memo`` an internal one
+    (an upload's 「内部メモ」), kept in the audit log only and never shown to the public.
     """
     report = read_checked(core, path, format=format, encoding=encoding, as_of=as_of, data=data)
     return import_report(core, report, note=note, imported_by=imported_by, progress=progress, source=source,
-                         release=release)
+                         release=release, memo=memo)
 
 
 def read_checked(core: Core, path: str | Path, *, format: str | None = None, encoding: str | None = None,
@@ -70,16 +71,18 @@ def read_checked(core: Core, path: str | Path, *, format: str | None = None, enc
 
 
 def import_list(core: Core, document: PublishedList, *, note: str = "", imported_by: str | None = None,
-                progress: Progress | None = None, source: str = "", kind: str = "list") -> ImportResult:
+                progress: Progress | None = None, source: str = "", kind: str = "list",
+                memo: str = "") -> ImportResult:
     """A list already read (from a file, or derived from projects by ``aggregate.derive_list``) as a new draft."""
     from ..validate import check
 
     return import_report(core, check(document, core.resolver), note=note, imported_by=imported_by,
-                         progress=progress, source=source)
+                         progress=progress, source=source, memo=memo)
 
 
 def import_report(core: Core, report: Report, *, note: str = "", imported_by: str | None = None,
-                  progress: Progress | None = None, source: str = "", release: bool = False) -> ImportResult:
+                  progress: Progress | None = None, source: str = "", release: bool = False,
+                  memo: str = "") -> ImportResult:
     """A list already validated (:func:`read_checked`, or a staged upload's report) as a new draft snapshot.
 
     This is how every snapshot is made; publishing is a separate step (:func:`.editions.release`), which
@@ -93,7 +96,8 @@ def import_report(core: Core, report: Report, *, note: str = "", imported_by: st
         snap = new_snapshot(core, s, document, kind, note, imported_by, source)
         reused = write_report(s, snap, report, progress)
         audit.record(s, imported_by, "import", "snapshots", str(snap.id), None,
-                     {"source": document.source, "sha256": document.sha256, "as_of": document.as_of})
+                     {"source": document.source, "sha256": document.sha256, "as_of": document.as_of,
+                      **({"memo": memo.strip()} if memo.strip() else {})})
     result = ImportResult(get_snapshot(core, snap.id), report, 0, reused)
     if release:
         result.snapshot = editions.release(core, result.snapshot.id, actor=imported_by)

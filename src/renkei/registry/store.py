@@ -1,7 +1,7 @@
 """The :class:`Registry` facade: one object over SQLite or PostgreSQL, delegating to one module per concern.
 
 - :mod:`.snapshots` — which snapshot a reference means, its partners, entries, declared counts, diffs;
-- :mod:`.editions` — states: release (公表), withdraw (取り下げ), revise (a draft copy that supersedes);
+- :mod:`.editions` — states: release (公表), withdraw (取り下げ), revise (a draft copy that supersedes), discard;
 - :mod:`.imports` — a published list (or one derived from projects) becomes a new draft;
 - :mod:`.reviews` — names that need a person, and the decisions;
 - :mod:`.projects` — the projects the public sees;
@@ -98,7 +98,7 @@ class Registry(Core):
 
         kind = kind or classify(path, options.get("data"))  # reads only the head
         if kind == PROJECT_TEMPLATE:
-            for key in ("note", "source", "release"):  # there is no snapshot to note, source or release
+            for key in ("note", "memo", "source", "release"):  # there is no snapshot to note, source or release
                 options.pop(key, None)
             if options.pop("as_of", None):
                 raise RegistryError(_("連携事業テンプレートは時点を決めません。取り込んでから "
@@ -113,16 +113,19 @@ class Registry(Core):
         return imports.read_checked(self, path, **options)
 
     def import_report(self, report: Report, *, note: str = "", imported_by: str | None = None,
-                      progress: Progress | None = None, source: str = "", release: bool = False) -> ImportResult:
-        """A list already validated (a kept preview, :func:`read_checked`) as a new draft: nothing is read again."""
+                      progress: Progress | None = None, source: str = "", release: bool = False,
+                      memo: str = "") -> ImportResult:
+        """A list already validated (a kept preview, :func:`read_checked`) as a new draft: nothing is read again.
+        ``memo`` is internal (the audit log only)."""
         return imports.import_report(self, report, note=note, imported_by=imported_by, progress=progress,
-                                     source=source, release=release)
+                                     source=source, release=release, memo=memo)
 
     def import_list(self, document: PublishedList, *, note: str = "", imported_by: str | None = None,
-                    progress: Progress | None = None, source: str = "", kind: str = "list") -> ImportResult:
+                    progress: Progress | None = None, source: str = "", kind: str = "list",
+                    memo: str = "") -> ImportResult:
         """A list already read, or derived from projects (``aggregate.derive_list``), as a new draft snapshot."""
         return imports.import_list(self, document, note=note, imported_by=imported_by, progress=progress,
-                                   source=source, kind=kind)
+                                   source=source, kind=kind, memo=memo)
 
     def import_projects(self, path: str | Path, *, imported_by: str | None = None, actor_ward: str | None = None,
                         **options: Any) -> TemplateResult:
@@ -145,6 +148,15 @@ class Registry(Core):
 
     def revise(self, ref: int | str, *, actor: str | None = None, note: str = "") -> SnapshotInfo:
         return editions.revise(self, ref, actor=actor, note=note)
+
+    def discard(self, ref: int | str, *, actor: str | None = None) -> SnapshotInfo:
+        return editions.discard(self, ref, actor=actor)
+
+    def release_preview(self, ref: int | str, *, note: str | None = None) -> editions.ReleasePreview:
+        return editions.release_preview(self, ref, note=note)
+
+    def public_after_withdrawal(self, ref: int | str) -> SnapshotInfo | None:
+        return editions.public_after_withdrawal(self, ref)
 
     # -- snapshots ---------------------------------------------------------------------------------------------
 

@@ -157,6 +157,7 @@ def dashboard(request: Request) -> Response:
     counts = reg.pending_counts()
     rejections_total, rejections = reg.rejections(ward) if ward else (0, [])  # a ward reads why, and corrects
     return render(request, "web/admin/dashboard.html", snaps=reg.snapshots(), queue=len(reg.review_queue()),
+                  role_name=accounts.role_text(account.role),
                   projects=reg.count_projects(ward=ward), rejections=rejections, rejections_total=rejections_total,
                   pending=counts.get(ward, 0) if ward else sum(counts.values()))
 
@@ -563,7 +564,7 @@ def project_confirm(request: Request, account: Account, name: str, data: bytes) 
 
 @router.post("/admin/upload/{token}", response_class=HTMLResponse)
 def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), decision: str = Form(...),
-                   note: str = Form("")) -> Response:
+                   memo: str = Form("", max_length=500)) -> Response:
     """Import what the preview showed: a list's kept report is written as it is (never read again)."""
     from ..registry import staging
 
@@ -579,11 +580,11 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
         return project_confirm(request, account, staged.filename, staged.data or b"")
     if account.role == "ward":
         raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
-    try:
-        result = reg.import_report(staged.report, note=note, imported_by=account.username)
+    try:  # the upload's memo is internal (the audit log keeps it); the public note is set when publishing
+        result = reg.import_report(staged.report, memo=memo, imported_by=account.username)
     except RegistryError as exc:
         return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
-    return render(request, "web/admin/imported.html", result=result)
+    return RedirectResponse(f"/admin/editions?done=import&id={result.snapshot.id}", status_code=303)  # PRG
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
@@ -615,6 +616,8 @@ def audit(request: Request, offset: Offset = 0, actor: str = Query("", max_lengt
     def query(**changes: object) -> str:
         return urlencode({k: v for k, v in {**filters, **changes}.items() if v})
 
-    return render(request, "web/admin/audit.html", rows=[describe(r, reg.directory) for r in rows], offset=offset,
+    labels = {snap.id: snap.label for snap in reg.snapshots()}  # editions by label, never 「#3」
+    return render(request, "web/admin/audit.html", rows=[describe(r, reg.directory, labels) for r in rows],
+                  offset=offset,
                   page=AUDIT_PAGE, actors=actors, filters=filters, query=query,
                   actions=[(a, gettext(ACTIONS[a]) if a in ACTIONS else a) for a in actions])

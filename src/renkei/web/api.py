@@ -13,11 +13,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from ..documents.projects import FIELDS
+from ..i18n import N_, _, gettext
 from ..publish import opendata
 from ..registry import RegistryError, visibility
 from ..sinks import csv_writer
@@ -28,13 +29,16 @@ from .public import pick_snapshot, search_results
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}, "example": "code,name\r\n040002,宮城県\r\n"}}
-NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
+NOT_MODIFIED = {304: {"description": N_("変更なし（If-None-Match が ETag と一致）")}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": models.Message, "description": "Not found: no such resource or snapshot"},
+    404: {"model": models.Message, "description": N_("見つかりません：該当するリソースまたは版がありません")},
     422: {"model": models.ValidationProblem,
-          "description": "Bad input: a parameter is missing, out of range or not one of its values"}}
+          "description": N_("入力の誤り：パラメーターがないか、範囲外か、選べる値のどれでもありません")}}
 Format = Literal["json", "csv"]
-Snapshot = Query(None, ge=1, le=MAX_ID, description="Snapshot id (default: the latest)")
+CSV_SUMMARY = N_("同じ内容の CSV（UTF-8、BOM 付き）")
+JSON_OR_CSV = N_("JSON、または format=csv で CSV（UTF-8、BOM 付き）")
+AS_OF_HELP = N_("この日付の時点の名称として探す（YYYY-MM-DD）")
+Snapshot = Query(None, ge=1, le=MAX_ID, description=N_("版の ID（省略時は最新の公表版）"))
 
 
 def _enum_values() -> tuple[list[str], list[str]]:
@@ -47,9 +51,9 @@ def _enum_values() -> tuple[list[str], list[str]]:
 
 
 PREFECTURE_VALUES, WARD_VALUES = _enum_values()
-PrefectureFilter = Query(None, description="A prefecture: its 6-digit code or its name",
+PrefectureFilter = Query(None, description=N_("都道府県：6桁のコードまたは名称"),
                          json_schema_extra={"enum": PREFECTURE_VALUES})
-WardFilter = Query(None, description="A special ward: its 6-digit code or its name",
+WardFilter = Query(None, description=N_("特別区：6桁のコードまたは名称"),
                    json_schema_extra={"enum": WARD_VALUES})
 Limit = Query(100, ge=1, le=1000)
 Offset = Query(0, ge=0, le=10_000_000)
@@ -64,13 +68,15 @@ def resource(path: str, model: Any, summary: str, *, listing: bool = True) -> Ca
     """
 
     def register(endpoint: Callable[..., Response]) -> Callable[..., Response]:
-        responses = {200: {"content": CSV_CONTENT, "description": "JSON, or CSV (UTF-8 with BOM) with format=csv"},
+        responses = {200: {"content": CSV_CONTENT, "description": JSON_OR_CSV},
                      **NOT_MODIFIED, **ERRORS}
         name = endpoint.__name__
-        router.get(path, response_model=model, responses=responses, summary=summary, operation_id=name)(endpoint)
+        router.get(path, response_model=model, responses=responses, summary=summary, description=summary,
+                   operation_id=name)(endpoint)
         if listing:
-            router.get(path + ".csv", response_class=Response, summary=summary + " (CSV)", operation_id=name + "_csv",
-                       responses={200: {"content": CSV_CONTENT, "description": "CSV (UTF-8 with BOM)"},
+            router.get(path + ".csv", response_class=Response, summary=summary, description=CSV_SUMMARY,
+                       operation_id=name + "_csv",
+                       responses={200: {"content": CSV_CONTENT, "description": N_("CSV（UTF-8、BOM 付き）")},
                                   **NOT_MODIFIED, **ERRORS})(endpoint)
             router.get(path + ".json", response_model=model, include_in_schema=False)(endpoint)
         return endpoint
@@ -128,7 +134,8 @@ def _pref_code(request: Request, prefecture: str | None) -> str | None:
     name = reg.resolver.prefecture_name(prefecture)
     pref = reg.directory.prefecture(name) if name else None
     if pref is None:
-        raise bad_input("query", "prefecture", prefecture, f"unknown prefecture {prefecture!r}")
+        raise bad_input("query", "prefecture", prefecture,
+                        _("都道府県「{value}」はありません（6桁のコードまたは名称）").format(value=prefecture))
     return pref.code
 
 
@@ -137,7 +144,7 @@ def _ward_code(request: Request, ward: str | None) -> str | None:
         return None
     e = _site(request).registry.resolver.resolve_ward(ward)
     if e is None:
-        raise bad_input("query", "ward", ward, f"{ward!r} is not one of the 23 special wards")
+        raise bad_input("query", "ward", ward, _("「{value}」は23特別区のどれでもありません").format(value=ward))
     return e.code
 
 
@@ -146,14 +153,14 @@ def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> d
             "next_offset": offset + limit if offset + limit < total else None}
 
 
-@resource("/snapshots", list[models.Snapshot], "Snapshots, oldest first")
+@resource("/snapshots", list[models.Snapshot], N_("公表された版（古い順）"))
 def snapshots(request: Request, format: Format | None = None) -> Response:
     return _respond(request, format, lambda: [s.public_dict() for s in _site(request).registry.snapshots()])
 
 
 def _prefectures(request: Request, snapshot: int | None) -> list[dict[str, Any]]:
     reg = _site(request).registry
-    snap, _ = pick_snapshot(reg, snapshot)
+    snap, _keep = pick_snapshot(reg, snapshot)
     data = opendata.build(reg, snap.id)
     declared = reg.declared(snap.id)
     return [{"code": c, "name": n, "partners": k, "local_governments": t, "coverage_percent": pct,
@@ -161,24 +168,24 @@ def _prefectures(request: Request, snapshot: int | None) -> list[dict[str, Any]]
             for c, n, k, t, pct in data.coverage]
 
 
-@resource("/prefectures", list[models.PrefectureSummary], "All 47 prefectures with partner counts and coverage")
+@resource("/prefectures", list[models.PrefectureSummary], N_("47都道府県：連携自治体の数と割合"))
 def prefectures(request: Request, snapshot: int | None = Snapshot, format: Format | None = None) -> Response:
     return _respond(request, format, lambda: _prefectures(request, snapshot))
 
 
 @resource("/prefectures/{code}", models.PrefectureDetail,
-          "One prefecture: its partners in code order (suffix .json or .csv allowed)", listing=False)
+          N_("一つの都道府県：連携自治体をコード順に（末尾に .json・.csv も可）"), listing=False)
 def prefecture(request: Request, code: str, snapshot: int | None = Snapshot, format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
     pref = reg.directory.get(code) if code.isdigit() else reg.directory.prefecture(reg.resolver.prefecture_name(code)
                                                                                     or code)
     if pref is None or not pref.is_prefecture:
-        raise HTTPException(404, f"no prefecture {code!r}")
+        raise HTTPException(404, _("都道府県「{code}」はありません").format(code=code))
 
     def make() -> dict[str, Any]:
         row = next(p for p in _prefectures(request, snapshot) if p["code"] == pref.code)
-        snap, _ = pick_snapshot(reg, snapshot)
+        snap, _keep = pick_snapshot(reg, snapshot)
         partners = [{"code": p.code, "name": p.name, "kana": p.kana, "kind": p.kind, "lat": p.lat, "lon": p.lon,
                      "written": p.written, "status": p.status} for p in reg.partners(snap.id, pref.name)]
         return {**row, "partners_list": partners}
@@ -186,7 +193,7 @@ def prefecture(request: Request, code: str, snapshot: int | None = Snapshot, for
     return _respond(request, format or fmt, make, rows=lambda d: d["partners_list"])
 
 
-@resource("/partners", models.PartnerPage, "Partners of a snapshot, paginated")
+@resource("/partners", models.PartnerPage, N_("版の連携自治体（ページ分け）"))
 def partners(request: Request, snapshot: int | None = Snapshot, prefecture: str | None = PrefectureFilter,
              limit: int = Limit,
              offset: int = Offset, format: Format | None = None) -> Response:
@@ -194,7 +201,7 @@ def partners(request: Request, snapshot: int | None = Snapshot, prefecture: str 
     pc = _pref_code(request, prefecture)
 
     def make() -> dict[str, Any]:
-        snap, _ = pick_snapshot(reg, snapshot)
+        snap, _keep = pick_snapshot(reg, snapshot)
         rows = [p for p in reg.partners(snap.id) if pc is None or p.pref_code == pc]
         items = [{"code": p.code, "name": p.name, "kana": p.kana, "kind": p.kind, "prefecture": p.prefecture,
                   "pref_code": p.pref_code, "lat": p.lat, "lon": p.lon, "written": p.written, "status": p.status,
@@ -205,13 +212,13 @@ def partners(request: Request, snapshot: int | None = Snapshot, prefecture: str 
 
 
 @resource("/governments/{code}", models.Government,
-          "A local government: snapshots that list it, wards and projects (suffix .json or .csv allowed)",
+          N_("一つの自治体：掲載された版、特別区、連携事業（末尾に .json・.csv も可）"),
           listing=False)
 def government(request: Request, code: str, format: Format | None = None) -> Response:
     code, fmt = _split(code)
     reg = _site(request).registry
     if not (code.isdigit() and reg.directory.get(code)):
-        raise HTTPException(404, f"no local government {code!r}")
+        raise HTTPException(404, _("自治体「{code}」はありません").format(code=code))
 
     def make() -> dict[str, Any]:
         try:
@@ -222,7 +229,7 @@ def government(request: Request, code: str, format: Format | None = None) -> Res
     return _respond(request, format or fmt, make, rows=lambda d: d["snapshots"])
 
 
-@resource("/wards", list[models.WardSummary], "The 23 special wards with their project counts")
+@resource("/wards", list[models.WardSummary], N_("23特別区と連携事業の数"))
 def wards(request: Request, format: Format | None = None) -> Response:
     reg = _site(request).registry
 
@@ -233,7 +240,7 @@ def wards(request: Request, format: Format | None = None) -> Response:
     return _respond(request, format, make)
 
 
-@resource("/wards/{code}", models.Ward, "A ward, its partners and a page of its projects (suffix .json or .csv)",
+@resource("/wards/{code}", models.Ward, N_("一つの特別区：連携先と連携事業（末尾に .json・.csv も可）"),
           listing=False)
 def ward(request: Request, code: str, limit: PageLimit = PAGE, offset: PageOffset = 0,
          format: Format | None = None) -> Response:
@@ -241,7 +248,7 @@ def ward(request: Request, code: str, limit: PageLimit = PAGE, offset: PageOffse
     reg = _site(request).registry
     e = reg.directory.get(code) if code.isdigit() else None  # a path: codes only, anything else is 404
     if e is None or e not in reg.directory.special_wards:
-        raise HTTPException(404, f"no special ward {code!r}")
+        raise HTTPException(404, _("特別区「{code}」はありません").format(code=code))
     ward_code = e.code
 
     def make() -> dict[str, Any]:
@@ -256,15 +263,15 @@ def ward(request: Request, code: str, limit: PageLimit = PAGE, offset: PageOffse
     return _respond(request, format or fmt, make, rows=lambda d: d["partners"])
 
 
-@resource("/projects", models.ProjectPage, "Projects, filtered by ward, prefecture, 分野 and fiscal year; paginated")
+@resource("/projects", models.ProjectPage, N_("連携事業：特別区・都道府県・分野・年度で絞り込み（ページ分け）"))
 def projects(request: Request, ward: str | None = WardFilter, prefecture: str | None = PrefectureFilter,
-             field: str | None = Query(None, description="分野", json_schema_extra={"enum": list(FIELDS)}),
+             field: str | None = Query(None, description=N_("分野"), json_schema_extra={"enum": list(FIELDS)}),
              year: int | None = Query(None, ge=1900, le=2200), limit: int = Limit, offset: int = Offset,
              format: Format | None = None) -> Response:
     reg = _site(request).registry
     wc, pc = _ward_code(request, ward), _pref_code(request, prefecture)
     if field is not None and field not in FIELDS:
-        raise bad_input("query", "field", field, f"field must be one of {'、'.join(FIELDS)}")
+        raise bad_input("query", "field", field, _("分野は {fields} のいずれかです").format(fields="、".join(FIELDS)))
 
     def make() -> dict[str, Any]:
         filters = {"ward": wc, "prefecture": pc, "field": field, "year": year}
@@ -280,15 +287,15 @@ def projects(request: Request, ward: str | None = WardFilter, prefecture: str | 
     return _respond(request, format, make, rows=rows)
 
 
-@resource("/search", list[models.SearchHit], "Find local governments by name, kana, variant kanji or typo")
+@resource("/search", list[models.SearchHit], N_("自治体を名称・かな・異体字・誤記から探す"))
 def search(request: Request, q: str = Query(..., min_length=1, max_length=100),
-           as_of: date | None = Query(None, description="Resolve the name as it stood on this date (YYYY-MM-DD)"),
+           as_of: date | None = Query(None, description=AS_OF_HELP),
            format: Format | None = None) -> Response:
     iso = as_of.isoformat() if as_of else None
     return _respond(request, format, lambda: search_results(_site(request).registry, q, as_of=iso))
 
 
-@resource("/diff", models.Diff, "What changed between two snapshots")
+@resource("/diff", models.Diff, N_("二つの版の差分"))
 def diff(request: Request, a: int | None = Query(None, ge=1, le=MAX_ID), b: int | None = Query(None, ge=1, le=MAX_ID),
          format: Format | None = None) -> Response:
     from ..reports import diff as render_diff
@@ -306,3 +313,30 @@ def diff(request: Request, a: int | None = Query(None, ge=1, le=MAX_ID), b: int 
             reg.diff(a if a is not None else "previous", b if b is not None else "latest"))]
 
     return _respond(request, format, make, rows=rows)
+
+
+def install_translated_schema(app: FastAPI) -> None:
+    """The OpenAPI document in the server's language (``RENKEI_LANG`` / ``--lang``; Japanese by default).
+
+    Every summary and description above is a catalogue message (a Japanese msgid marked with ``N_``); the schema
+    is built once, at its first request, and each of them is translated then.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if getattr(app.state, "translated_openapi", None) is None:
+            app.state.translated_openapi = _translated(build())
+            app.openapi_schema = app.state.translated_openapi
+        return app.state.translated_openapi
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _translated(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: gettext(v) if k in ("summary", "description") and isinstance(v, str) and v else _translated(v)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_translated(v) for v in node]
+    return node
+

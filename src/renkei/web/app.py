@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from ..i18n import N_
 from ..registry import Registry
 from . import admin, admin_editions, api, approvals, convert, downloads, public, reconciliation, users
 from .cache import HeadAsGet
@@ -16,6 +17,8 @@ from .core import FONTS, STATIC, CacheFront, Site
 from .security import WebSettings, add_guards
 
 __all__ = ["CacheFront", "Site", "create_app", "create_asgi"]
+API_DESCRIPTION = N_("特別区全国連携プロジェクトの連携先レジストリ。キーは6桁の全国地方公共団体コードです。"
+                     "OpenRefine などで使う照合サービス（Reconciliation Service API）は /reconcile にあります。")
 
 
 def create_app(url: str | None = None, *, registry: Registry | None = None,
@@ -29,8 +32,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     reg = registry or Registry.open(url)
     app = FastAPI(title="renkei API", version="1", docs_url=None, redoc_url=None,  # /api/docs: public.api_docs
                   openapi_url="/api/v1/openapi.json",
-                  description="特別区全国連携プロジェクトの連携先レジストリ。"
-                              "Stable keys: 6-digit 全国地方公共団体コード.")
+                  description=API_DESCRIPTION)
     app.state.site = Site(reg)
     app.state.static = static
     app.state.downloads = downloads.Downloads(reg)
@@ -49,6 +51,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     app.include_router(approvals.router)
     public.install_error_pages(app)
     approvals.install_conflict_page(app)
+    api.install_translated_schema(app)
     app.add_middleware(HeadAsGet)
     return app
 

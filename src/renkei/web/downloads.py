@@ -93,7 +93,7 @@ def download(request: Request, snapshot_id: Id, filename: str) -> Response:
     snap, _unused = pick_snapshot(reg, snapshot_id)
     if filename == "datapackage.json":
         return site.cached(request, lambda: (datapackage_for(reg, snap.id), MEDIA["json"]), max_age=3600)
-    names = {file_name(f, snap.as_of, snap.id): f for f in FILE_NAMES if f != "datapackage"}
+    names = {file_name(f, snap.as_of, snap.id, snap.edition): f for f in FILE_NAMES if f != "datapackage"}
     png = filename.endswith(".png")
     fmt = names.get(filename.removesuffix(".png") + ".svg" if png else filename)
     if fmt is None or (png and fmt not in MAP_FORMATS):
@@ -126,5 +126,5 @@ def datapackage_for(reg: Registry, snapshot_id: int) -> bytes:
         if fmt == "datapackage":
             continue
         raw = publish_render(reg, fmt, snap.id, sources=sources)
-        files[resource_name(fmt)] = (file_name(fmt, snap.as_of, snap.id), raw)
+        files[resource_name(fmt)] = (file_name(fmt, snap.as_of, snap.id, snap.edition), raw)
     return opendata.datapackage(sources.data, files, ENCODINGS["utf-8"]).encode("utf-8")

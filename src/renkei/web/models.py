@@ -11,13 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-Code = Field(pattern=r"^\d{6}$", description="6桁の全国地方公共団体コード")
+from ..i18n import N_
+
+Code = Field(pattern=r"^\d{6}$", description=N_("6桁の全国地方公共団体コード"))
 
 
 class Message(BaseModel):
     """An error with a sentence saying what was not found or what is wrong (404)."""
 
-    detail: str = Field(description="What went wrong")
+    detail: str = Field(description=N_("何が問題か"))
 
 
 class ValidationIssue(BaseModel):
@@ -26,8 +28,8 @@ class ValidationIssue(BaseModel):
     loc: list[str | int]
     msg: str
     type: str
-    input: Any = Field(None, description="The value refused")
-    ctx: dict[str, Any] | None = Field(None, description="The limit it broke, e.g. {\"ge\": 1}")
+    input: Any = Field(None, description=N_("受け付けなかった値"))
+    ctx: dict[str, Any] | None = Field(None, description=N_("超えた制限（例：{\"ge\": 1}）"))
 
 
 class ValidationProblem(BaseModel):
@@ -40,16 +42,16 @@ class Snapshot(BaseModel):
     """A published edition (``/api/v1/snapshots``): its label, state and counts; no file or account names."""
 
     id: int
-    as_of: str | None = Field(description="The list's as-of date (ISO), if known")
+    as_of: str | None = Field(description=N_("一覧の時点（ISO 形式。不明なら null）"))
     kind: str
-    state: str = Field(description="published, or withdrawn")
-    label: str = Field(description="「令和7年8月1日現在（第1版）」")
-    source: str | None = Field(description="The address of the original publication, if known")
+    state: str = Field(description=N_("状態：published（公表）または withdrawn（取り下げ）"))
+    label: str = Field(description=N_("版の名前（例：令和7年8月1日現在（第1版））"))
+    source: str | None = Field(description=N_("原資料のアドレス（不明なら null）"))
     note: str
-    declared: int = Field(description="Names the source declares")
-    listed: int = Field(description="Names the source lists")
-    partners: int = Field(description="Distinct local governments resolved")
-    review: int = Field(description="Names that needed a person")
+    declared: int = Field(description=N_("原資料が記載する件数"))
+    listed: int = Field(description=N_("原資料に掲載された名称の数"))
+    partners: int = Field(description=N_("特定できた連携自治体の数"))
+    review: int = Field(description=N_("人の確認が必要だった名称の数"))
     edition: int | None
     revises: int | None
     superseded_by: int | None
@@ -65,8 +67,8 @@ class PrefectureSummary(BaseModel):
     partners: int
     local_governments: int
     coverage_percent: float
-    declared: int | None = Field(description="The count the source declares for the prefecture")
-    in_source: bool = Field(description="Whether the source has a block for the prefecture")
+    declared: int | None = Field(description=N_("原資料がこの都道府県について記載する件数"))
+    in_source: bool = Field(description=N_("原資料にこの都道府県の欄があるか"))
     as_of: str | None
     snapshot: int
 
@@ -78,8 +80,8 @@ class PrefecturePartner(BaseModel):
     kind: str
     lat: float | None
     lon: float | None
-    written: str = Field(description="The name as the source wrote it")
-    status: str = Field(description="How it was resolved: exact, normalized, corrected, …")
+    written: str = Field(description=N_("原資料の表記"))
+    status: str = Field(description=N_("判定：exact、normalized、corrected など"))
 
 
 class PrefectureDetail(PrefectureSummary):
@@ -106,7 +108,7 @@ class NamedCode(BaseModel):
 
 
 class ProjectPartner(BaseModel):
-    code: str | None = Field(description="Null when the written name could not be resolved")
+    code: str | None = Field(description=N_("表記から自治体を特定できなかったときは null"))
     name: str
     pref_code: str
 
@@ -115,7 +117,7 @@ class Project(BaseModel):
     id: int
     version: int
     title: str
-    field: str | None = Field(description="分野")
+    field: str | None = Field(description=N_("分野"))
     fiscal_year: int | None
     start_date: str | None
     end_date: str | None
@@ -161,11 +163,11 @@ class Listing(BaseModel):
     written: str
     status: str
     cell: str
-    state: str = Field(description="The snapshot's state (published on the public API)")
+    state: str = Field(description=N_("版の状態（公開 API では published）"))
 
 
 class Government(BaseModel):
-    type: str = Field(description="Always \"government\" here")
+    type: str = Field(description=N_("ここでは常に government"))
     code: str = Code
     name: str
     kana: str
@@ -203,9 +205,9 @@ class SearchHit(BaseModel):
     kana: str
     prefecture: str
     kind: str
-    how: str = Field(description="How the query matched (reason, 前方一致, 候補, …)")
+    how: str = Field(description=N_("どう一致したか（理由、前方一致、候補など）"))
     score: float
-    url: str = Field(description="The page on this site")
+    url: str = Field(description=N_("このサイトのページ"))
 
 
 class DiffSide(BaseModel):
@@ -227,8 +229,8 @@ class PrefectureChange(BaseModel):
     code: str = Code
     added: list[NamedCode]
     removed: list[NamedCode]
-    partners: list[int] = Field(description="[before, after]")
-    declared: list[int | None] = Field(description="[before, after]")
+    partners: list[int] = Field(description=N_("［前, 後］"))
+    declared: list[int | None] = Field(description=N_("［前, 後］"))
 
 
 class Reresolved(BaseModel):

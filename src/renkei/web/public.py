@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..directory import Entity
-from ..i18n import _
-from ..publish import FORMATS, MAP_FORMATS, file_name, maps, official, opendata
+from ..i18n import N_, _
+from ..publish import FORMATS, file_name, maps, official, opendata
+from ..publish import render as publish_render
 from ..registry import Registry, RegistryError, SnapshotInfo
 from . import urls
 from .core import STATIC, Site, render_text
@@ -30,8 +31,8 @@ def pick_snapshot(reg: Registry, snapshot: int | None) -> tuple[SnapshotInfo, in
     try:  # a public view: published editions only, so a draft's id is 404 like an unknown one
         snap = reg.snapshot(snapshot)
         latest = reg.snapshot()
-    except RegistryError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    except RegistryError as exc:  # the registry's message speaks of snapshots and commands: not for the public
+        raise HTTPException(404, _("この版は公開されていません（番号が違うか、まだ公表されていません）")) from exc
     return snap, (None if snap.id == latest.id else snap.id)
 
 
@@ -71,13 +72,29 @@ def prefecture(request: Request, code: str, snapshot: OptionalId = None) -> Resp
         total = len(reg.directory.local_governments(pref.name))
         table = official.build(reg, snap.id)
         block = next((b for b in table.blocks if b.pref_code == code), None)
-        svg = maps.region_map(code, {p.code for p in partners}, href=lambda c: urls.government(c, keep))
+        listed = {p.code for p in partners}
+        by_projects = project_partners(reg, code)
+        svg = maps.region_map(code, listed | set(by_projects), href=lambda c: urls.government(c, keep))
         declared = reg.declared(snap.id)
         return _html(request, "web/prefecture.html", snap=snap, keep=keep, pref=pref, partners=partners,
                      total=total, notes=block.notes if block else [], map_svg=svg, declared=declared.get(code),
-                     in_source=code in declared)
+                     in_source=code in declared, by_projects=by_projects,
+                     projects_only=[reg.directory[c] for c in sorted(set(by_projects) - listed)])
 
     return site.cached(request, make)
+
+
+def project_partners(reg: Registry, pref_code: str) -> dict[str, list[str]]:
+    """The governments of a prefecture that are partners of approved projects: code → the wards' names.
+
+    The prefecture page lists them beside the published list, so that it agrees with each government's page.
+    """
+    found: dict[str, set[str]] = defaultdict(set)
+    for p in reg.projects(prefecture=pref_code, limit=100_000):
+        for partner, _name, partner_pref in p.partners:
+            if partner and partner_pref == pref_code:
+                found[partner].update(name for _code, name in p.wards)
+    return {c: sorted(found[c]) for c in sorted(found)}
 
 
 @router.get("/gov/{code}/", response_class=HTMLResponse)
@@ -100,8 +117,9 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
         listed = any(s["snapshot"] == snap.id for s in found["snapshots"])  # type: ignore[union-attr]
         formerly = sorted((h for h in reg.directory.history if code in h.successors), key=lambda h: h.valid_to,
                           reverse=True)
+        labels = {s.id: s.label for s in reg.snapshots()}  # editions by label (第N版), never by id
         return _html(request, "web/government.html", snap=snap, keep=keep, e=e, found=found, by_year=by_year,
-                     years=years, map_svg=svg, listed=listed, formerly=formerly)
+                     years=years, map_svg=svg, listed=listed, formerly=formerly, labels=labels)
 
     return site.cached(request, make)
 
@@ -233,17 +251,68 @@ def downloads(request: Request) -> Response:
 
     def make() -> tuple[bytes, str]:
         snaps = site.registry.snapshots()
-        files = {s.id: [(f, file_name(f, s.as_of, s.id)) for f in FORMATS if f != "datapackage"] +
-                 [(f + "-png", file_name(f, s.as_of, s.id).removesuffix(".svg") + ".png") for f in MAP_FORMATS]
-                 for s in snaps}
-        for s in snaps:
-            files[s.id].append(("datapackage", "datapackage.json"))
+        groups = {s.id: download_groups(site.registry, s) for s in snaps}
         history = site.registry.snapshots(states=("published", "withdrawn"))
         replaced_by = {s.id: next(r for r in history if r.id == s.superseded_by) for s in history if s.superseded_by}
-        return _html(request, "web/downloads.html", snaps=list(reversed(snaps)), files=files,
+        return _html(request, "web/downloads.html", snaps=list(reversed(snaps)), groups=groups,
                      history=list(reversed(history)), replaced_by=replaced_by)
 
     return site.cached(request, make)
+
+
+# the downloads page: three groups, one line each (gettext when shown)
+DOWNLOAD_GROUPS = (
+    (N_("公表一覧の再現"), ("xlsx", "pdf", "html", "csv", "tsv")),
+    (N_("オープンデータ"), ("opendata", "json", "geojson", "coverage", "entries", "datapackage")),
+    (N_("地図"), ("map-prefectures", "map-prefectures-png", "map-coverage", "map-coverage-png",
+                  "map-municipalities", "map-municipalities-png")),
+)
+DOWNLOAD_LINES = {
+    "xlsx": N_("公表一覧と同じ表（Excel）"), "pdf": N_("公表一覧と同じ表（印刷用）"),
+    "html": N_("公表一覧と同じ表（ウェブページ）"), "csv": N_("公表一覧と同じ表（CSV、Excel でそのまま開けます）"),
+    "tsv": N_("公表一覧と同じ表（タブ区切り）"), "opendata": N_("連携自治体の一覧：コード・名称・都道府県（CSV）"),
+    "json": N_("連携自治体の一覧（JSON）"), "geojson": N_("連携自治体の位置（GeoJSON、地図ソフト用）"),
+    "coverage": N_("都道府県別の連携自治体数と割合（CSV）"), "entries": N_("原資料の表記と判定の一覧（CSV）"),
+    "datapackage": N_("ファイルの説明（Frictionless Data Package）"),
+    "map-prefectures": N_("都道府県別の連携自治体数の地図（SVG）"),
+    "map-coverage": N_("都道府県別の割合の地図（SVG）"), "map-municipalities": N_("連携自治体の地図（市区町村、SVG）"),
+    "png": N_("同じ地図の画像（PNG）"),
+}
+
+
+def download_groups(reg: Registry, snap: SnapshotInfo) -> list[tuple[str, list[tuple[str, str, int | None]]]]:
+    """(group, [(file name, one line, size or None)]) for one edition's downloads page."""
+    sizes = _edition_sizes(reg, snap)
+    out = []
+    for group, formats in DOWNLOAD_GROUPS:
+        rows = []
+        for fmt in formats:
+            base = fmt.removesuffix("-png")
+            name = "datapackage.json" if fmt == "datapackage" else file_name(base, snap.as_of, snap.id, snap.edition)
+            if fmt.endswith("-png"):
+                name = name.removesuffix(".svg") + ".png"
+            line = _(DOWNLOAD_LINES["png" if fmt.endswith("-png") else fmt])
+            rows.append((name, line, sizes.get(fmt)))
+        out.append((_(group), rows))
+    return out
+
+
+_SIZES: dict[tuple[str, int, str, str | None], dict[str, int]] = {}
+
+
+def _edition_sizes(reg: Registry, snap: SnapshotInfo) -> dict[str, int]:
+    """Each download's size in bytes (not the PNG images, which are slow to draw). A published edition never
+    changes, so its sizes are kept for the life of the process (keyed by database, id, hash and publication)."""
+    from ..publish import Sources
+
+    key = (str(reg.engine.url), snap.id, snap.sha256, snap.published_at)
+    if key not in _SIZES:
+        if len(_SIZES) >= 256:  # bounded: a long-running server sees few editions, tests many databases
+            _SIZES.clear()
+        sources = Sources(reg, snap.id)
+        _SIZES[key] = {f: len(publish_render(reg, f, snap.id, sources=sources)) for f in FORMATS
+                       if f != "datapackage"}
+    return _SIZES[key]
 
 
 @router.get("/diff/", response_class=HTMLResponse)
@@ -257,10 +326,10 @@ def diff(request: Request, a: OptionalId = None, b: OptionalId = None) -> Respon
         if len(snaps) >= 2 or (a and b):
             try:
                 result = reg.diff(a if a is not None else "previous", b if b is not None else "latest")
-            except RegistryError as exc:
-                error = str(exc)
+            except RegistryError:
+                error = _("この版は公開されていません（番号が違うか、まだ公表されていません）")
         else:
-            error = _("スナップショットが1つしかないため、比較できません")
+            error = _("公表された版が1つしかないため、比較できません")
         return _html(request, "web/diff.html", snaps=snaps, d=result, error=error, a=a, b=b)
 
     return site.cached(request, make)
@@ -269,7 +338,30 @@ def diff(request: Request, a: OptionalId = None, b: OptionalId = None) -> Respon
 @router.get("/about/", response_class=HTMLResponse)
 def about(request: Request) -> Response:
     site = _site(request)
-    return site.cached(request, lambda: _html(request, "web/about.html", directory_as_of=site.registry.directory.as_of))
+    contact = contact_setting()
+    service = str(request.base_url).rstrip("/") + "/reconcile"  # as this server is reached (behind a proxy too)
+    return site.cached(request, lambda: _html(request, "web/about.html", directory_as_of=site.registry.directory.as_of,
+                                              contact=contact, reconcile_url=service))
+
+
+CONTACT_ENV = "RENKEI_CONTACT"
+
+
+def contact_setting() -> dict[str, str] | None:
+    """The 問い合わせ先 shown on /about/ (env ``RENKEI_CONTACT``): an e-mail address, a web address or a line of text.
+
+    Returns the text and, for an address, the link (``mailto:`` or http(s) only: nothing else becomes a link).
+    """
+    import os
+
+    text = " ".join(os.environ.get(CONTACT_ENV, "").split())[:300]
+    if not text:
+        return None
+    if text.startswith(("https://", "http://")) and " " not in text:
+        return {"text": text, "href": text}
+    if "@" in text and " " not in text and "/" not in text and ":" not in text:
+        return {"text": text, "href": "mailto:" + text}
+    return {"text": text, "href": ""}
 
 
 @router.get("/api/docs", response_class=HTMLResponse)
@@ -299,7 +391,10 @@ def install_error_pages(app: FastAPI) -> None:
     async def bad_input(request: Request, exc: RequestValidationError) -> Response:
         """The API answers FastAPI's JSON body; a page says in Japanese which value was refused."""
         if request.url.path.startswith("/api/"):
-            return await request_validation_exception_handler(request, exc)
+            from .validation import translated_errors
+
+            return await request_validation_exception_handler(
+                request, RequestValidationError(translated_errors(list(exc.errors())), body=exc.body))
         names = "、".join(dict.fromkeys(str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()))
         text = render_text(request, "web/error.html", status=422, message=_("入力値が正しくありません"),
                            detail=_("範囲外または不正な値です（{names}）").format(names=names))
@@ -311,6 +406,13 @@ def install_error_pages(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         if exc.status_code in (302, 303) and exc.headers:
             return Response(status_code=exc.status_code, headers=exc.headers)
+        if exc.status_code == 405:  # a GET of an address that only takes a form's POST (a reload, a bookmark)
+            back = request.url.path.rstrip("/").rsplit("/", 1)[0] or "/"
+            text = render_text(request, "web/error.html", status=405,
+                               message=_("このアドレスはフォームの送信専用です"),
+                               detail=_("ページを読み込み直したか、ブックマークから開いたようです。"
+                                        "何も変更していません。元のページから操作してください。"), back=back)
+            return HTMLResponse(text, status_code=405, headers=exc.headers)
         messages = {403: _("この操作は許可されていません"), 404: _("ページが見つかりません"),
                     429: _("しばらくしてから再度お試しください")}
         text = render_text(request, "web/error.html", status=exc.status_code,

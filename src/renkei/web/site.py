@@ -61,7 +61,7 @@ def site_urls(reg: Registry) -> list[tuple[str, str]]:
         for fmt in FORMATS:
             if fmt == "datapackage":
                 continue
-            name = file_name(fmt, s.as_of, s.id)
+            name = file_name(fmt, s.as_of, s.id, s.edition)
             out.append((urls.download(s.id, name), f"downloads/{s.id}/{name}"))
             if fmt in MAP_FORMATS:
                 png = name.removesuffix(".svg") + ".png"
