@@ -244,7 +244,16 @@ def main() -> None:
 
 
 # The command modules register their commands on `cli`; each imports cli_common only.
-from . import cli_editions, cli_reconcile, cli_registry  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    cli_db,
+    cli_editions,
+    cli_import,
+    cli_reconcile,
+    cli_review,
+    cli_site,
+    cli_snapshots,
+    cli_users,
+)
 
 if __name__ == "__main__":
     main()

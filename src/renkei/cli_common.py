@@ -1,6 +1,6 @@
 """What every ``renkei`` command module shares: the click group, one-line failures, dates, opening the registry.
 
-The command modules (:mod:`renkei.cli`, :mod:`renkei.cli_registry`, ...) import this module
+The command modules (:mod:`renkei.cli`, :mod:`renkei.cli_import`, ...) import this module
 and register their commands on :data:`cli`; :mod:`renkei.cli` imports them all. Nothing here
 imports a command module, so there is no import cycle.
 """
