@@ -14,6 +14,7 @@ from pathlib import PurePath, PureWindowsPath
 from .directory import Directory
 from .i18n import N_, _, format_date, format_datetime
 from .registry.accounts import ROLE_NAMES
+from .registry.audit import AuditEntry
 
 ACTIONS = {
     "import": N_("取り込み"), "review": N_("判断"), "publish": N_("公表"), "withdraw": N_("取り下げ"),
@@ -59,21 +60,21 @@ class AuditLine:
     changes: tuple[tuple[str, str, str], ...]  # (field, before, after) for the fields that changed
 
 
-def describe(row: dict[str, object], directory: Directory, labels: dict[int, str] | None = None) -> AuditLine:
+def describe(row: AuditEntry, directory: Directory, labels: dict[int, str] | None = None) -> AuditLine:
     """One audit row (as :func:`renkei.registry.audit.log` returns it) in the reader's language.
 
     ``labels`` names snapshots by their edition labels (「令和7年8月1日現在（第2版）」), id → label.
     """
     labels = labels or {}
     action = str(row["action"])
-    before = row.get("before") if isinstance(row.get("before"), dict) else {}
-    after = row.get("after") if isinstance(row.get("after"), dict) else {}
+    stored_before, stored_after = row.get("before"), row.get("after")
+    before = stored_before if isinstance(stored_before, dict) else {}
+    after = stored_after if isinstance(stored_after, dict) else {}
     at = row["at"]
-    return AuditLine(id=int(row["id"]), at=format_datetime(at), at_utc=str(at), actor=str(row["actor"]),  # type: ignore[arg-type]
+    return AuditLine(id=int(row["id"]), at=format_datetime(at), at_utc=str(at), actor=str(row["actor"]),
                      action=_(ACTIONS[action]) if action in ACTIONS else action, action_key=action,
-                     target=target_text(str(row["target"]), str(row["target_id"]), before or {}, after or {},
-                                        directory, labels),
-                     changes=tuple(changes(before or {}, after or {}, directory, labels)))
+                     target=target_text(str(row["target"]), str(row["target_id"]), before, after, directory, labels),
+                     changes=tuple(changes(before, after, directory, labels)))
 
 
 def target_text(table: str, target_id: str, before: dict, after: dict, directory: Directory,

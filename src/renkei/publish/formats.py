@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..sinks import csv_writer, workbook, write, xml_text
 from .official import HEADER, PER_ROW, OfficialTable
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import BaseDocTemplate
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "data" / "fonts" / "ipaexg.ttf"
 PDF_FONT = "IPAexGothic"
 XLSX_FONT = "ＭＳ Ｐゴシック"  # present on every Japanese Windows (LGWAN terminals included)
 
 
-def _stamp(as_of: str | None):  # type: ignore[no-untyped-def]
+def _stamp(as_of: str | None) -> datetime:
     """A fixed creation time (the as-of date), so the same snapshot always gives the same bytes."""
-    from datetime import datetime
-
     return datetime.fromisoformat(as_of) if as_of else datetime(2000, 1, 1)
 
 
@@ -109,10 +113,11 @@ def pdf(table: OfficialTable) -> bytes:
     if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(PDF_FONT, str(FONT_PATH)))
     rows: list[list[str]] = [[HEADER[0], HEADER[1], HEADER[2]] + [""] * (PER_ROW - 1)]
-    style = [("FONT", (0, 0), (-1, -1), PDF_FONT, 7.5), ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
-             ("SPAN", (2, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9E1F2")),
-             ("ALIGN", (0, 0), (-1, 0), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("ALIGN", (1, 1), (1, -1), "RIGHT")]
+    style: list[tuple[Any, ...]] = [  # ReportLab's commands: (name, from cell, to cell, *values)
+        ("FONT", (0, 0), (-1, -1), PDF_FONT, 7.5), ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+        ("SPAN", (2, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9E1F2")),
+        ("ALIGN", (0, 0), (-1, 0), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (1, 1), (1, -1), "RIGHT")]
     for b in table.blocks:
         start = len(rows)
         for i, names in enumerate(b.rows):
@@ -135,7 +140,7 @@ def pdf(table: OfficialTable) -> bytes:
     title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=13, leading=18)
     small = ParagraphStyle("small", fontName=PDF_FONT, fontSize=6.5, leading=9)
 
-    def footer(canvas, document) -> None:  # type: ignore[no-untyped-def]
+    def footer(canvas: Canvas, document: BaseDocTemplate) -> None:
         canvas.setFont(PDF_FONT, 7)
         canvas.drawCentredString(landscape(A4)[0] / 2, 6 * mm, f"{table.title}  {document.page}ページ")
 

@@ -356,9 +356,11 @@ def region_map(pref_code: str, highlight: set[str], *, marks: set[str] | frozens
         name = e.name if e else code
         path = (f'<path class="muni {kind}" data-code="{code}" fill="{colour}" stroke="#969696" '
                 f'stroke-width="0.5" d="{joined}"><title>{escape(name)}</title></path>')
-        linked = href and (code in highlight or code in marks)  # partners link to their pages
-        body.append(f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{path}</a>' if linked else path)
-        links += bool(linked)
+        if href is not None and (code in highlight or code in marks):  # partners link to their pages
+            body.append(f'<a href="{escape(href(code))}" aria-label="{escape(name)}">{path}</a>')
+            links += 1
+        else:
+            body.append(path)
     label = title or (d[pref_code].name if d.get(pref_code) else pref_code)
     shown = sorted(c for c in by_code if c in highlight or c in marks)
     names = "、".join(d[c].name for c in shown[:10] if d.get(c)) + (_("ほか") if len(shown) > 10 else "")

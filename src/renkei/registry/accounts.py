@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -21,6 +23,12 @@ from ..i18n import N_, _, gettext
 from . import audit, passwords, throttle
 from .base import Core, RegistryError, now
 from .schema import User, WebSession
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 ROLES = ("admin", "ward", "viewer")
 ROLE_NAMES = {"admin": N_("管理者（事務局）"), "ward": N_("区の担当者"), "viewer": N_("閲覧のみ")}  # gettext when shown
@@ -55,7 +63,7 @@ class LoginRefused(RegistryError):
         super().__init__(_(REFUSED))
 
 
-def _hasher():  # type: ignore[no-untyped-def]
+def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher
 
     return PasswordHasher()  # argon2id with the library's current parameters
@@ -69,7 +77,7 @@ def _aware(t: datetime | None) -> datetime | None:
     return t if t is None or t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _policy(check, *args, **kwargs):  # type: ignore[no-untyped-def]
+def _policy(check: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         return check(*args, **kwargs)
     except passwords.PolicyError as exc:

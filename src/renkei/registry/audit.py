@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .base import Core, default_actor, jsonable, now
 from .schema import AuditLog
+
+
+class AuditEntry(TypedDict):
+    """One row of the log as :func:`log` gives it (``at`` in ISO form, UTC)."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    target_id: str
+    before: dict[str, Any] | None  # the values as JSON stored them
+    after: dict[str, Any] | None
 
 
 def record(s: Session, actor: str | None, action: str, target: str, target_id: str,
@@ -19,7 +33,7 @@ def record(s: Session, actor: str | None, action: str, target: str, target_id: s
 
 
 def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = None, action: str | None = None,
-        since: datetime | None = None, until: datetime | None = None) -> list[dict[str, object]]:
+        since: datetime | None = None, until: datetime | None = None) -> list[AuditEntry]:
     """The newest entries first; only one person's, one action's, or those in [since, until) when given
     (aware datetimes in any zone, compared as moments; :func:`japan_days` gives the bounds of days in Japan)."""
     q = select(AuditLog)
@@ -33,9 +47,8 @@ def log(core: Core, limit: int = 100, offset: int = 0, *, actor: str | None = No
         q = q.where(AuditLog.at < until)
     with core.Session() as s:
         rows = s.scalars(q.order_by(AuditLog.id.desc()).limit(limit).offset(offset))
-        return [{"id": a.id, "at": a.at.isoformat(timespec="seconds"), "actor": a.actor, "action": a.action,
-                 "target": a.target, "target_id": a.target_id, "before": a.before, "after": a.after}
-                for a in rows]
+        return [AuditEntry(id=a.id, at=a.at.isoformat(timespec="seconds"), actor=a.actor, action=a.action,
+                           target=a.target, target_id=a.target_id, before=a.before, after=a.after) for a in rows]
 
 
 def japan_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:

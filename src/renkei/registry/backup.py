@@ -151,7 +151,7 @@ def load_tables(reg: Core, tables: Tables, *, replace: bool = False) -> dict[str
         else:
             for name in reversed(TABLE_ORDER):
                 conn.execute(delete(Base.metadata.tables[name]))
-        states: list[tuple[int, str]] = []
+        states: list[tuple[object, object]] = []  # (id, state) of the snapshots loaded as drafts, as read
         for name, rows in tables:
             table = Base.metadata.tables[name]
             dated = [(c.name, c.type) for c in table.c  # ISO text → values (UTCDateTime decorates DateTime)

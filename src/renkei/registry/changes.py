@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
 from ..i18n import _
 from . import imports, permissions, projects, visibility, workflow
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, now
-from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision
+from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision, table_of
 
 if TYPE_CHECKING:
     from ..validate import Report
@@ -122,7 +122,7 @@ def propose_create(core: Core, *, title: str, wards: list[str], partners: list[s
         return _view(core, s, change)
 
 
-def propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], *,
+def propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, Any], *,
                    actor: str, actor_ward: str | None = None, pending_seen: int | None = None,
                    reopens: int | None = None) -> ChangeView:
     """Edit a project if it is still at ``expected_version`` (and its pending change is still ``pending_seen``,
@@ -140,11 +140,12 @@ def propose_update(core: Core, project_id: int, expected_version: int, changes: 
         raise
 
 
-def _propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, object], actor: str,
+def _propose_update(core: Core, project_id: int, expected_version: int, changes: dict[str, Any], actor: str,
                     actor_ward: str | None, pending_seen: int | None, reopens: int | None) -> ChangeView:
     with core.Session.begin() as s:
         p, current, pending = _for_change(core, s, project_id, expected_version, actor_ward, pending_seen, changes)
-        base = {k: v for k, v in (pending.values if pending is not None else current).items() if k != "id"}
+        shown = pending.values if pending is not None and pending.values is not None else current
+        base = {k: v for k, v in shown.items() if k != "id"}
         proposed = {**base}
         wards = changes.pop("wards", None)
         partners = changes.pop("partners", None)
@@ -153,7 +154,7 @@ def _propose_update(core: Core, project_id: int, expected_version: int, changes:
             projects._check_codes(core, list(wards), [])
             if not wards:
                 raise RegistryError(_("区を1つ以上選んでください"))
-            permissions.check_wards(actor_ward, current["wards"], wards, _ward_name(core))  # type: ignore[arg-type]
+            permissions.check_wards(actor_ward, current["wards"], wards, _ward_name(core))
             proposed["wards"] = list(dict.fromkeys(wards))
         if partners is not None:
             projects._check_codes(core, [], list(partners))
@@ -173,7 +174,7 @@ def propose_delete(core: Core, project_id: int, expected_version: int, *, actor:
 
     with workflow.conflicts_as_errors(), core.Session.begin() as s:
         p, current, pending = _for_change(core, s, project_id, expected_version, actor_ward, pending_seen, {})
-        permissions.check_delete(actor_ward, current["wards"])  # type: ignore[arg-type]
+        permissions.check_delete(actor_ward, current["wards"])
         change = _new_change(s, "delete", actor_ward or current["wards"][0], None, p.id, p.version, actor, "form",
                              supersede=pending, reason=reason)
         if not actor_ward:
@@ -195,7 +196,7 @@ def _for_change(core: Core, s: Session, project_id: int, expected_version: int, 
     if pending is not None:
         permissions.check_replace(actor_ward, pending.ward_code)
     if p.version != expected_version or (pending_seen is not None and (pending.id if pending else 0) != pending_seen):
-        theirs = projects.view(core, s, p).as_dict()
+        theirs: dict[str, Any] = projects.view(core, s, p).as_dict()
         if pending is not None:
             theirs.update(pending.values or {}, updated_by=pending.proposed_by,
                           updated_at=pending.proposed_at.isoformat(timespec="seconds"))
@@ -324,7 +325,7 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
                               .where(Project.id.in_([pid for _, _, pid in plan if pid]))).all())
     rows = []
     for action, record, pid in plan:
-        values = {**_record_values(record), "wards": [w.code for w in _wards_of(core, record, file)],
+        values: dict[str, Any] = {**_record_values(record), "wards": [w.code for w in _wards_of(core, record, file)],
                   "partners": _record_partners(core, record, decisions)}
         rows.append({"action": action, "state": "pending", "project_id": pid,
                      "base_version": versions.get(pid) if pid else None,
@@ -332,7 +333,7 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
                      "source": f"{name} {record.sheet + ' ' if record.sheet else ''}{record.row}行目",
                      "proposed_by": actor, "proposed_at": stamp, "decided_by": None, "decided_at": None,
                      "reason": ""})
-    table = ProjectChange.__table__
+    table = table_of(ProjectChange)
     for *_kinds, pid in plan:  # an edit replaces a pending edit of the same project
         if pid:
             old = _pending_of(s, pid)
@@ -506,7 +507,7 @@ def _named(core: Core, values: dict | None) -> dict:
     return {**values, "ward_names": [core.directory[w].name for w in values.get("wards", [])]}
 
 
-def _project_dict(core: Core, s: Session, p: Project) -> dict:
+def _project_dict(core: Core, s: Session, p: Project) -> dict[str, Any]:
     """An approved project as change values: the fields, ward codes and partners."""
     values = {k: getattr(p, k) for k in FIELDS}
     values["start_date"], values["end_date"] = iso(p.start_date), iso(p.end_date)
@@ -560,8 +561,8 @@ def approved_records(core: Core, s: Session) -> Iterator[ProjectRecord]:
 
 
 def derive(core: Core, *, since: str | None, until: str | None, as_of: str | None = None, note: str = "",
-           actor: str) -> object:
-    """A draft list from the approved projects active between ``since`` and ``until`` (an ImportResult).
+           actor: str) -> imports.ImportResult:
+    """A draft list from the approved projects active between ``since`` and ``until``.
 
     The public as-of date is the admin's to choose (``as_of``, by default ``until``). Deriving the same
     content twice is refused as a duplicate, naming the snapshot it would repeat.

@@ -27,7 +27,7 @@ from ..diff import Diff
 from ..i18n import _, gettext
 from . import audit
 from .base import Core, RegistryError, default_actor, now
-from .schema import Entry, Partner, Project, ProjectWard, Snapshot, SnapshotBlock
+from .schema import Entry, Partner, Project, ProjectWard, Snapshot, SnapshotBlock, table_of
 from .snapshots import (
     STATE_NAMES,
     EntryRow,
@@ -184,11 +184,11 @@ def revise(core: Core, ref: int | str, *, actor: str | None = None, note: str = 
                                declared=b.declared, listed=b.listed)
             s.add(nb)
             s.flush()
-            columns = [c for c in Entry.__table__.c if c.name not in ("id", "snapshot_id", "block_id")]
+            columns = [c for c in table_of(Entry).c if c.name not in ("id", "snapshot_id", "block_id")]
             rows = [{**{c.name: getattr(e, c.key) for c in columns}, "snapshot_id": copy.id, "block_id": nb.id}
                     for e in s.scalars(select(Entry).where(Entry.block_id == b.id).order_by(Entry.position))]
             if rows:
-                s.execute(insert(Entry.__table__), rows)
+                s.execute(insert(table_of(Entry)), rows)
         rebuild_partners(s, copy.id)
         audit.record(s, actor, "revise", "snapshots", str(copy.id), None,
                      {"state": "draft", "revises": original.id})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ..i18n import _
@@ -11,8 +13,9 @@ from .base import Core, RegistryError
 from .schema import Entry, Project, ProjectPartner, ProjectWard, Snapshot
 
 
-def show(core: Core, query: str) -> dict[str, object]:
-    """A prefecture, a local government (by name or code) or a ward: where it appears."""
+def show(core: Core, query: str) -> dict[str, Any]:
+    """A prefecture, a local government (by name or code) or a ward: where it appears (a JSON document whose keys
+    depend on what the query names, the contract of ``renkei show --json``)."""
     pref_name = core.resolver.prefecture_name(query)
     if (pref_name and not query.strip().isdigit()) or (query.strip().isdigit() and len(query.strip()) <= 2):
         pref = core.directory.prefecture(pref_name or query)

@@ -187,7 +187,7 @@ class Registry(Core):
         """Between snapshots ``a`` and ``b``; by default the previous and the latest."""
         return snapshots.diff(self, a, b)
 
-    def show(self, query: str) -> dict[str, object]:
+    def show(self, query: str) -> dict[str, Any]:
         return show.show(self, query)
 
     # -- reviews -----------------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ class Registry(Core):
 
     # -- audit and backup --------------------------------------------------------------------------------------
 
-    def audit_log(self, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, object]]:
+    def audit_log(self, limit: int = 100, offset: int = 0, **filters: Any) -> list[audit.AuditEntry]:
         """Filters: actor, action, since, until (aware datetimes; see registry.audit.log)."""
         return audit.log(self, limit, offset, **filters)
 

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..i18n import _
 from . import audit, permissions, projects, visibility
-from .base import ConflictError, Core, RegistryError, jsonable, now, parse_date
-from .schema import Project, ProjectChange, ProjectPartner, ProjectWard
+from .base import ConflictError, Core, RegistryError, now, parse_date
+from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, table_of
 
 FIELDS = projects.PROJECT_FIELDS
 BATCH = 500
@@ -74,6 +75,7 @@ def _claim(s: Session, ids: list[int], state: str, actor: str, reason: str | Non
         values["reason"] = reason
     done = s.execute(update(ProjectChange).where(ProjectChange.id.in_(ids), ProjectChange.state == "pending")
                      .values(**values).execution_options(synchronize_session="evaluate"))
+    assert isinstance(done, CursorResult)  # an UPDATE's result, which counts the rows it changed
     if done.rowcount != len(set(ids)):  # someone decided one of them first: this transaction rolls back
         still = set(s.scalars(select(ProjectChange.id).where(ProjectChange.id.in_(ids),
                                                              ProjectChange.state == "pending")))
@@ -157,8 +159,8 @@ def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, 
     creates = [c for c in changes if c.action == "create"]
     for i in range(0, len(creates), BATCH):
         batch = creates[i:i + BATCH]
-        table = Project.__table__
-        rows = [{**{k: (parse_date(v) if k.endswith("_date") else v) for k, v in c.values.items() if k in FIELDS},
+        table = table_of(Project)
+        rows = [{**{k: (parse_date(v) if k.endswith("_date") else v) for k, v in _proposed(c).items() if k in FIELDS},
                  "version": 1, "created_at": stamp, "updated_at": stamp, "updated_by": c.proposed_by,
                  "created_by_change_id": c.id}
                 for c in batch]
@@ -166,11 +168,11 @@ def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, 
         links_w, links_p = [], []
         for pid, c in zip(ids, batch, strict=True):
             c.project_id = pid
-            links_w += [{"project_id": pid, "ward_code": w} for w in c.values["wards"]]
-            links_p += [{"project_id": pid, **x} for x in c.values["partners"]]
-        s.execute(insert(ProjectWard.__table__), links_w)
+            links_w += [{"project_id": pid, "ward_code": w} for w in _proposed(c)["wards"]]
+            links_p += [{"project_id": pid, **x} for x in _proposed(c)["partners"]]
+        s.execute(insert(table_of(ProjectWard)), links_w)
         if links_p:
-            s.execute(insert(ProjectPartner.__table__), links_p)
+            s.execute(insert(table_of(ProjectPartner)), links_p)
     for c in changes:
         before = None
         if c.action != "create":
@@ -184,27 +186,34 @@ def _apply(core: Core, s: Session, changes: list[ProjectChange], actor: str, *, 
             if c.action == "delete":
                 p.deleted_at, p.deleted_by = stamp, actor
             else:
+                values = _proposed(c)
                 for k in FIELDS:
-                    setattr(p, k, parse_date(c.values[k]) if k.endswith("_date") else c.values[k])  # type: ignore[index]
+                    setattr(p, k, parse_date(values[k]) if k.endswith("_date") else values[k])
             p.updated_at, p.updated_by = stamp, c.proposed_by
             s.flush()  # UPDATE ... WHERE version = base: one new version per change
             if c.action == "update":
-                _set_links(s, p.id, c.values)  # type: ignore[arg-type]
+                _set_links(s, p.id, _proposed(c))
         if audit_each or c.action != "create":
             audit_change(s, actor, "approve", c.id, before, {"change": c.action, "project_id": c.project_id,
                                                        **(c.values or {})})
     s.flush()
 
 
+def _proposed(c: ProjectChange) -> dict[str, Any]:
+    """The project an add or an edit proposes (a deletion proposes none)."""
+    assert c.values is not None, c.id
+    return c.values
+
+
 def _set_links(s: Session, pid: int, values: dict) -> None:
     s.execute(delete(ProjectWard).where(ProjectWard.project_id == pid))
-    s.execute(insert(ProjectWard.__table__), [{"project_id": pid, "ward_code": w} for w in values["wards"]])
+    s.execute(insert(table_of(ProjectWard)), [{"project_id": pid, "ward_code": w} for w in values["wards"]])
     s.execute(delete(ProjectPartner).where(ProjectPartner.project_id == pid))
     if values["partners"]:
-        s.execute(insert(ProjectPartner.__table__), [{"project_id": pid, **x} for x in values["partners"]])
+        s.execute(insert(table_of(ProjectPartner)), [{"project_id": pid, **x} for x in values["partners"]])
 
 
 def audit_change(s: Session, actor: str, action: str, change_id: int, before: dict | None,
                  after: dict | None) -> None:
     """One audit entry about a change (its request, approval, rejection or withdrawal)."""
-    audit.record(s, actor, action, "project_changes", str(change_id), before, jsonable(after))
+    audit.record(s, actor, action, "project_changes", str(change_id), before, after)  # record makes both JSON

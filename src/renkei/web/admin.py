@@ -132,11 +132,11 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
         return response
     except accounts.LoginRefused as exc:
         return _login_page(request, cookie, next, 401, str(exc), username)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
+    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    redirect.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
                         max_age=int(accounts.SESSION_FOR.total_seconds()), path="/")
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return redirect
 
 
 @router.post("/logout")
@@ -186,13 +186,13 @@ def _fixed_wards(account: Account, project_wards: list[str]) -> list[str]:
     return list(dict.fromkeys([account.ward_code, *project_wards]))
 
 
-def _form_page(request: Request, account: Account, p: dict[str, object], *, status_code: int = 200,
+def _form_page(request: Request, account: Account, p: dict[str, Any], *, status_code: int = 200,
                errors: dict[str, list[str]] | None = None, answers: list[PartnerAnswer] | None = None,
                fixed: list[str] | None = None, **extra: object) -> Response:
     """The project form: ``p`` as the form shows it (texts as typed, ward codes, partners as names)."""
     return render(request, "web/admin/project_form.html", status_code=status_code, fields=FIELDS,
                   wards=_wards(_reg(request)), p=p, errors=errors or {}, answers=answers or [],
-                  fixed_wards=fixed if fixed is not None else _fixed_wards(account, list(p["wards"])),  # type: ignore[arg-type]
+                  fixed_wards=fixed if fixed is not None else _fixed_wards(account, list(p["wards"])),
                   **extra)
 
 
@@ -245,7 +245,7 @@ def reopen_form(request: Request, change_id: Id) -> Response:
         raise HTTPException(404, str(exc)) from exc
     p = _form_values(reg, rejected.values, **extra)
     return _form_page(request, account, p, rejected=rejected,
-                      fixed=_fixed_wards(account, list(rejected.current.get("wards") or [])))
+                      fixed=_fixed_wards(account, list((rejected.current or {}).get("wards") or [])))
 
 
 @router.post("/admin/projects/new", response_class=HTMLResponse)

@@ -56,7 +56,7 @@ def _done(reg: Registry, done: str, snapshot_id: int) -> str | None:
                      None)
         if entry is None:  # nothing was discarded under this id: say nothing
             return None
-        label = (entry["before"] or {}).get("label", "")  # type: ignore[union-attr]
+        label = (entry["before"] or {}).get("label", "")
         return _("下書き「{label}」を破棄しました。").format(label=label) + _public_now(reg)
     try:
         s = reg.snapshot(snapshot_id)

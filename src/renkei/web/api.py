@@ -29,7 +29,7 @@ from .public import pick_snapshot, search_results
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}, "example": "code,name\r\n040002,宮城県\r\n"}}
-NOT_MODIFIED = {304: {"description": N_("変更なし（If-None-Match が ETag と一致）")}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": N_("変更なし（If-None-Match が ETag と一致）")}}
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": models.Message, "description": N_("見つかりません：該当するリソースまたは版がありません")},
     422: {"model": models.ValidationProblem,
@@ -68,7 +68,7 @@ def resource(path: str, model: Any, summary: str, *, listing: bool = True) -> Ca
     """
 
     def register(endpoint: Callable[..., Response]) -> Callable[..., Response]:
-        responses = {200: {"content": CSV_CONTENT, "description": JSON_OR_CSV},
+        responses: dict[int | str, dict[str, Any]] = {200: {"content": CSV_CONTENT, "description": JSON_OR_CSV},
                      **NOT_MODIFIED, **ERRORS}
         name = endpoint.__name__
         router.get(path, response_model=model, responses=responses, summary=summary, description=summary,
@@ -94,9 +94,10 @@ def _site(request: Request) -> Site:
 
 
 def _split(value: str) -> tuple[str, Format | None]:
-    for ext in ("json", "csv"):
+    extensions: tuple[Format, ...] = ("json", "csv")
+    for ext in extensions:
         if value.endswith("." + ext):
-            return value[: -len(ext) - 1], ext  # type: ignore[return-value]
+            return value[: -len(ext) - 1], ext
     return value, None
 
 

@@ -109,12 +109,12 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
         snap, keep = pick_snapshot(reg, snapshot)
         found = reg.show(code)
         by_year: dict[object, list] = defaultdict(list)
-        for p in found["projects"]:  # type: ignore[union-attr]
+        for p in found["projects"]:
             by_year[p["fiscal_year"] or _("年度不明")].append(p)
         years = sorted(by_year, key=lambda y: (isinstance(y, str), y), reverse=True)
         svg = maps.region_map(e.pref_code, {code} if not e.is_prefecture else set(),
                               href=lambda c: urls.government(c, keep)) if not e.is_prefecture else ""
-        listed = any(s["snapshot"] == snap.id for s in found["snapshots"])  # type: ignore[union-attr]
+        listed = any(s["snapshot"] == snap.id for s in found["snapshots"])
         formerly = sorted((h for h in reg.directory.history if code in h.successors), key=lambda h: h.valid_to,
                           reverse=True)
         labels = {s.id: s.label for s in reg.snapshots()}  # editions by label (第N版), never by id

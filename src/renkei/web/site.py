@@ -198,7 +198,7 @@ def _write_site(reg: Registry, out: Path, progress: Progress | None) -> list[Pat
     for source, into in ((STATIC, out / "static"), (FONTS, out / "static" / "fonts")):
         for f in source.rglob("*"):
             if f.is_file():
-                target = into / f.relative_to(source)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(f.read_bytes())
+                copy = into / f.relative_to(source)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(f.read_bytes())
     return [*written, index, out / "search" / "index.html"]
