@@ -209,7 +209,8 @@ def ward_svg(reg: Registry, ward: Entity) -> str:
     d = reg.directory
     partners = [d[c] for c in reg.ward_partners(ward.code)]
     points = [(e.code, e.name, e.lon, e.lat) for e in partners if e.lat is not None and e.lon is not None]
-    return draw(ward.name, (ward.lon, ward.lat), points, reg.snapshot().as_of, d.attribution)  # type: ignore[arg-type]
+    assert ward.lon is not None and ward.lat is not None, ward.code  # the directory places every ward's office
+    return draw(ward.name, (ward.lon, ward.lat), points, reg.snapshot().as_of, d.attribution)
 
 
 def ward_map(reg: Registry, ward: str, out: str | Path | None = None, *, png: bool = True) -> tuple[str, list[Path]]:

@@ -104,7 +104,7 @@ def build(reg: Registry, snapshot: int | str | None = None) -> OfficialTable:
             b.notes.append(f"※「{e.written}」（原資料 {e.cell}）は自治体を特定できず、原資料の表記のまま掲載")
         elif e.status == "rejected":
             block(e.pref_code).notes.append(f"※原資料の「{e.written}」（{e.cell}）は確認の結果、自治体でないため除外")
-        elif e.status in NOTED_STATUSES and e.name and e.written != d[e.code].list_name:  # type: ignore[index]
+        elif e.status in NOTED_STATUSES and e.code and e.name and e.written != d[e.code].list_name:
             block(e.pref_code).notes.append(f"※原資料の「{e.written}」を「{e.name}」と訂正")
     for pc, n in declared.items():
         if n is not None and n > listed.get(pc, 0):

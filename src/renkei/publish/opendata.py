@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..sinks import csv_writer
 
@@ -127,7 +127,7 @@ def geojson_text(data: OpenData) -> str:
                       ensure_ascii=False)
 
 
-SCHEMAS: dict[str, dict[str, object]] = {
+SCHEMAS: dict[str, dict[str, Any]] = {  # Table Schema documents (JSON)
     "partners-csv": {"fields": [
         {"name": "全国地方公共団体コード", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{6}"}},
         {"name": "都道府県名", "type": "string"}, {"name": "名称", "type": "string"},
@@ -196,7 +196,7 @@ def datapackage(data: OpenData, files: dict[str, tuple[str, bytes]], encoding: s
         if name in SCHEMAS:
             res["dialect"] = {"delimiter": ",", "header": True}
             schema = dict(SCHEMAS[name])
-            keys = [k for k in schema.get("foreignKeys", []) if k["reference"]["resource"] in files]  # type: ignore
+            keys = [k for k in schema.get("foreignKeys", []) if k["reference"]["resource"] in files]
             schema.pop("foreignKeys", None)
             if keys:
                 schema["foreignKeys"] = keys

@@ -395,7 +395,8 @@ def _record_partners(core: Core, record: ProjectRecord, decisions: dict) -> list
     for cell in record.partners:
         pref = partner_prefecture(record, cell, core.resolver)
         res = core.resolver.resolve_cached(cell.text, pref)
-        pc = core.directory.prefecture(pref).code if pref else ""  # type: ignore[union-attr]
+        pref_entity = core.directory.prefecture(pref) if pref else None
+        pc = pref_entity.code if pref_entity else ""
         code = decisions.get((pc, cell.text), res.code) if res.needs_review else res.code
         if code and code in seen:
             continue
@@ -459,7 +460,8 @@ def reopenable(core: Core, change_id: int, *, actor_ward: str | None) -> ChangeV
     with core.Session() as s:
         found = s.get(ProjectChange, change_id)
         old = _reopened(s, change_id, actor_ward, project_id=found.project_id if found else None)
-        return _view(core, s, old)  # type: ignore[arg-type]
+        assert old is not None  # given a change id, _reopened returns that change or refuses
+        return _view(core, s, old)
 
 
 def pending_counts(core: Core) -> dict[str, int]:

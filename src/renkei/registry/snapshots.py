@@ -133,7 +133,9 @@ def all_snapshots(core: Core, states: tuple[str, ...] | None = None) -> list[Sna
 
 def get(core: Core, ref: int | str | None = None) -> SnapshotInfo:
     with core.Session() as s:
-        return info(s, s.get(Snapshot, resolve_ref(s, ref, core.public_only)))  # type: ignore[arg-type]
+        snap = s.get(Snapshot, resolve_ref(s, ref, core.public_only))
+        assert snap is not None  # resolve_ref answers only with a snapshot that exists, or refuses
+        return info(s, snap)
 
 
 def resolve_ref(s: Session, ref: int | str | None, public_only: bool = False) -> int:

@@ -255,7 +255,7 @@ class Registry(Core):
     # -- changes and approvals ---------------------------------------------------------------------------------
 
     def propose_project(self, *, title: str, wards: list[str], partners: list[str], actor: str | None = None,
-                        actor_ward: str | None = None, reopens: int | None = None, **values: object) -> ChangeView:
+                        actor_ward: str | None = None, reopens: int | None = None, **values: Any) -> ChangeView:
         """Add a project: 承認待ち for a ward editor (``actor_ward``), applied at once for an admin.
         ``reopens``: the rejected change (of the actor's ward) this one proposes again, corrected."""
         return changes.propose_create(self, title=title, wards=wards, partners=partners,

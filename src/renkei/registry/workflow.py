@@ -111,9 +111,9 @@ def approve(core: Core, change_ids: Iterable[int] = (), *, ward: str | None = No
         _claim(s, ids, "approved", actor)  # first: the row locks decide who wins
         changes = list(s.scalars(select(ProjectChange).where(ProjectChange.id.in_(ids)).order_by(ProjectChange.id)))
         others = [c.id for c in changes if ward and c.ward_code != ward]
-        if others:
+        if ward and others:
             raise RegistryError(_("{ward}の変更ではありません: {ids}").format(
-                ward=core.directory[ward].name, ids="、".join(f"#{i}" for i in others)))  # type: ignore[index]
+                ward=core.directory[ward].name, ids="、".join(f"#{i}" for i in others)))
         _apply(core, s, changes, actor)
     return len(ids)
 

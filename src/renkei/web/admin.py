@@ -261,7 +261,7 @@ def create_project(request: Request, csrf_token: str = Form(""), title: str = Fo
         try:
             change = reg.propose_project(wards=form.wards, partners=form.partner_codes, actor=account.username,
                                          actor_ward=actor_ward(account), reopens=reopens or None,
-                                         **form.values)  # type: ignore[arg-type]
+                                         **form.values)
         except PermissionDenied as exc:
             raise HTTPException(403, str(exc)) from exc
         except ChangeConflict:
@@ -439,8 +439,8 @@ def accept_suggestions(request: Request, csrf_token: str = Form(""), item: list[
     """Accept the listed suggestions (each ``item`` is pref_code:written); those no longer cheap are left."""
     account = require(request, "admin")
     check_csrf(request, csrf_token)
-    keys = [tuple(k.split(":", 1)) for k in item[:10_000] if ":" in k]
-    n = _reg(request).accept_suggestions(keys, actor=account.username)  # type: ignore[arg-type]
+    keys = [(pref, written) for pref, _colon, written in (k.partition(":") for k in item[:10_000] if ":" in k)]
+    n = _reg(request).accept_suggestions(keys, actor=account.username)
     return RedirectResponse(f"/admin/review?accepted={n}", status_code=303)
 
 

@@ -330,6 +330,7 @@ def install_translated_schema(app: FastAPI) -> None:
             app.openapi_schema = app.state.translated_openapi
         return app.state.translated_openapi
 
+    # FastAPI's documented way to customise the schema is to replace this method on the instance
     app.openapi = openapi  # type: ignore[method-assign]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..directory import Directory
 from ..documents.projects import FIELDS, parse_fiscal_year
@@ -40,7 +41,7 @@ class PartnerAnswer:
 class SubmittedProject:
     """A submitted project form: the values for the registry, and the problems found, by field."""
 
-    values: dict[str, object]
+    values: dict[str, Any]  # the checked fields by name (project_rules.check_values), for propose_project(**values)
     wards: list[str]
     partners: list[PartnerAnswer]
     errors: dict[str, list[str]] = field(default_factory=dict)

@@ -199,8 +199,9 @@ def search_results(reg: Registry, q: str, limit: int = 10, as_of: str | None = N
                          "url": urls.prefecture(code) if e.is_prefecture else urls.government(code)}
 
     pref = reg.resolver.prefecture_name(q)
-    if pref:
-        add(d.prefecture(pref).code, _("都道府県"), 1.0)  # type: ignore[union-attr]
+    prefecture = d.prefecture(pref) if pref else None
+    if prefecture:
+        add(prefecture.code, _("都道府県"), 1.0)
     r = reg.resolver.resolve_cached(q, as_of=as_of)
     if r.code:
         add(r.code, r.reason or _("一致"), 1.0)
