@@ -17,6 +17,7 @@ from . import urls
 from .core import STATIC, Site, render_text
 from .paging import Pager
 from .params import PAGE, OptionalId, PageLimit, PageOffset
+from .reconciliation_extend import MAX_ID, subject
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,8 +111,6 @@ def _ended_government(request: Request, code: str, snapshot: int | None) -> Resp
     """The page of a code that ended (merged, renamed, wards reorganised): a 200 page that says so, with its
     dates and the change, linking every government it became. Not a redirect: a code can end in several
     successors (上九一色村 → 甲府市・富士河口湖町), and a link or a reconciled column keeps its own name."""
-    from .reconciliation_extend import MAX_ID, subject
-
     site = _site(request)
     reg = site.registry
     ended = subject(reg.directory, code[:MAX_ID])
