@@ -17,6 +17,7 @@ it once; the others wait, then find it at head.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ REQUIRE_ENV = "RENKEI_REQUIRE_DATABASE"
 SEED_ENV = "RENKEI_SEED"
 CONNECT_TIMEOUT = 10  # seconds a PostgreSQL connection attempt may take: a server that is down answers 503 soon
 LOCK_KEY = 0x72656E6B6569  # "renkei": the PostgreSQL advisory lock every migration takes
+ALEMBIC_LOCK = threading.Lock()  # Alembic keeps its context in module globals: one migration per process at once
 
 
 class DatabaseNotConfigured(Exception):
@@ -161,8 +163,9 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
     PostgreSQL: a transaction-scoped advisory lock. SQLite: ``BEGIN IMMEDIATE``, the database's
     write lock (other writers wait up to the connection's timeout), so the DDL is one
     transaction too. Whoever waited must read the revision again once it holds the lock.
+    Threads of one process also take :data:`ALEMBIC_LOCK`, whatever the database.
     """
-    with engine.connect() as conn:
+    with ALEMBIC_LOCK, engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         elif conn.dialect.name == "sqlite":
@@ -238,4 +241,5 @@ def recreate(conn) -> None:  # type: ignore[no-untyped-def]
                                          "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
                                          "AND p.proname LIKE 'renkei\\_%'")):
             conn.execute(text(f"DROP FUNCTION {name}"))
-    command.upgrade(_alembic_config(conn), "head")
+    with ALEMBIC_LOCK:
+        command.upgrade(_alembic_config(conn), "head")

@@ -102,8 +102,11 @@ class Site:
         self.reachable = True
 
     def changed(self) -> None:
-        """Something was written through this process: read the generation again on the next request."""
-        self._generation = (-1.0, 0)
+        """Something was written through this process: read the generation again on the next request.
+
+        The value is kept: if that read fails (the database went away), the cached pages stay servable.
+        """
+        self._generation = (-1.0, self._generation[1])
 
     def lookup(self, path: str, query: bytes) -> Entry | None:
         """The cached response for an anonymous GET of ``path?query``, as the application would key it.
