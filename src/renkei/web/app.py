@@ -54,6 +54,7 @@ def create_app(url: str | None = None, *, registry: Registry | None = None,
     app.include_router(admin_editions.router)
     app.include_router(approvals.router)
     public.install_error_pages(app)
+    app.add_exception_handler(Exception, health.server_error)
     app.add_middleware(HeadAsGet)
     app.add_middleware(health.ServiceGuard)
     return app

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -77,6 +77,18 @@ def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "schema_mismatch", **body, "database_schema": revision}, status_code=503,
                             headers={"Cache-Control": "no-store"})
     return JSONResponse({"status": "ok", **body}, headers={"Cache-Control": "no-store"})
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A bug: a short Japanese page (JSON for the API) instead of an English plain-text one.
+
+    The error itself is logged by :class:`~.access.AccessLog`, to which Starlette passes it on.
+    """
+    message = _("サーバーでエラーが発生しました")
+    if request.url.path.startswith(JSON_PREFIXES):
+        return JSONResponse({"detail": message}, status_code=500)
+    return HTMLResponse(render_text(request, "web/error.html", status=500, message=message, detail=""),
+                        status_code=500)
 
 
 def _refusal(scope: Scope, state: str) -> tuple[bytes, bytes]:
