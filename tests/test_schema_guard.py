@@ -180,3 +180,15 @@ def test_workers_opening_a_fresh_database_together_create_it_once(db_url, tmp_pa
         with engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM alembic_version")).scalar() == 1
         engine.dispose()
+
+
+def test_a_worker_started_on_another_schema_exits_with_one_line(seeded, db_url):
+    import os
+    import subprocess
+    import sys
+
+    set_revision(seeded, "newer_than_this_code")
+    worker = subprocess.run([sys.executable, "-c", "import renkei.web.server"], capture_output=True, text=True,
+                            env={**os.environ, "RENKEI_DATABASE_URL": db_url}, timeout=120)
+    assert worker.returncode == 2
+    assert worker.stderr.strip().count("\n") == 0 and "renkei db upgrade" in worker.stderr
