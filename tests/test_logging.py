@@ -61,6 +61,13 @@ def test_one_access_line_per_request_with_its_id(registry, caplog):
     assert all(isinstance(r.duration_ms, float) for r in records)
 
 
+def test_a_path_cannot_forge_a_log_line(registry, caplog):
+    with caplog.at_level(logging.INFO, logger="renkei"):
+        TestClient(create_asgi(registry=registry)).get("/x%0A2026-01-01T00:00:00Z%20INFO%20forged")
+    (record,) = access_records(caplog)
+    assert "\n" not in record.getMessage() and record.path == "/x\\n2026-01-01T00:00:00Z INFO forged"
+
+
 def test_the_client_is_the_one_the_trusted_proxy_names(registry, caplog, monkeypatch):
     from renkei.web.security import WebSettings
 

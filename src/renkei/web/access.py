@@ -34,6 +34,11 @@ access_log = logging.getLogger(ACCESS)
 error_log = logging.getLogger(WEB)
 
 
+def printable(path: str) -> str:
+    """The path as one line: a decoded ``%0A`` must not start a forged log line."""
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
+
+
 def request_id(headers: list[tuple[bytes, bytes]]) -> str:
     """The incoming X-Request-ID when it is short and plain (letters, digits, ``._:-``), else a new one."""
     for name, value in headers:
@@ -65,13 +70,14 @@ class AccessLog:
                 message = {**message, "headers": [*message.get("headers", []), (HEADER, rid.encode())]}
             await send(message)
 
-        fields = {"client": (scope.get("client") or ("-",))[0], "method": scope["method"], "path": scope["path"],
+        path = printable(scope["path"])
+        fields = {"client": (scope.get("client") or ("-",))[0], "method": scope["method"], "path": path,
                   "request_id": rid}
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            error_log.error("unhandled error %s: %s %s (request %s)", type(exc).__name__, scope["method"],
-                            scope["path"], rid, exc_info=exc if self.throttle.allow(exc) else None, extra=fields)
+            error_log.error("unhandled error %s: %s %s (request %s)", type(exc).__name__, scope["method"], path, rid,
+                            exc_info=exc if self.throttle.allow(exc) else None, extra=fields)
             if not status:
                 status = 500
                 await send_with_id({"type": "http.response.start", "status": 500,
@@ -79,5 +85,5 @@ class AccessLog:
                 await send({"type": "http.response.body", "body": _("サーバーでエラーが発生しました").encode()})
         finally:
             duration = round((time.perf_counter() - started) * 1000, 1)
-            access_log.info('%s "%s %s" %s %.1fms %s', fields["client"], scope["method"], scope["path"], status,
+            access_log.info('%s "%s %s" %s %.1fms %s', fields["client"], scope["method"], path, status,
                             duration, rid, extra={**fields, "status": status, "duration_ms": duration})
