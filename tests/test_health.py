@@ -85,3 +85,10 @@ def test_the_revision_is_read_again_within_a_second(client, registry, monkeypatc
         conn.execute(text("UPDATE alembic_version SET version_num = 'newer_than_this_code'"))
     clock[0] += core.GENERATION_TTL + 0.01
     assert client.post("/login", data=form, follow_redirects=False).status_code == 503
+
+
+def test_a_spawned_worker_does_not_run_the_command_again():
+    """`serve --workers N` spawns processes that import the main module as __mp_main__: it must only define."""
+    import runpy
+
+    runpy.run_module("renkei", run_name="__mp_main__")  # would run the CLI (and exit) without the guard
