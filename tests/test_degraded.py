@@ -2,18 +2,25 @@
 everything else gets a Japanese 503 with Retry-After; the outage is logged once; recovery needs no restart.
 
 SQLite: the engine's driver refuses to connect. PostgreSQL: the server talks to the database through a TCP
-proxy that the test stops (every connection cut, new ones refused) and starts again: the shared test server
-itself cannot be stopped.
+proxy that the test stops (every connection cut, new ones refused) and starts again, since the shared test
+server itself cannot be stopped; and, where PostgreSQL's server programs are installed, a private cluster
+made under a temporary folder is really stopped and started again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import pwd
+import shutil
 import socket
 import sqlite3
+import subprocess
+import tempfile
 import threading
 import warnings
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -108,7 +115,10 @@ def outage(db_url, directory, resolver, monkeypatch):
 
 
 def test_cached_pages_and_files_survive_an_outage_and_recovery_needs_no_restart(outage, caplog):
-    reg, cut, restore = outage
+    outage_then_recovery(*outage, caplog)
+
+
+def outage_then_recovery(reg, cut, restore, caplog) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(create_asgi(registry=reg))
     site = client.app.app.site
     top = client.get("/")
@@ -146,3 +156,50 @@ def test_signed_in_visitors_still_get_static_files(outage):
     client.cookies.set("renkei_session", "anything")  # a session lookup would need the database
     assert client.get("/static/site.css").status_code == 200
     assert client.get("/").status_code == 503  # not cached for a signed-in visitor
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _pg(program: str, *args: str) -> None:
+    """Run a PostgreSQL server program (as the postgres user when the tests run as root: it refuses root)."""
+    as_user = {"user": "postgres"} if os.geteuid() == 0 else {}
+    subprocess.run([str(PG_BIN / program), *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=60, **as_user)
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL cluster of this test alone, on a free loopback port: (url, start, stop)."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL server programs in {PG_BIN}")
+    root = Path(tempfile.mkdtemp(prefix="renkei_pg_"))
+    if os.geteuid() == 0:
+        os.chown(root, pwd.getpwnam("postgres").pw_uid, -1)
+    data = str(root / "data")
+    _pg("initdb", "-D", data, "-U", "renkei", "--auth=trust", "-E", "UTF8", "--no-sync")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+
+    def start() -> None:  # the server's own output goes to a file: a pipe it holds would never close
+        _pg("pg_ctl", "-D", data, "-o", options, "-l", str(root / "log"), "-w", "start")
+
+    def stop() -> None:
+        _pg("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+
+    start()
+    yield f"postgresql+psycopg://renkei@127.0.0.1:{port}/postgres", start, stop
+    with contextlib.suppress(subprocess.CalledProcessError):
+        stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_real_postgresql_stop_and_start(private_postgres, directory, resolver, caplog):
+    url, start, stop = private_postgres
+    reg = Registry.open(url, directory=directory, resolver=resolver)
+    try:
+        outage_then_recovery(reg, stop, start, caplog)
+    finally:
+        reg.engine.dispose()
