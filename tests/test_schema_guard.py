@@ -182,6 +182,40 @@ def test_workers_opening_a_fresh_database_together_create_it_once(db_url, tmp_pa
         engine.dispose()
 
 
+RACER = """
+import sys, time
+from pathlib import Path
+from renkei.registry import database
+
+url, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+engine = database.make_engine(url)
+ready.touch()
+while not go.exists():
+    time.sleep(0.002)
+try:
+    print(database.prepare(engine))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_processes_opening_a_fresh_database_together_create_it_once(db_url, tmp_path):
+    """Separate processes, as uvicorn workers or several servers: only the database's lock keeps them apart."""
+    import subprocess
+    import sys
+    import time
+
+    url, go = _fresh(db_url, tmp_path, 0), tmp_path / "go"
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, url, str(tmp_path / f"ready{i}"), str(go)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(4)]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready{i}").exists() for i in range(4)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    answers = sorted(r.communicate(timeout=120)[0].strip() for r in racers)
+    assert answers == ["False", "False", "False", "True"], answers
+
+
 def test_a_worker_started_on_another_schema_exits_with_one_line(seeded, db_url):
     import os
     import subprocess

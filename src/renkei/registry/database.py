@@ -207,12 +207,10 @@ def prepare(engine: Engine) -> bool:
     from alembic import command
 
     head = head_revision()
-    with engine.connect() as conn:
-        current, empty = current_revision(conn), _is_empty(conn)
-    if current == head:
+    if current_revision(engine) == head:  # the usual case: one cheap read, no lock
         return False
-    if current is not None or not empty:
-        raise SchemaMismatch(current, head)
+    # Anything else is decided under the lock: another process may be creating the schema right now, and
+    # reads outside the lock could see its tables appear between two statements.
     with migration_lock(engine) as conn:
         current = current_revision(conn)
         if current is None and _is_empty(conn):
