@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -111,27 +110,12 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            _when_unlocked(lambda: cur.execute("PRAGMA journal_mode=WAL"))  # no busy wait for this one
+            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
-
-
-def _when_unlocked(step: Callable[[], object], attempts: int = 100) -> None:
-    """Run a SQLite step that answers "database is locked" at once instead of waiting (switching a fresh file
-    to WAL while other connections open it), trying again for up to a few seconds."""
-    import sqlite3
-
-    for attempt in range(attempts):
-        try:
-            step()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.05)
 
 
 def _alembic_config(connection=None, published: list[dict] | None = None):  # type: ignore[no-untyped-def]
