@@ -242,7 +242,7 @@ def main() -> None:
 
 
 # The command modules register their commands on `cli`; each imports cli_common only.
-from . import cli_editions, cli_reconcile, cli_registry  # noqa: E402, F401
+from . import cli_editions, cli_ops, cli_reconcile, cli_registry  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()
