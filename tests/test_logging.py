@@ -108,6 +108,10 @@ def test_serve_configures_logging_for_uvicorn(monkeypatch, tmp_path, restore_log
     assert config == logs.config("WARNING", "json", access=False)
     assert config["loggers"][logs.ACCESS]["level"] == "CRITICAL"
     assert config["formatters"]["renkei"]["()"].endswith("JsonFormatter")
+    calls.clear()  # the environment file's RENKEI_ACCESS_LOG=0 does what --no-access-log does
+    result = CliRunner().invoke(cli, ["--db", db, "serve"], env={"RENKEI_ACCESS_LOG": "0", "RENKEI_SEED": "0"})
+    assert result.exit_code == 0, result.output
+    assert calls[0]["log_config"] == logs.config("INFO", "text", access=False)
 
 
 def test_an_unhandled_error_is_logged_once_with_one_traceback_per_period(registry, caplog):

@@ -123,8 +123,9 @@ def db_check(ctx: click.Context) -> None:
 @click.option("--log-format", type=click.Choice(FORMATS, case_sensitive=False), envvar="RENKEI_LOG_FORMAT",
               default="text", show_default=True,
               help="text lines, or one JSON object per line. [env RENKEI_LOG_FORMAT]")
-@click.option("--access-log/--no-access-log", default=True, show_default=True,
-              help="One log line per request (time, client, method, path, status, duration, request id).")
+@click.option("--access-log/--no-access-log", envvar="RENKEI_ACCESS_LOG", default=True, show_default=True,
+              help="One log line per request (time, client, method, path, status, duration, request id) "
+                   "[env RENKEI_ACCESS_LOG=0 turns it off].")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, trusted_proxies: str,
           secure_cookies: bool, log_level: str, log_format: str, access_log: bool) -> None:
