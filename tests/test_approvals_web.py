@@ -195,7 +195,7 @@ def test_a_rejected_change_is_reopened_corrected_and_proposed_again(web):
     assert (request["action"], request["after"]["reopens"]) == ("request", rejected.id)
     assert "却下された申請" not in minato.get("/admin/").text
     assert f'href="/admin/changes/{rejected.id}/reopen"' not in minato.get("/admin/changes").text
-    assert f"再申請（却下された #{rejected.id} を修正）" in sign_in(app, "jimu").get("/admin/changes").text
+    assert f"再申請（却下された申請番号 {rejected.id} を修正）" in sign_in(app, "jimu").get("/admin/changes").text
     twice = minato.post(f"/admin/projects/{p.id}", data=form(minato, title="三回目", partners="亘理町",
                                                              version=version, pending=str(again.id),
                                                              reopens=str(rejected.id)))

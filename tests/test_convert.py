@@ -382,3 +382,24 @@ def test_at_most_two_conversions_run_at_once_under_a_crowd(site, monkeypatch):
     assert convert.busy.acquire(blocking=False) and convert.busy.acquire(blocking=False)  # every slot given back
     convert.busy.release()
     convert.busy.release()
+
+
+def test_the_pasted_columns_own_prefecture_picks_namesakes(site):
+    client, _ = site
+    fukuoka = "中央区\n久留米市\n南区\n飯塚市\n東区\n大牟田市\n"
+    response = client.post("/convert/", data={"names": fukuoka, "output": "csv"})
+    rows = {r[0]: r[1:] for r in csv_rows(response.content)}
+    assert rows["中央区"][:3] == ["401331", "福岡市中央区", "福岡県"]
+    assert rows["東区"][0] == "401315" and rows["南区"][0] == "401340"
+    assert "表の他の行が福岡県" in rows["中央区"][5]
+    page = client.post("/convert/", data={"names": fukuoka}).text
+    assert "表の他の行から 福岡県" in page and "表の他の行から福岡県と判断 3件" in page  # the summary says so
+    tokyo = csv_rows(client.post("/convert/", data={"names": "中央区\n八王子市\n立川市\n武蔵野市\n",
+                                                   "output": "csv"}).content)
+    assert tokyo[0][:4] == ["中央区", "131024", "中央区", "東京都"]
+    mixed = csv_rows(client.post("/convert/", data={"names": "中央区\n八王子市\n久留米市\n札幌市\n仙台市\n那覇市\n",
+                                                   "output": "csv"}).content)
+    assert mixed[0][1:6] == ["", "", "", "要確認", "ambiguous"]
+    chosen = csv_rows(client.post("/convert/", data={"names": fukuoka, "prefecture": "北海道",
+                                                    "output": "csv"}).content)
+    assert chosen[0][1] == "011011"  # the prefecture chosen for every row wins over the context

@@ -381,3 +381,53 @@ def test_an_output_that_cannot_be_written_is_one_japanese_line(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.splitlines()[-1].startswith("エラー：") and "out.csv に書き込めません" in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+FUKUOKA_TABLE = [["市区町村"], ["中央区"], ["久留米市"], ["南区"], ["飯塚市"], ["東区"], ["大牟田市"], ["博多区"]]
+
+
+def test_the_tables_own_prefecture_picks_namesakes(tmp_path):
+    src = write_csv(tmp_path / "in.csv", FUKUOKA_TABLE)
+    out = tmp_path / "out.csv"
+    result = run(str(src), "-o", str(out))
+    rows = {r[0]: r[1:] for r in read_csv(out)[1:]}
+    assert rows["中央区"][:3] == ["401331", "福岡市中央区", "福岡県"]
+    assert rows["南区"][:3] == ["401340", "福岡市南区", "福岡県"]
+    assert rows["東区"][:3] == ["401315", "福岡市東区", "福岡県"]
+    assert "表の他の行が福岡県" in rows["中央区"][5] and rows["中央区"][4] != "ambiguous"
+    assert "表の他の行から 福岡県" in result.stderr  # the plan line says which prefecture the context gave
+    assert "表の他の行から福岡県と判断 3件" in result.stderr.splitlines()[-1]
+
+
+def test_a_rows_own_prefecture_or_one_for_every_row_wins_over_the_context(tmp_path):
+    rows = [["都道府県", "市区町村"], *(["", n] for [n] in FUKUOKA_TABLE[1:]), ["東京都", "中央区"]]
+    src = write_csv(tmp_path / "in.csv", rows)
+    out = tmp_path / "out.csv"
+    run(str(src), "--column", "B", "--prefecture-column", "A", "-o", str(out))
+    written = read_csv(out)
+    assert written[1][2] == "401331" and written[-1][2:5] == ["131024", "中央区", "東京都"]
+    result = run(str(src), "--column", "B", "--prefecture", "北海道", "-o", str(out))
+    assert read_csv(out)[1][2:5] == ["011011", "札幌市中央区", "北海道"]
+    assert "表の他の行" not in result.stderr
+
+
+def test_a_tokyo_table_keeps_tokyo_and_a_mixed_table_stays_ambiguous(tmp_path):
+    tokyo = write_csv(tmp_path / "tokyo.csv", [["市区町村"], ["中央区"], ["八王子市"], ["立川市"], ["武蔵野市"]])
+    out = tmp_path / "out.csv"
+    run(str(tokyo), "-o", str(out))
+    assert read_csv(out)[1][1:4] == ["131024", "中央区", "東京都"]
+    mixed = write_csv(tmp_path / "mixed.csv", [["市区町村"], ["中央区"], ["八王子市"], ["久留米市"], ["札幌市"],
+                                               ["仙台市"], ["那覇市"]])
+    result = run(str(mixed), "-o", str(out))
+    assert read_csv(out)[1][1:6] == ["", "", "", "要確認", "ambiguous"]
+    assert "表の他の行" not in result.stderr
+
+
+def test_the_summary_shows_labels_without_keys(tmp_path):
+    src = write_csv(tmp_path / "in.csv", [["市区町村"], ["千代田区"], ["亶理町"]])
+    out = tmp_path / "out.csv"
+    result = run(str(src), "-o", str(out))
+    last = result.stderr.splitlines()[-1]
+    assert "完全一致 1" in last and "誤記訂正 1" in last and "exact" not in last and "corrected" not in last
+    english = CliRunner().invoke(cli, ["--lang", "en", "reconcile", str(src), "-o", str(out)]).stderr.splitlines()[-1]
+    assert "exact match 1" in english and "(exact)" not in english

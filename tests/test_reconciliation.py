@@ -236,6 +236,27 @@ def test_preview_can_be_framed_and_escapes(client):
     assert client.get("/reconcile/preview", params={"id": "<script>"}).status_code == 404
 
 
+def test_preview_of_an_ended_code_shows_it_and_links_its_successor(client):
+    response = client.get("/reconcile/preview", params={"id": "112046"})  # 浦和市, ended in 2001
+    assert response.status_code == 200
+    text = response.text
+    assert "浦和市" in text and "埼玉県" in text and "112046" in text and "平成13年5月1日" in text
+    assert 'href="http://testserver/gov/111007/"' in text and "さいたま市（111007）" in text
+    assert "/gov/112046/" in text  # its own page says it ended (tests/test_web.py)
+
+
+def test_the_preview_of_an_ended_code_escapes_what_it_shows(directory):
+    from renkei.templating import environment
+    from renkei.web import urls
+    from renkei.web.reconciliation_extend import Subject
+
+    s = Subject("043613", "<script>x</script>", "<b>", "", "town", directory["040002"], "亘理郡&", "2000-01-01",
+                "2005-04-01", (directory["043613"],), None)
+    html = environment().get_template("web/reconcile_preview.html").render(s=s, types=[], base="", urls=urls)
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html and "&lt;b&gt;" in html
+    assert "亘理郡&amp;" in html and 'href="/gov/043613/"' in html
+
+
 def test_view_urls_resolve(client):
     manifest = client.get("/reconcile").json()
     url = manifest["view"]["url"].replace("{{id}}", "043613").replace("http://testserver", "")

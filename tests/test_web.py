@@ -132,6 +132,18 @@ def test_government_page(site):
     assert client.get("/gov/000000/").status_code == 404
 
 
+def test_an_ended_codes_page_says_it_ended_and_links_every_successor(site):
+    client, _ = site
+    response = client.get("/gov/193411/")  # 上九一色村, split between two towns in 2006
+    assert response.status_code == 200
+    html = response.text
+    assert "<h1>上九一色村" in html and "<code>193411</code>" in html and "山梨県" in html
+    assert "平成18年3月1日" in html and "編入合併により終了しました" in html
+    assert '<a href="/gov/192015/">山梨県甲府市</a>' in html and '<a href="/gov/194301/">山梨県富士河口湖町</a>' in html
+    assert client.get("/gov/112046/").status_code == 200  # 浦和市
+    assert '<a href="/gov/111007/">埼玉県さいたま市</a>' in client.get("/gov/112046/").text
+
+
 def test_pages_say_where_a_partnership_comes_from(fresh):
     """「公表一覧に掲載」 from the edition, 「連携事業」 from approved projects; a ward's government page links
     its ward page."""

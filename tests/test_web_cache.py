@@ -62,14 +62,15 @@ def test_unknown_query_parameters_make_no_entries(app):
 
 def test_the_front_serves_junk_queries_from_the_same_entry(app):
     asgi = create_asgi(registry=app.state.site.registry)
+    site = asgi.app.site  # behind the access log
     front = TestClient(asgi)
     first = front.get("/downloads/1/renkei_coverage_2025-08-01.csv")
     calls = []
-    original = asgi.site.cached
-    asgi.site.cached = lambda *a, **k: calls.append(1) or original(*a, **k)
+    original = site.cached
+    site.cached = lambda *a, **k: calls.append(1) or original(*a, **k)
     again = front.get("/downloads/1/renkei_coverage_2025-08-01.csv?x=1&y=2")
-    asgi.site.cached = original
-    assert again.content == first.content and not calls and len(asgi.site.cache) == 1
+    site.cached = original
+    assert again.content == first.content and not calls and len(site.cache) == 1
 
 
 def test_cache_key_keeps_only_declared_parameters_in_a_stable_order():

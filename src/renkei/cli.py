@@ -248,6 +248,7 @@ from . import (  # noqa: E402, F401
     cli_db,
     cli_editions,
     cli_import,
+    cli_ops,
     cli_reconcile,
     cli_review,
     cli_site,

@@ -67,16 +67,29 @@ def parse_as_of(value: str | None, hint: str = "--as-of") -> str | None:
 
 
 def open_registry(ctx: click.Context, *, seed: bool = True):  # type: ignore[no-untyped-def]
-    from .registry import Registry, RegistryError
+    """The registry of ``--db``: created (and seeded) if the database is empty, never migrated (see
+    :mod:`renkei.registry.database`). Every refusal is one line: a missing database setting or a
+    schema that is not this code's exits 2, naming what to do."""
+    from .registry import Registry, RegistryError, database
 
     try:
         return Registry.open(ctx.obj.get("db") if ctx.obj else None, seed=seed)
     except RegistryError as exc:
         fail(str(exc), 1)
+    except (database.DatabaseNotConfigured, database.SchemaMismatch) as exc:
+        fail(str(exc), 2)
     except Exception as exc:  # a database that cannot be reached: one line, not a traceback
-        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
-            fail(f"cannot open the registry: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-        raise
+        unreachable(exc)
+
+
+def unreachable(exc: Exception) -> NoReturn:
+    """A database error as one line (exit 2) when it means the database cannot be reached; otherwise a bug."""
+    if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+        from .i18n import _
+
+        fail(_("レジストリを開けません（{detail}）").format(
+            detail=f"{exc.__class__.__name__}: {(str(exc).splitlines() or [''])[0]}"))
+    raise exc
 
 
 @contextmanager

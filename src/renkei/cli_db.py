@@ -1,6 +1,6 @@
-"""Commands over the registry database as a whole: db (create or migrate), export, backup, load.
+"""Commands over the registry's data as a whole: export, backup, load (``db`` itself is in :mod:`renkei.cli_ops`).
 
-Thin: each opens the registry or its engine, calls one function, and prints. Refusals print one line and exit 1;
+Thin: each opens the registry, calls one function, and prints. Refusals print one line and exit 1;
 unreadable files exit 2.
 """
 
@@ -12,37 +12,8 @@ from pathlib import Path
 
 import click
 
-from .cli_common import cli, fail, open_registry, output_file, refusals, writing
+from .cli_common import cli, open_registry, output_file, refusals, writing
 from .i18n import _
-
-
-@cli.group()
-def db() -> None:
-    """Create or migrate the registry database."""
-
-
-@db.command("upgrade")
-@click.pass_context
-def db_upgrade(ctx: click.Context) -> None:
-    """Create the database, or migrate it to the current schema (Alembic).
-
-    \b
-    Examples:
-      renkei db upgrade
-      renkei --db postgresql+psycopg://renkei@localhost/renkei db upgrade
-    """
-    from .registry import database
-
-    url = database.database_url(ctx.obj.get("db"))
-    engine = database.make_engine(url)
-    try:
-        before, after = database.upgrade(engine)
-    except Exception as exc:
-        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
-            fail(_("レジストリを開けません（{detail}）").format(detail=str(exc).splitlines()[0]))
-        raise
-    click.echo(_("{url}：スキーマ {before} → {after}").format(url=engine.url.render_as_string(hide_password=True),
-                                                        before=before or _("なし"), after=after))
 
 
 @cli.command()

@@ -1,7 +1,7 @@
-"""Commands that serve or write the public site: serve, publish (the files of one edition) and build-site.
+"""Commands that write the public site: publish (the files of one edition) and build-site (``serve`` is in
+:mod:`renkei.cli_ops`).
 
-Thin: each opens the registry (migrating it and importing the embedded list on first use), then hands it to the
-web or publishing code.
+Thin: each opens the registry, then hands it to the publishing or web code.
 """
 
 from __future__ import annotations
@@ -61,49 +61,6 @@ def publish(ctx: click.Context, snapshot: str | None, out: str, formats: tuple[s
             fail(str(exc), 1)
     for path in paths:
         click.echo(str(path))
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="Worker processes (PostgreSQL for more than 1).")
-@click.option("--forwarded-allow-ips", "trusted_proxies", envvar="RENKEI_TRUSTED_PROXIES", default="",
-              help="Addresses or networks of trusted reverse proxies, comma-separated (e.g. 127.0.0.1,10.0.0.0/8); "
-                   "their X-Forwarded-For and X-Forwarded-Proto are believed. [env RENKEI_TRUSTED_PROXIES; "
-                   "default: none]")
-@click.option("--secure-cookies/--no-secure-cookies", envvar="RENKEI_SECURE_COOKIES", default=False,
-              help="Mark cookies Secure even when requests arrive as http (TLS ends at a proxy). "
-                   "[env RENKEI_SECURE_COOKIES]")
-@click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, trusted_proxies: str,
-          secure_cookies: bool) -> None:
-    """Serve the web site, the JSON API and the signed-in area.
-
-    On a fresh machine this serves the embedded 令和7年8月1日現在 list at
-    http://127.0.0.1:8000 with no set-up. Create accounts with `renkei user add`.
-
-    \b
-    Examples:
-      renkei serve
-      renkei --db postgresql+psycopg://renkei@db/renkei serve --host 0.0.0.0 --workers 4
-      renkei serve --forwarded-allow-ips 127.0.0.1 --secure-cookies   # behind nginx with TLS
-    """
-    import os
-
-    import uvicorn
-
-    from .web.security import SECURE_COOKIES_ENV, TRUSTED_PROXIES_ENV
-
-    reg = open_registry(ctx)  # migrate and seed once, before the workers start
-    os.environ["RENKEI_DATABASE_URL"] = reg.url
-    os.environ[TRUSTED_PROXIES_ENV] = trusted_proxies  # the workers read their settings from the environment
-    os.environ[SECURE_COOKIES_ENV] = "1" if secure_cookies else ""
-    click.echo(f"renkei: {reg.engine.url.render_as_string(hide_password=True)} → http://{host}:{port}/", err=True)
-    # the application handles forwarded headers itself (security.add_guards), only from trusted proxies;
-    # a stop (SIGTERM) waits at most a few seconds for requests in flight
-    uvicorn.run("renkei.web.server:app", host=host, port=port, workers=workers, log_level="warning",
-                proxy_headers=False, timeout_graceful_shutdown=5)
 
 
 @cli.command("build-site")

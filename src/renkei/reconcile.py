@@ -8,6 +8,11 @@ first rows (:func:`plan`): a column given by its header text or its letter, or e
 column whose values most often resolve to a local government. A prefecture column (given,
 or detected as one whose values are prefecture names) narrows every look-up of its row.
 Every row is kept: rows above the header and empty name cells get empty answers.
+
+The column's own context is evidence too: when most resolved rows of the sample lie in one prefecture
+(:attr:`Plan.context_prefecture`), a row given no prefecture whose name has namesakes (中央区, 府中市) takes
+the one in that prefecture, with the reason 「表の他の行が福岡県」. It is read from the sample, so the
+table is still streamed, never held whole.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .documents.table import cell_text
 from .i18n import gettext as _
 from .i18n import lazy_pgettext
 from .resolve import Resolution, Resolver
+from .resolver.context import column_prefecture
 
 # the appended columns, in order; an input header already using one of these names makes it take a numeric
 # suffix (see added_headers), so every header of the output is distinct
@@ -82,6 +88,13 @@ class Plan:
     name: Column
     prefecture: Column | None = None
     default_prefecture: str | None = None  # for rows without one (no column, or an empty cell)
+    # the prefecture most sampled rows lie in: namesakes in rows given no prefecture are read there
+    context_prefecture: str | None = None
+
+    @property
+    def context(self) -> str | None:
+        """The column's prefecture as it applies: never when one prefecture is given for every row."""
+        return None if self.default_prefecture else self.context_prefecture
 
     def describe(self) -> str:
         """One sentence for the summary, in the reader's language."""
@@ -96,6 +109,8 @@ class Plan:
             text += pref.format(column=self.prefecture.label)
         if self.default_prefecture:
             text += _("、都道府県の指定 {name}").format(name=self.default_prefecture)
+        if self.context:
+            text += _("、表の他の行から {name}（同名の自治体はこの都道府県のものと判断）").format(name=self.context)
         if self.header_row is None:
             text += _("、見出し行なし")
         return text
@@ -132,16 +147,18 @@ def _find_column(spec: str, rows: list[tuple[int, list[object]]], missing: str) 
     raise PlanError(missing.format(spec=spec))
 
 
-def resolve_at(resolver: Resolver, name: str, prefecture: str | None, as_of: str | None) -> Resolution:
-    """One name as it stood on ``as_of`` (None: today), within a prefecture if given."""
-    return resolver.resolve(name, prefecture, as_of=as_of)
+def resolve_at(resolver: Resolver, name: str, prefecture: str | None, as_of: str | None,
+               context: str | None = None) -> Resolution:
+    """One name as it stood on ``as_of`` (None: today), within a prefecture if given; ``context``: the
+    prefecture the rest of the table lies in, evidence for a namesake when the row gives none."""
+    return resolver.resolve(name, prefecture, as_of=as_of, context_prefecture=context)
 
 
 class _Looker:
     """The resolver with a bounded memo: real tables repeat the same few hundred names."""
 
-    def __init__(self, resolver: Resolver, as_of: str | None) -> None:
-        self.resolver, self.as_of = resolver, as_of
+    def __init__(self, resolver: Resolver, as_of: str | None, context: str | None = None) -> None:
+        self.resolver, self.as_of, self.context = resolver, as_of, context
         self.memo: dict[tuple[str, str | None], Resolution] = {}
 
     def __call__(self, name: str, prefecture: str | None) -> Resolution:
@@ -150,7 +167,7 @@ class _Looker:
         if hit is None:
             if len(self.memo) >= MEMO_SIZE:
                 self.memo.clear()
-            hit = self.memo[key] = resolve_at(self.resolver, name, prefecture, self.as_of)
+            hit = self.memo[key] = resolve_at(self.resolver, name, prefecture, self.as_of, self.context)
         return hit
 
 
@@ -243,7 +260,26 @@ def plan(sample: Sequence[tuple[int, list[object]]], resolver: Resolver, *, colu
     if pref:
         pref = Column(pref.index, header_of(pref.index) if header_at is not None else None, pref.detected,
                       pref.share)
-    return Plan(header_at, name, pref)
+    body = [(n, v) for n, v in data if header_at is None or n > header_at]
+    return Plan(header_at, name, pref, context_prefecture=_sample_prefecture(body, name, pref, look, check))
+
+
+def _sample_prefecture(rows: Sequence[tuple[int, list[object]]], name: Column, pref: Column | None,
+                       look: _Looker, check: Callable[[], None] | None) -> str | None:
+    """The prefecture most of the sampled names lie in (see :func:`renkei.resolver.context.column_prefecture`).
+
+    Read from the first :data:`SAMPLE_ROWS` rows only (mostly already resolved by the detection, so nearly
+    free): the rest of the table is streamed afterwards, never held.
+    """
+    results = []
+    for _number, v in rows[:SAMPLE_ROWS]:
+        if check is not None:
+            check()
+        text = _norm(v[name.index]) if name.index < len(v) else ""
+        if text and len(text) <= MAX_NAME_LENGTH:
+            p = _norm(v[pref.index]) if pref and pref.index < len(v) else None
+            results.append(look(text, p or None))
+    return column_prefecture(results, look.resolver.policy)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,8 +301,9 @@ class Row:
 
 def reconcile(rows: Iterable[tuple[int, list[object]]], the_plan: Plan, resolver: Resolver,
               as_of: str | None = None) -> Iterator[Row]:
-    """Every row, in order, with its resolution."""
-    look = _Looker(resolver, as_of)
+    """Every row, in order, with its resolution (a row given no prefecture reads namesakes in the plan's
+    :attr:`Plan.context`)."""
+    look = _Looker(resolver, as_of, the_plan.context)
     header = the_plan.header_row
     for number, values in rows:
         if header is not None and number <= header:
@@ -340,11 +377,14 @@ class Summary:
 
     counts: Counter[str] = field(default_factory=Counter)
     rows: int = 0
+    by_context: Counter[str] = field(default_factory=Counter)  # prefecture → namesakes read there (column context)
 
     def add(self, row: Row) -> Row:
         self.rows += 1
         if row.kind == "data":
             self.counts[row.status] += 1
+            if row.result is not None and "column_context" in row.result.flags and row.result.prefecture:
+                self.by_context[row.result.prefecture] += 1
         return row
 
     @property
@@ -361,8 +401,13 @@ class Summary:
         return 1 if self.to_review else 0
 
     def describe(self) -> str:
+        """The summary line: counts by 判定 label only (the stable key is in the 判定コード column), and which
+        prefecture the column's context gave to how many namesakes."""
         order = [s for s in STATUS_LABELS if self.counts.get(s)]
-        counts = _("、").join(_("{label}（{status}）{n}").format(label=status_label(s), status=s or "empty",
-                                                                n=f"{self.counts[s]:,}") for s in order)
-        return _("{rows}行、名称 {names}件: {counts}。要確認 {review}件").format(
+        counts = _("、").join(_("{label} {n}").format(label=status_label(s), n=f"{self.counts[s]:,}")
+                             for s in order)
+        text = _("{rows}行、名称 {names}件: {counts}。要確認 {review}件").format(
             rows=f"{self.rows:,}", names=f"{self.names:,}", counts=counts or _("なし"), review=f"{self.to_review:,}")
+        for prefecture, n in self.by_context.most_common():
+            text += _("。表の他の行から{prefecture}と判断 {n}件").format(prefecture=prefecture, n=f"{n:,}")
+        return text

@@ -236,7 +236,7 @@ def _reopened(s: Session, change_id: int | None, actor_ward: str | None, *,
         return None
     old = s.scalar(select(ProjectChange).where(ProjectChange.id == change_id, workflow.rejected_by_secretariat()))
     if old is None or old.project_id != project_id or old.action == "delete":
-        raise RegistryError(_("変更 #{id} は再申請できる却下された申請ではありません（すでに再申請されたか、"
+        raise RegistryError(_("申請番号 {id} は再申請できる却下された申請ではありません（すでに再申請されたか、"
                               "別の事業の申請です）").format(id=change_id))
     permissions.check_reopen(actor_ward, old.ward_code)
     return old

@@ -1,24 +1,82 @@
-"""Where the database is, and bringing its schema up to date.
+"""Where the database is, whether its schema matches this code, and bringing it up to date.
 
 SQLite in the user's data folder is the default; ``--db`` or ``RENKEI_DATABASE_URL``
-point elsewhere (a path, a sqlite:/// URL, or postgresql+psycopg://...). Migrations
-are Alembic's, run in-process; an up-to-date database costs one SELECT to confirm.
+point elsewhere (a path, a sqlite:/// URL, or postgresql+psycopg://...);
+``RENKEI_REQUIRE_DATABASE=1`` refuses the default (a production server must never quietly
+create a registry in someone's home folder).
+
+Migrations are Alembic's, run in-process, and only on request (``renkei db upgrade``): an
+old server left running on a migrated database would bypass rules it does not know, so
+opening a database whose revision is not this code's head raises :class:`SchemaMismatch`
+instead of migrating it. The one exception is an empty database, created on first use so
+that a fresh machine works with no set-up. Every migration runs under a lock
+(:func:`migration_lock`), so several workers starting together on a fresh database create
+it once; the others wait, then find it at head.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+
+from ..i18n import _
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ENV_VAR = "RENKEI_DATABASE_URL"
-# Alembic's command API runs through one module-global context (alembic.context): two migrations at once in
-# one process (two threads exporting the public SQLite file) would mix their connections ("KeyError: 'config'",
-# "table audit_log already exists"). They take turns.
-ALEMBIC_LOCK = threading.RLock()
+REQUIRE_ENV = "RENKEI_REQUIRE_DATABASE"
+SEED_ENV = "RENKEI_SEED"
+CONNECT_TIMEOUT = 10  # seconds a PostgreSQL connection attempt may take: a server that is down answers 503 soon
+LOCK_KEY = 0x72656E6B6569  # "renkei": the PostgreSQL advisory lock every migration takes
+ALEMBIC_LOCK = threading.RLock()  # Alembic keeps its context in module globals (alembic.context): one migration
+# per process at once, or two threads (two exports of the public SQLite file) mix their connections
+
+
+class DatabaseNotConfigured(Exception):
+    """``RENKEI_REQUIRE_DATABASE`` is set and neither ``--db`` nor ``RENKEI_DATABASE_URL`` names a database."""
+
+    def __init__(self) -> None:
+        super().__init__(_("データベースが指定されていません。RENKEI_DATABASE_URL（または --db）を設定してください"
+                           "（RENKEI_REQUIRE_DATABASE が有効なため、既定の SQLite ファイルは使いません）"))
+
+
+class SchemaMismatch(Exception):
+    """The database's schema revision is not this code's head (older, newer, or not a renkei database)."""
+
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current, self.head = current, head
+        super().__init__(_("データベースのスキーマ（{current}）がこのバージョンの renkei（{head}）と一致しません。"
+                           "すべてのサーバーを止めてから `renkei db upgrade` を実行してください").format(
+            current=current or _("なし"), head=head))
+
+
+@dataclass
+class UpgradeResult:
+    """What ``renkei db upgrade`` did: the revisions before and after, and what the public sees differently."""
+
+    before: str | None
+    after: str
+    published: list[dict] = field(default_factory=list)  # snapshots a migration published: id, as_of, edition
+
+    @property
+    def created(self) -> bool:
+        return self.before is None
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw in ("1", "true", "yes", "on")
+
+
+def seed_setting() -> bool:
+    """Whether a database created on first use gets the embedded demo list (``RENKEI_SEED``, default on)."""
+    return _flag(SEED_ENV, True)
 
 
 def default_path() -> Path:
@@ -28,8 +86,14 @@ def default_path() -> Path:
 
 
 def database_url(value: str | None = None) -> str:
-    """--db value, else $RENKEI_DATABASE_URL, else the SQLite file in the user's data folder."""
-    value = value or os.environ.get(ENV_VAR) or str(default_path())
+    """--db value, else $RENKEI_DATABASE_URL, else the SQLite file in the user's data folder.
+
+    Raises :class:`DatabaseNotConfigured` instead of the default when ``RENKEI_REQUIRE_DATABASE`` is set.
+    """
+    value = value or os.environ.get(ENV_VAR)
+    if not value and _flag(REQUIRE_ENV, False):
+        raise DatabaseNotConfigured()
+    value = value or str(default_path())
     if "://" in value:
         if value.startswith("postgresql://"):  # the driver this project ships
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
@@ -53,39 +117,114 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
-def _alembic_config(connection=None):  # type: ignore[no-untyped-def]
+def _alembic_config(connection=None, published: list[dict] | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    cfg.attributes["published"] = [] if published is None else published  # filled by data steps (see 0004)
     return cfg
 
 
+@cache
 def head_revision() -> str:
+    """This code's newest revision (read once: the migrations do not change while the process runs)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+def current_revision(bind: Engine | Connection) -> str | None:
+    """The database's revision, or None when it has no ``alembic_version`` table (empty, or not renkei's)."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return current_revision(conn)
+    if not inspect(bind).has_table("alembic_version"):
+        return None
+    return bind.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
-    """Create or migrate the schema; returns (before, after) revisions."""
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached (down, refused, dropped), not a bug or a refusal."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _is_empty(conn: Connection) -> bool:
+    return not inspect(conn).get_table_names()
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the migration lock until it commits.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: ``BEGIN IMMEDIATE``, the database's
+    write lock (other writers wait up to the connection's timeout), so the DDL is one
+    transaction too. Whoever waited must read the revision again once it holds the lock.
+    Threads of one process also take :data:`ALEMBIC_LOCK`, whatever the database.
+    """
+    with ALEMBIC_LOCK, engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
+def prepare(engine: Engine) -> bool:
+    """Make sure the schema is this code's: create it in an empty database; refuse any other revision.
+
+    Returns True when this call created the schema (the caller may then seed it). Raises
+    :class:`SchemaMismatch` for a database at another revision, older or newer, and for a
+    database with tables but no revision: only ``renkei db upgrade`` migrates.
+    """
     from alembic import command
 
-    before = current_revision(engine)
-    with ALEMBIC_LOCK, engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
-    return before, current_revision(engine) or ""
+    head = head_revision()
+    if current_revision(engine) == head:  # the usual case: one cheap read, no lock
+        return False
+    # Anything else is decided under the lock: another process may be creating the schema right now, and
+    # reads outside the lock could see its tables appear between two statements.
+    with migration_lock(engine) as conn:
+        current = current_revision(conn)
+        if current is None and _is_empty(conn):
+            command.upgrade(_alembic_config(conn), "head")
+            return True
+    if current != head:
+        raise SchemaMismatch(current, head)
+    return False  # another process created it while this one waited
+
+
+def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
+    """Create or migrate the schema under the migration lock (see :class:`UpgradeResult`).
+
+    A revision unknown to this code (a newer renkei migrated the database) raises
+    :class:`SchemaMismatch`: this code cannot move it anywhere.
+    """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    published: list[dict] = []
+    with migration_lock(engine) as conn:
+        before = current_revision(conn)
+        known = ScriptDirectory.from_config(_alembic_config())
+        if before is not None and before not in {s.revision for s in known.walk_revisions()}:
+            raise SchemaMismatch(before, head_revision())
+        command.upgrade(_alembic_config(conn, published), revision)
+        after = current_revision(conn) or ""
+    return UpgradeResult(before, after, published)
 
 
 def recreate(conn) -> None:  # type: ignore[no-untyped-def]

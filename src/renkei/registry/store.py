@@ -25,8 +25,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from ..diff import Diff, SnapshotContent
 from ..documents.model import PublishedList
 from ..i18n import _
@@ -36,7 +34,6 @@ from .changes import ChangeView, TemplateResult
 from .imports import ImportResult
 from .projects import ProjectView
 from .reviews import OutsidePrefecture, ReviewItem
-from .schema import Snapshot
 from .snapshots import EntryRow, PartnerRow, SnapshotInfo
 from .workflow import ChangeConflict
 
@@ -56,20 +53,20 @@ class Registry(Core):
 
     @classmethod
     def open(cls, url: str | None = None, *, seed: bool = True, **kwargs: Any) -> Registry:
-        """Open, migrating the schema and loading the directory if needed; on first use, import the seed."""
+        """Open the registry; an empty database is created, and seeded with the embedded list unless ``seed`` is
+        False or ``RENKEI_SEED=0``. A database at another schema revision raises
+        :class:`~.database.SchemaMismatch`: only ``renkei db upgrade`` migrates (see :mod:`.database`)."""
         reg = cls(url, **kwargs)
-        reg.ensure_schema()
-        if seed:
-            with reg.Session() as s:
-                empty = s.scalar(select(Snapshot.id).limit(1)) is None
-            if empty:
-                reg.import_default()
+        created = reg.ensure_schema()
+        if created and seed and database.seed_setting():
+            reg.import_default()
         return reg
 
-    def ensure_schema(self) -> None:
-        if database.current_revision(self.engine) != database.head_revision():
-            database.upgrade(self.engine)
+    def ensure_schema(self) -> bool:
+        """Create the schema of an empty database (True), or check it is this code's; then sync the directory."""
+        created = database.prepare(self.engine)
         self.sync_directory()
+        return created
 
     def sync_directory(self) -> bool:
         return governments.sync_directory(self)

@@ -113,6 +113,10 @@ class PageCache:
                 self._paths.clear()
             self._paths[path] = known
 
+    def knows(self, path: str) -> bool:
+        """Whether ``path`` has been cached in some generation (its route's parameters are remembered)."""
+        return path in self._paths
+
     def front_key(self, path: str, query: bytes, generation: int) -> str | None:
         """The key a request would get inside the application, if its path's route has been seen."""
         with self._lock:

@@ -92,6 +92,8 @@ def read_form(reg: Registry, *, title: str, field: str, fiscal_year: str, start_
     if field and field not in FIELDS:
         form.add("field", _("分野は一覧から選んでください"))
     year = parse_fiscal_year(fiscal_year) if fiscal_year.strip() else None
+    if year is None and fiscal_year.strip().isdecimal():  # a year out of range: the value rules say which range
+        year = int(fiscal_year.strip())
     if fiscal_year.strip() and year is None:
         form.add("fiscal_year", _("年度「{value}」を読めません。2025、令和7年度、R7 のように入力してください").format(
             value=fiscal_year))

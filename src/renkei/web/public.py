@@ -18,6 +18,7 @@ from . import urls
 from .core import STATIC, Site, render_text
 from .paging import Pager
 from .params import PAGE, OptionalId, PageLimit, PageOffset
+from .reconciliation_extend import MAX_ID, subject
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,7 +104,7 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
     reg = site.registry
     e = reg.directory.get(code)
     if e is None:
-        raise HTTPException(404, _("自治体が見つかりません"))
+        return _ended_government(request, code, snapshot)
 
     def make() -> tuple[bytes, str]:
         snap, keep = pick_snapshot(reg, snapshot)
@@ -120,6 +121,24 @@ def government(request: Request, code: str, snapshot: OptionalId = None) -> Resp
         labels = {s.id: s.label for s in reg.snapshots()}  # editions by label (第N版), never by id
         return _html(request, "web/government.html", snap=snap, keep=keep, e=e, found=found, by_year=by_year,
                      years=years, map_svg=svg, listed=listed, formerly=formerly, labels=labels)
+
+    return site.cached(request, make)
+
+
+def _ended_government(request: Request, code: str, snapshot: int | None) -> Response:
+    """The page of a code that ended (merged, renamed, wards reorganised): a 200 page that says so, with its
+    dates and the change, linking every government it became. Not a redirect: a code can end in several
+    successors (上九一色村 → 甲府市・富士河口湖町), and a link or a reconciled column keeps its own name."""
+    site = _site(request)
+    reg = site.registry
+    ended = subject(reg.directory, code[:MAX_ID])
+    if ended is None:
+        raise HTTPException(404, _("自治体が見つかりません"))
+    change = max(reg.directory.historical_by_code(ended.code), key=lambda h: h.valid_to)
+
+    def make() -> tuple[bytes, str]:
+        _snap, keep = pick_snapshot(reg, snapshot)
+        return _html(request, "web/government_ended.html", s=ended, change=change, keep=keep)
 
     return site.cached(request, make)
 

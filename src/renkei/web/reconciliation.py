@@ -382,11 +382,13 @@ def suggest_type(request: Request, prefix: str = "", cursor: int = 0) -> Respons
 
 @router.get("/preview", response_class=HTMLResponse)
 def preview(request: Request, id: str = "") -> Response:
-    e = request.app.state.site.registry.directory.get(id.strip()[:10])
-    if e is None:
+    """The card for OpenRefine's iframe: a current government, or an ended one (merged, renamed) with its dates
+    and the government(s) it became, linked: a column reconciled against older data shows its matches too."""
+    found = extension.subject(request.app.state.site.registry.directory, id.strip()[:extension.MAX_ID])
+    if found is None:
         raise HTTPException(404, _("自治体が見つかりません"))
-    html = render_text(request, "web/reconcile_preview.html", e=e, types=[TYPES[t] for t in entity_types(e)],
-                       base=_base(request))
+    types = [TYPES[t] for t in entity_types(found.entity)] if found.entity else []
+    html = render_text(request, "web/reconcile_preview.html", s=found, types=types, base=_base(request))
     # meant for an iframe in OpenRefine: framing is allowed here, and only here
     headers = {**CORS, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                                    "frame-ancestors *; base-uri 'none'; form-action 'none'"}

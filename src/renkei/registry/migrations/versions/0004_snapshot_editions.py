@@ -4,9 +4,12 @@ Revision ID: 0004_snapshot_editions
 Revises: accounts_throttle
 Create Date: 2026-11-29
 
-Snapshots that exist already were public before states existed: they become published
-editions (第1版, 第2版, ... per as-of date in import order), so an upgraded registry shows
-what it showed before. Review decisions gain undone_at/undone_by (an undo is kept, not deleted).
+Before states existed, the public saw the latest list snapshot of each as-of date; only those
+become published editions (第1版), so an upgraded registry shows what it showed before and no
+more. Older imports of the same date and lists derived from projects (kind ``projects``, never
+public) stay drafts. What was published is recorded in the Alembic config's ``published``
+attribute, for ``renkei db upgrade`` to print. Review decisions gain undone_at/undone_by (an
+undo is kept, not deleted).
 
 The triggers are the guarantee, not the code: on both SQLite and PostgreSQL, any UPDATE or
 DELETE of a published or withdrawn snapshot, and any INSERT, UPDATE or DELETE of its blocks,
@@ -58,14 +61,17 @@ def upgrade() -> None:
 
 
 def _publish_existing() -> None:
+    """Publish what the public saw: the latest list snapshot of each as-of date (import order is id order)."""
     conn = op.get_bind()
-    rows = conn.execute(sa.text("SELECT id, as_of, imported_at, imported_by FROM snapshots ORDER BY id")).all()
-    seen: dict[object, int] = {}
+    rows = conn.execute(sa.text("SELECT id, as_of, imported_at, imported_by FROM snapshots WHERE kind = 'list' "
+                                "AND id IN (SELECT MAX(id) FROM snapshots WHERE kind = 'list' GROUP BY as_of) "
+                                "ORDER BY id")).all()
+    published = op.get_context().config.attributes.setdefault("published", [])
     for sid, as_of, imported_at, imported_by in rows:
-        seen[as_of] = seen.get(as_of, 0) + 1
-        conn.execute(sa.text("UPDATE snapshots SET state = 'published', edition = :n, published_at = :at, "
+        conn.execute(sa.text("UPDATE snapshots SET state = 'published', edition = 1, published_at = :at, "
                              "published_by = :by WHERE id = :id"),
-                     {"n": seen[as_of], "at": imported_at, "by": imported_by, "id": sid})
+                     {"at": imported_at, "by": imported_by, "id": sid})
+        published.append({"id": sid, "as_of": str(as_of) if as_of is not None else None, "edition": 1})
 
 
 def _sqlite_columns() -> list[str]:
