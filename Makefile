@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (Python >= 3.11):
 #   make demo   install into .venv, then serve the embedded 令和7年8月1日 list at http://127.0.0.1:8000
-#   make test   install into .venv (with test tools), then run ruff and the whole test suite
+#   make test   install into .venv (with test tools), then run ruff, mypy and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,6 +23,7 @@ check: install  # exit 1 from check means "needs review", which the embedded lis
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 messages: install  # after adding or changing a user-facing message: update both catalogues (docs/i18n.md)

@@ -18,6 +18,8 @@ import click
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .registry import Registry
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="renkei")
@@ -66,7 +68,7 @@ def parse_as_of(value: str | None, hint: str = "--as-of") -> str | None:
     return iso
 
 
-def open_registry(ctx: click.Context, *, seed: bool = True):  # type: ignore[no-untyped-def]
+def open_registry(ctx: click.Context, *, seed: bool = True) -> Registry:
     """The registry of ``--db``: created (and seeded) if the database is empty, never migrated (see
     :mod:`renkei.registry.database`). Every refusal is one line: a missing database setting or a
     schema that is not this code's exits 2, naming what to do."""

@@ -8,6 +8,7 @@ this code's head, see :func:`renkei.cli_common.open_registry`).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,13 +16,16 @@ from .cli_common import cli, fail, open_registry, unreachable
 from .i18n import _
 from .logs import FORMATS, LEVELS
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 
 @cli.group()
 def db() -> None:
     """Create or migrate the registry database, and check its schema revision."""
 
 
-def _engine(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _engine(ctx: click.Context) -> Engine:
     from .registry import database
 
     try:
@@ -30,7 +34,7 @@ def _engine(ctx: click.Context):  # type: ignore[no-untyped-def]
         fail(str(exc), 2)
 
 
-def _revision(engine) -> str | None:  # type: ignore[no-untyped-def]
+def _revision(engine: Engine) -> str | None:
     from .registry import database
 
     try:

@@ -23,10 +23,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 from ..i18n import _
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ENV_VAR = "RENKEI_DATABASE_URL"
@@ -108,7 +112,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection: Any, _record: object) -> None:  # Any: the DB-API connection (sqlite3)
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -120,7 +124,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
-def _alembic_config(connection=None, published: list[dict] | None = None):  # type: ignore[no-untyped-def]
+def _alembic_config(connection: Connection | None = None, published: list[dict] | None = None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -227,7 +231,7 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
     return UpgradeResult(before, after, published)
 
 
-def recreate(conn) -> None:  # type: ignore[no-untyped-def]
+def recreate(conn: Connection) -> None:
     """Drop every table of the registry and build the schema again, inside the caller's transaction.
 
     The only way to empty a registry that holds published editions: row triggers refuse to delete

@@ -8,6 +8,7 @@ the entries real visitors use. Signed-in responses never enter it (see :meth:`Si
 
 from __future__ import annotations
 
+import builtins
 import os
 import threading
 from collections import OrderedDict
@@ -117,7 +118,7 @@ class PageCache:
         """Whether ``path`` has been cached in some generation (its route's parameters are remembered)."""
         return path in self._paths
 
-    def front_key(self, path: str, query: bytes, generation: int) -> str | None:
+    def front_key(self, path: str, query: builtins.bytes, generation: int) -> str | None:  # (bytes is a method here)
         """The key a request would get inside the application, if its path's route has been seen."""
         with self._lock:
             self._at(generation)

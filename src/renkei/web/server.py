@@ -28,6 +28,7 @@ def _stop_parses_then_exit(self: Server, sig: int, frame: Any) -> None:
     _handle_exit(self, sig, frame)
 
 
+# uvicorn offers no hook on a stop signal: the method is replaced on the class, before any server starts
 Server.handle_exit = _stop_parses_then_exit  # type: ignore[method-assign]
 try:
     app = create_asgi()

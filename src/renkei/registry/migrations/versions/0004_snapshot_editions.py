@@ -66,7 +66,9 @@ def _publish_existing() -> None:
     rows = conn.execute(sa.text("SELECT id, as_of, imported_at, imported_by FROM snapshots WHERE kind = 'list' "
                                 "AND id IN (SELECT MAX(id) FROM snapshots WHERE kind = 'list' GROUP BY as_of) "
                                 "ORDER BY id")).all()
-    published = op.get_context().config.attributes.setdefault("published", [])
+    config = op.get_context().config
+    assert config is not None  # renkei runs its migrations with its own Config (database._alembic_config)
+    published = config.attributes.setdefault("published", [])
     for sid, as_of, imported_at, imported_by in rows:
         conn.execute(sa.text("UPDATE snapshots SET state = 'published', edition = 1, published_at = :at, "
                              "published_by = :by WHERE id = :id"),
