@@ -75,7 +75,9 @@ class Diff:
                 "reresolved": len(self.reresolved)}
 
     def as_dict(self) -> dict[str, object]:
-        side = lambda s: {"id": s.id, "as_of": s.as_of, "label": s.label}  # noqa: E731
+        def side(s: SnapshotContent) -> dict[str, object]:
+            return {"id": s.id, "as_of": s.as_of, "label": s.label}
+
         return {"a": side(self.a), "b": side(self.b), "totals": self.totals,
                 "prefectures": [p.as_dict() for p in self.changed],
                 "resolved_differently": [{"prefecture": r.prefecture, "written": r.written, "before": r.before,

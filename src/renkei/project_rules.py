@@ -14,7 +14,7 @@ cell, a registry call).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -126,7 +126,7 @@ def check_field(value: object) -> str | None:
 
 def check_values(values: dict[str, object]) -> dict[str, object]:
     """The project fields present in ``values``, checked and normalised (dates as ``date``); end ≥ start."""
-    checks = {"title": check_title, "field": check_field, "fiscal_year": check_fiscal_year,
+    checks: dict[str, Callable[[object], object]] = {"title": check_title, "field": check_field, "fiscal_year": check_fiscal_year,
               "start_date": lambda v: check_date("start_date", v), "end_date": lambda v: check_date("end_date", v),
               "summary": lambda v: check_length("summary", str(v or "")),
               "source_url": lambda v: check_url(None if v is None else str(v))}
