@@ -126,10 +126,11 @@ def check_field(value: object) -> str | None:
 
 def check_values(values: dict[str, object]) -> dict[str, object]:
     """The project fields present in ``values``, checked and normalised (dates as ``date``); end ≥ start."""
-    checks: dict[str, Callable[[object], object]] = {"title": check_title, "field": check_field, "fiscal_year": check_fiscal_year,
-              "start_date": lambda v: check_date("start_date", v), "end_date": lambda v: check_date("end_date", v),
-              "summary": lambda v: check_length("summary", str(v or "")),
-              "source_url": lambda v: check_url(None if v is None else str(v))}
+    checks: dict[str, Callable[[object], object]] = {
+        "title": check_title, "field": check_field, "fiscal_year": check_fiscal_year,
+        "start_date": lambda v: check_date("start_date", v), "end_date": lambda v: check_date("end_date", v),
+        "summary": lambda v: check_length("summary", str(v or "")),
+        "source_url": lambda v: check_url(None if v is None else str(v))}
     out: dict[str, object] = {}
     for key, value in values.items():
         if key not in checks:
