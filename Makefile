@@ -42,7 +42,7 @@ bench: install
 constraints: install  # after changing dependencies: pin the versions now installed (and tested) in constraints.txt
 	{ echo "# Dependency versions renkei $$(grep -m1 '^version' pyproject.toml | cut -d'"' -f2) was tested with (Python 3.11, Debian 12): pip install -c constraints.txt ..."; \
 	  echo "# \`make install\` and CI install with it; regenerate after changing dependencies: make constraints"; \
-	  $(BIN)/pip freeze --exclude-editable | grep -v '^renkei'; } > constraints.txt
+	  $(BIN)/pip list --format=freeze --exclude-editable | grep -v -E '^(renkei|pip|setuptools|wheel)=='; } > constraints.txt
 
 wheel:  # the release artefact: dist/renkei-X.Y.Z-py3-none-any.whl (docs/deploy.md installs it with constraints.txt)
 	$(PYTHON) -m pip wheel --no-deps -w dist .

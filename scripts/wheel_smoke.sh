@@ -14,8 +14,9 @@ PYTHON="${PYTHON:-python3}"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/pyproject.toml" | head -1)"
 
 echo "wheel smoke: building renkei $VERSION from the committed tree"
-git -C "$ROOT" archive --format=tar HEAD | tar -x -C "$WORK" --one-top-level=src
-"$PYTHON" -m pip wheel -q --no-deps -w "$WORK/dist" "$WORK/src"
+mkdir "$WORK/tree"
+git -C "$ROOT" archive --format=tar HEAD | tar -x -C "$WORK/tree"
+"$PYTHON" -m pip wheel -q --no-deps -w "$WORK/dist" "$WORK/tree"
 WHEEL="$(ls "$WORK"/dist/renkei-"$VERSION"-py3-none-any.whl)"
 
 "$PYTHON" -m venv "$WORK/venv"
