@@ -42,6 +42,9 @@ ENV = {"max_bytes": "RENKEI_MAX_UPLOAD_BYTES", "max_rows": "RENKEI_MAX_ROWS",
        "max_unzipped": "RENKEI_MAX_UNZIPPED_BYTES", "max_seconds": "RENKEI_MAX_PARSE_SECONDS",
        "max_convert_seconds": "RENKEI_MAX_CONVERT_SECONDS"}
 SECONDS = ("max_seconds", "max_convert_seconds")
+MAX_ZIP_ENTRIES = 10_000
+PROLOG_BYTES = 64 * 1024  # an XML part's prolog (before the root element) longer than this is refused
+_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
 class Where(TypedDict, total=False):
@@ -50,10 +53,6 @@ class Where(TypedDict, total=False):
     row: int | None
     sheet: str | None
     page: int | None
-
-MAX_ZIP_ENTRIES = 10_000
-PROLOG_BYTES = 64 * 1024  # an XML part's prolog (before the root element) longer than this is refused
-_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -325,8 +325,9 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
                               .where(Project.id.in_([pid for _, _, pid in plan if pid]))).all())
     rows = []
     for action, record, pid in plan:
-        values: dict[str, Any] = {**_record_values(record), "wards": [w.code for w in _wards_of(core, record, file)],
-                  "partners": _record_partners(core, record, decisions)}
+        values: dict[str, Any] = {**_record_values(record),
+                                  "wards": [w.code for w in _wards_of(core, record, file)],
+                                  "partners": _record_partners(core, record, decisions)}
         rows.append({"action": action, "state": "pending", "project_id": pid,
                      "base_version": versions.get(pid) if pid else None,
                      "ward_code": actor_ward or values["wards"][0], "values": values,
