@@ -307,6 +307,24 @@ def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registr
     assert [c for c, _, _ in registry.project(p.id).partners] == [ONAGAWA]
 
 
+def test_a_review_decision_giving_a_project_a_partner_it_already_lists_merges_the_two(registry, tmp_path):
+    """女川村 decided to be 亘理町 in a project listing both: one partner 亘理町, both written names audited."""
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "女川村、亘理町", "物産展", "観光",
+                                                              "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+    registry.import_projects(path, imported_by="jimu")
+    (p,) = registry.projects()
+    assert sorted(c for c, _, _ in p.partners) == sorted([ONAGAWA, WATARI])
+    registry.decide(MIYAGI, "女川村", code=WATARI, action="manual", actor="jimu")
+    after = registry.project(p.id)
+    assert ([c for c, _, _ in after.partners], after.version) == ([WATARI], p.version + 1)
+    (entry,) = [a for a in registry.audit_log() if a["target"] == "projects" and a["target_id"] == str(p.id)]
+    assert (entry["before"]["written"], entry["after"]["written"]) == ("女川村", ["女川村", "亘理町"])
+    assert (entry["before"]["code"], entry["after"]["code"]) == (ONAGAWA, WATARI)
+    registry.undo_decision(registry.decisions()[-1]["id"], actor="jimu")  # the merged partner stays one
+    assert [c for c, _, _ in registry.project(p.id).partners] == [WATARI]
+
+
 def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch):
     """The CLI's project import (an admin's, approved at once) losing a race: one line, exit 1, nothing written."""
     from click.testing import CliRunner
