@@ -275,6 +275,30 @@ def test_public_data_carries_no_account_name(web):
     assert reg.project(reg.projects()[0].id).updated_by == "secret-admin-login"  # kept for the signed-in area
 
 
+def test_a_ward_template_never_replaces_another_wards_pending_change(registry, tmp_path):
+    """The form's rule on the template path: 港区's upload refused, naming the row and 中央区; nothing written."""
+    def template(summary: str):
+        path = tmp_path / "p.csv"
+        path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区・中央区", "宮城県", "亘理町", "物産展", "観光",
+                                                                  "2025", "", "", summary, "")]) + "\n",
+                        encoding="utf-8")
+        return path
+
+    registry.import_projects(template("共同"), imported_by="jimu")
+    (p,) = registry.projects()
+    theirs = registry.propose_update(p.id, p.version, {"summary": "中央区の案"}, actor="chuo", actor_ward=CHUO)
+    with registry.Session() as s:
+        before = s.scalar(select(func.count()).select_from(ProjectChange))
+    with pytest.raises(PermissionDenied) as refused:
+        registry.import_projects(template("港区の案"), imported_by="minato", actor_ward=MINATO)
+    assert "p.csv 2行目" in str(refused.value) and "中央区" in str(refused.value)
+    assert state_of(registry, theirs.id) == "pending"
+    with registry.Session() as s:
+        assert s.scalar(select(func.count()).select_from(ProjectChange)) == before
+    mine = registry.import_projects(template("中央区の案を直す"), imported_by="chuo", actor_ward=CHUO)
+    assert mine.updated == 1 and state_of(registry, theirs.id) == "superseded"  # its own ward may replace it
+
+
 # -- review decisions and projects -------------------------------------------------------------------------------
 
 def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registry, tmp_path):

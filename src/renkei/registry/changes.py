@@ -333,10 +333,11 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
                      "proposed_by": actor, "proposed_at": stamp, "decided_by": None, "decided_at": None,
                      "reason": ""})
     table = ProjectChange.__table__
-    for *_kinds, pid in plan:  # an edit replaces a pending edit of the same project
+    for (*_kinds, pid), row in zip(plan, rows, strict=True):  # an edit replaces a pending edit of the project
         if pid:
             old = _pending_of(s, pid)
             if old is not None:
+                _check_replace(core, actor_ward, old, str(row["source"]))
                 workflow.supersede(s, old, actor)
     ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
     result.change_ids.extend(ids)
@@ -346,6 +347,15 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
     n = len(plan)
     plan.clear()
     return n
+
+
+def _check_replace(core: Core, actor_ward: str | None, pending: ProjectChange, source: str) -> None:
+    """The form's rule on the template path: a row never replaces another ward's pending change, unseen."""
+    try:
+        permissions.check_replace(actor_ward, pending.ward_code)
+    except PermissionDenied as exc:
+        raise PermissionDenied(_("{source}: {error}（承認待ちの変更は{ward}のものです）").format(
+            source=source, error=exc, ward=core.directory[pending.ward_code].name)) from None
 
 
 def _existing_keys(core: Core, s: Session, ward: str | None) -> dict[tuple, tuple[int, tuple]]:
