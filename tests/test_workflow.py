@@ -299,6 +299,23 @@ def test_a_ward_template_never_replaces_another_wards_pending_change(registry, t
     assert mine.updated == 1 and state_of(registry, theirs.id) == "superseded"  # its own ward may replace it
 
 
+def test_two_admin_imports_of_the_same_new_template_at_once_create_one_project(registry, tmp_path):
+    """Raced many times: one import creates the project, the other waits, sees it and reports it unchanged."""
+    for n in range(ROUNDS):
+        path = tmp_path / f"p{n}.csv"
+        path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "亘理町", f"物産展{n}", "観光",
+                                                                  "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+        results: list = []
+
+        def admin_import(path=path, results=results) -> None:
+            results.append(registry.import_projects(path, imported_by="jimu"))
+
+        outcomes = race(admin_import, admin_import)
+        assert outcomes == ["ok", "ok"], outcomes
+        assert sorted((r.created, r.unchanged) for r in results) == [(0, 1), (1, 0)], n
+        assert [p.title for p in registry.projects(limit=1000)].count(f"物産展{n}") == 1, n
+
+
 # -- review decisions and projects -------------------------------------------------------------------------------
 
 def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registry, tmp_path):
