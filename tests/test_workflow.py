@@ -215,6 +215,20 @@ def test_a_race_the_database_reports_is_a_409_page(web):
     assert r.status_code == 409 and "他の操作と重なりました" in r.text and "UPDATE" not in r.text
 
 
+def test_a_review_decision_merging_a_projects_partners_is_recorded_in_the_browser(web, tmp_path):
+    """Before the merge the unique (project, code) key refused it: an error page, the decision impossible."""
+    app, reg = web
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "女川村、亘理町", "物産展", "観光",
+                                                              "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+    reg.import_projects(path, imported_by="jimu")
+    admin = sign_in(app, "jimu")
+    r = admin.post("/admin/review", data={"csrf_token": csrf_of(admin), "pref_code": MIYAGI, "written": "女川村",
+                                          "action": "manual", "code": WATARI}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert [c for c, _, _ in reg.projects()[0].partners] == [WATARI]
+
+
 def test_approve_all_approves_only_the_changes_shown(web):
     app, reg = web
     first = reg.propose_project(title="物産展", wards=[MINATO], partners=[WATARI], actor="minato", actor_ward=MINATO)
