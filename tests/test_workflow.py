@@ -380,6 +380,18 @@ def test_a_review_decision_giving_a_project_a_partner_it_already_lists_merges_th
     assert [c for c, _, _ in registry.project(p.id).partners] == [WATARI]
 
 
+def test_a_review_decision_on_a_name_a_project_lists_twice_leaves_one_partner(registry, tmp_path):
+    """An unresolved name written twice is two partner rows without a code; once decided, one partner."""
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "架空村、架空村", "物産展", "観光",
+                                                              "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+    registry.import_projects(path, imported_by="jimu")
+    (p,) = registry.projects()
+    assert len(p.partners) == 2
+    registry.decide(MIYAGI, "架空村", code=WATARI, action="manual", actor="jimu")
+    assert [c for c, _, _ in registry.project(p.id).partners] == [WATARI]
+
+
 def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch):
     """The CLI's project import (an admin's, approved at once) losing a race: one line, exit 1, nothing written."""
     from click.testing import CliRunner
