@@ -68,6 +68,13 @@ def state_of(reg: Registry, change_id: int) -> str:
         return s.get(ProjectChange, change_id).state
 
 
+def template(path, partners: str, *, wards: str = "港区", title: str = "物産展", summary: str = ""):
+    """A one-row project template at ``path`` (宮城県, 観光, 2025): the partners and wards as written."""
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, (wards, "宮城県", partners, title, "観光", "2025", "", "",
+                                                              summary, "")]) + "\n", encoding="utf-8")
+    return path
+
+
 # -- who may do what (pure rules) -------------------------------------------------------------------------------
 
 def name(code: str) -> str:
@@ -218,9 +225,7 @@ def test_a_race_the_database_reports_is_a_409_page(web):
 def test_a_review_decision_merging_a_projects_partners_is_recorded_in_the_browser(web, tmp_path):
     """Before the merge the unique (project, code) key refused it: an error page, the decision impossible."""
     app, reg = web
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "女川村、亘理町", "物産展", "観光",
-                                                              "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "女川村、亘理町")
     reg.import_projects(path, imported_by="jimu")
     admin = sign_in(app, "jimu")
     r = admin.post("/admin/review", data={"csrf_token": csrf_of(admin), "pref_code": MIYAGI, "written": "女川村",
@@ -291,34 +296,28 @@ def test_public_data_carries_no_account_name(web):
 
 def test_a_ward_template_never_replaces_another_wards_pending_change(registry, tmp_path):
     """The form's rule on the template path: 港区's upload refused, naming the row and 中央区; nothing written."""
-    def template(summary: str):
-        path = tmp_path / "p.csv"
-        path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区・中央区", "宮城県", "亘理町", "物産展", "観光",
-                                                                  "2025", "", "", summary, "")]) + "\n",
-                        encoding="utf-8")
-        return path
+    def joint(summary: str):
+        return template(tmp_path / "p.csv", "亘理町", wards="港区・中央区", summary=summary)
 
-    registry.import_projects(template("共同"), imported_by="jimu")
+    registry.import_projects(joint("共同"), imported_by="jimu")
     (p,) = registry.projects()
     theirs = registry.propose_update(p.id, p.version, {"summary": "中央区の案"}, actor="chuo", actor_ward=CHUO)
     with registry.Session() as s:
         before = s.scalar(select(func.count()).select_from(ProjectChange))
     with pytest.raises(PermissionDenied) as refused:
-        registry.import_projects(template("港区の案"), imported_by="minato", actor_ward=MINATO)
+        registry.import_projects(joint("港区の案"), imported_by="minato", actor_ward=MINATO)
     assert "p.csv 2行目" in str(refused.value) and "中央区" in str(refused.value)
     assert state_of(registry, theirs.id) == "pending"
     with registry.Session() as s:
         assert s.scalar(select(func.count()).select_from(ProjectChange)) == before
-    mine = registry.import_projects(template("中央区の案を直す"), imported_by="chuo", actor_ward=CHUO)
+    mine = registry.import_projects(joint("中央区の案を直す"), imported_by="chuo", actor_ward=CHUO)
     assert mine.updated == 1 and state_of(registry, theirs.id) == "superseded"  # its own ward may replace it
 
 
 def test_two_admin_imports_of_the_same_new_template_at_once_create_one_project(registry, tmp_path):
     """Raced many times: one import creates the project, the other waits, sees it and reports it unchanged."""
     for n in range(ROUNDS):
-        path = tmp_path / f"p{n}.csv"
-        path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "亘理町", f"物産展{n}", "観光",
-                                                                  "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+        path = template(tmp_path / f"p{n}.csv", "亘理町", title=f"物産展{n}")
         results: list = []
 
         def admin_import(path=path, results=results) -> None:
@@ -333,9 +332,7 @@ def test_two_admin_imports_of_the_same_new_template_at_once_create_one_project(r
 # -- review decisions and projects -------------------------------------------------------------------------------
 
 def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registry, tmp_path):
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "女川村", "物産展", "観光", "2025",
-                                                              "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "女川村")
     registry.import_projects(path, imported_by="jimu")
     (p,) = registry.projects()
     assert [c for c, _, _ in p.partners] == [ONAGAWA]  # the importer's correction
@@ -364,9 +361,7 @@ def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registr
 
 def test_a_review_decision_giving_a_project_a_partner_it_already_lists_merges_the_two(registry, tmp_path):
     """女川村 decided to be 亘理町 in a project listing both: one partner 亘理町, both written names audited."""
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "女川村、亘理町", "物産展", "観光",
-                                                              "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "女川村、亘理町")
     registry.import_projects(path, imported_by="jimu")
     (p,) = registry.projects()
     assert sorted(c for c, _, _ in p.partners) == sorted([ONAGAWA, WATARI])
@@ -382,9 +377,7 @@ def test_a_review_decision_giving_a_project_a_partner_it_already_lists_merges_th
 
 def test_a_review_decision_on_a_name_a_project_lists_twice_leaves_one_partner(registry, tmp_path):
     """An unresolved name written twice is two partner rows without a code; once decided, one partner."""
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "架空村、架空村", "物産展", "観光",
-                                                              "2025", "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "架空村、架空村")
     registry.import_projects(path, imported_by="jimu")
     (p,) = registry.projects()
     assert len(p.partners) == 2
@@ -402,9 +395,7 @@ def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch
     def concurrent_writer(*_args, **_kwargs) -> None:
         raise StaleDataError("UPDATE statement on table 'projects' expected to update 1 row(s); 0 were matched.")
 
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "亘理町", "物産展", "観光", "2025",
-                                                              "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "亘理町")
     db = str(tmp_path / "cli.sqlite3")
     monkeypatch.setattr(workflow, "_apply", concurrent_writer)
     result = CliRunner().invoke(cli, ["--db", db, "import", str(path)])
