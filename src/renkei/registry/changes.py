@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..documents.model import Cell
 from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
 from ..i18n import _
-from . import imports, permissions, projects, visibility, workflow
+from . import imports, locks, permissions, projects, visibility, workflow
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, now
 from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision
 
@@ -41,6 +41,7 @@ FIELDS = projects.PROJECT_FIELDS
 # a proposed project has every field (the approval page compares them all), empty unless given
 BLANK = {"field": None, "fiscal_year": None, "start_date": None, "end_date": None, "summary": "", "source_url": ""}
 BATCH = 500
+TEMPLATE_LOCK = "project-templates"  # held by every template import while it reads and writes (:mod:`.locks`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +258,10 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
     Rows of a ward editor wait for approval; an admin's are approved at once. Nothing is written while
     any row is bad (every bad row is reported, up to a cap, with the total), nor with ``dry_run`` (the
     upload preview), which also builds the report of the names that were corrected.
+
+    Imports serialise on :data:`TEMPLATE_LOCK`, taken before the existing projects are read, so two
+    imports of the same new project at the same moment create it once: the second waits, sees it and
+    reports it unchanged.
     """
     from ..aggregate import checked_records, derive_list
     from ..documents.projects import read_projects
@@ -268,8 +273,7 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
     records = checked_records(read_projects(path, format=format, encoding=encoding, data=data, info=info,
                                             problems=problems),
                               core.resolver, problems, file=file, ward=actor_ward)
-    with core.Session() as s:
-        existing = _existing_keys(core, s, actor_ward)
+    existing: dict[tuple, tuple[int, tuple]] = {}
     decisions = None
     plan: list[tuple[str, ProjectRecord, int | None]] = []  # bounded: flushed every BATCH rows
 
@@ -289,11 +293,15 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
             yield record
 
     if dry_run:
+        with core.Session() as s:
+            existing.update(_existing_keys(core, s, actor_ward))
         document = derive_list(classified(), source=file, resolver=core.resolver, format="projects")
         if not problems:
             result.report = check(document, core.resolver)
         return result
     with workflow.conflicts_as_errors(), core.Session.begin() as s:
+        locks.hold(s, TEMPLATE_LOCK)  # first: a concurrent import of the same file waits, then reads its projects
+        existing.update(_existing_keys(core, s, actor_ward))
         decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision))}
         done = 0
         for _record in classified():
@@ -333,10 +341,11 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
                      "proposed_by": actor, "proposed_at": stamp, "decided_by": None, "decided_at": None,
                      "reason": ""})
     table = ProjectChange.__table__
-    for *_kinds, pid in plan:  # an edit replaces a pending edit of the same project
+    for (*_kinds, pid), row in zip(plan, rows, strict=True):  # an edit replaces a pending edit of the project
         if pid:
             old = _pending_of(s, pid)
             if old is not None:
+                _check_replace(core, actor_ward, old, str(row["source"]))
                 workflow.supersede(s, old, actor)
     ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
     result.change_ids.extend(ids)
@@ -346,6 +355,15 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
     n = len(plan)
     plan.clear()
     return n
+
+
+def _check_replace(core: Core, actor_ward: str | None, pending: ProjectChange, source: str) -> None:
+    """The form's rule on the template path: a row never replaces another ward's pending change, unseen."""
+    try:
+        permissions.check_replace(actor_ward, pending.ward_code)
+    except PermissionDenied as exc:
+        raise PermissionDenied(_("{source}: {error}（承認待ちの変更は{ward}のものです）").format(
+            source=source, error=exc, ward=core.directory[pending.ward_code].name)) from None
 
 
 def _existing_keys(core: Core, s: Session, ward: str | None) -> dict[tuple, tuple[int, tuple]]:
