@@ -134,6 +134,18 @@ def test_a_template_is_read_once_from_preview_to_confirmation(registry, tmp_path
         assert conn.execute(text("SELECT count(*) FROM pending_uploads")).scalar() == 0
 
 
+def test_the_template_preview_groups_its_problems_as_the_list_report_does(tmp_path, directory, resolver):
+    reg, admin = _site(tmp_path, directory, resolver)
+    rows = [HEADERS, ["港区", "", "府中市", "事業0", "観光", "2025", "", "", "", ""]]  # 府中市: two prefectures
+    data = ("\n".join(",".join(r) for r in rows) + "\n").encode()
+    page = admin.post("/admin/upload", data={"csrf_token": _csrf(admin)},
+                      files={"file": ("p.csv", data, "text/csv")}).text
+    (group,) = re.findall(r'<section class="problem-group".*?</section>', page, re.S)
+    assert '<li class="severity-warning"><strong class="severity-label">警告</strong> C2：「府中市」' in group
+    assert "<h2>注意</h2>" not in page
+    reg.engine.dispose()
+
+
 def test_a_list_imported_in_english_shows_japanese_reasons_in_the_japanese_queue(tmp_path, directory, resolver,
                                                                                  make_fixtures):
     reg, admin = _site(tmp_path, directory, resolver)
