@@ -164,6 +164,30 @@ def test_a_list_imported_in_english_shows_japanese_reasons_in_the_japanese_queue
     reg.engine.dispose()
 
 
+def test_problems_of_a_list_imported_in_english_are_shown_in_the_readers_language(registry, tmp_path, make_fixtures):
+    """snapshots.problems keeps each message as key and parameters: an import under --lang en reviews in Japanese."""
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "女川町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    grid[2][1] = "3"  # declared 3, listed 2: a count mismatch
+    path = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="utf-8", newline="\n")
+    db = registry.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, ["--lang", "en", "--db", db, "import", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    draft = registry.snapshots()[-1]
+
+    def mismatch() -> str:
+        (message,) = [p["message"] for p in registry.release_preview(draft.id).problems
+                      if p["kind"] == "count_mismatch"]
+        return str(message)
+
+    japanese = mismatch()
+    with use_language("en"):
+        english = mismatch()
+    assert "記載の件数 3、掲載 2" in japanese and "記載" not in english and "3" in english
+    page = _signed_in(registry, "jimu", "admin").get(f"/admin/editions/{draft.id}/publish").text
+    assert "記載の件数 3、掲載 2" in page and english not in page
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_reasons_kept_as_text_are_read_back_into_keys(lang):
     made = [R.edit("glyph", "澤", "沢", 0.8), R.county_removed("南部郡"), R.note_removed("reading", "みなと"),

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .documents.model import PublishedList
-from .i18n import N_, Message
+from .i18n import N_, Message, message_from_json, message_to_json, use_language
 from .resolve import Resolution, Resolver, default_resolver, reason_fields
 from .sinks import is_formula_like
 
@@ -39,6 +39,22 @@ class Problem:
         params = self.text.json_params() if isinstance(self.text, Message) else {}
         return {"kind": self.kind, "message": self.message, "severity": self.severity,
                 "message_key": self.message_key, "params": params}
+
+    def stored(self) -> dict[str, object]:
+        """As ``snapshots.problems`` keeps it: :meth:`as_dict` in Japanese (for older readers) and the message as
+        key, template and parameters (``text``), so that :func:`shown_problem` renders it in the reader's language
+        (a list imported with ``--lang en`` is not reviewed in English)."""
+        with use_language("ja"):
+            return {**self.as_dict(), "text": message_to_json(self.text)}
+
+
+def shown_problem(stored: dict[str, object]) -> dict[str, object]:
+    """A stored problem (:meth:`Problem.stored`) with its message in the reader's language. One stored as text
+    only (before key and parameters were kept; a published edition never changes) is shown as it was written."""
+    if "text" not in stored:
+        return stored
+    p = Problem(str(stored["kind"]), message_from_json(stored["text"]), str(stored["severity"]))  # type: ignore[arg-type]
+    return {**stored, **p.as_dict()}
 
 
 def problem(kind: str, template: str, severity: str = "error", key: str | None = None, **params: object) -> Problem:

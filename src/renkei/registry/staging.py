@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..documents.model import Cell, PublishedList
 from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
-from ..i18n import LazyString, Message
+from ..i18n import message_from_json, message_to_json
 from ..reasons import Reason
 from ..resolve import Candidate, Resolution
 from ..validate import Entry, PrefectureReport, Problem, Report
@@ -152,21 +152,8 @@ def _resolution(d: dict[str, Any]) -> Resolution:
 
 
 def _problem_json(p: Problem) -> dict[str, Any]:
-    return {"kind": p.kind, "severity": p.severity, "text": _message_json(p.text)}
+    return {"kind": p.kind, "severity": p.severity, "text": message_to_json(p.text)}
 
 
 def _problem(d: dict[str, Any]) -> Problem:
-    return Problem(d["kind"], _message(d["text"]), d["severity"])
-
-
-def _message_json(m: object) -> object:
-    """A Message as {key, template, params} (nested ones too); anything else as its text."""
-    if isinstance(m, Message):
-        return {"key": m.key, "template": m.template, "params": {k: _message_json(v) for k, v in m.params.items()}}
-    return str(m) if isinstance(m, LazyString) else m
-
-
-def _message(d: object) -> object:
-    if isinstance(d, dict) and "template" in d:
-        return Message(d["key"], d["template"], {k: _message(v) for k, v in d["params"].items()})
-    return d
+    return Problem(d["kind"], message_from_json(d["text"]), d["severity"])
