@@ -189,6 +189,26 @@ def test_problems_of_a_list_imported_in_english_are_shown_in_the_readers_languag
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
+def test_problems_kept_as_text_are_read_back_into_keys(lang):
+    """A problem stored before key and parameters were kept (its text in the importer's language) is shown in
+    the reader's; text that no template gives exactly is shown as it is."""
+    from renkei.i18n import N_
+    from renkei.validate import problem, shown_problem
+
+    made = problem("count_mismatch", N_("{prefecture}：記載の件数 {declared}、掲載 {listed}（{difference:+d}）"),
+                   prefecture="宮城県", declared=3, listed=2, difference=-1)
+    with use_language(lang):
+        old = made.as_dict()
+    with use_language("ja"):
+        assert shown_problem(old)["message"] == "宮城県：記載の件数 3、掲載 2（-1）"
+    with use_language("en"):
+        english = shown_problem(old)["message"]
+    assert "記載" not in english and "3" in english
+    unknown = {**old, "message": "手で書いた説明"}
+    assert shown_problem(unknown)["message"] == "手で書いた説明"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
 def test_reasons_kept_as_text_are_read_back_into_keys(lang):
     made = [R.edit("glyph", "澤", "沢", 0.8), R.county_removed("南部郡"), R.note_removed("reading", "みなと"),
             R.same_name(3), R.no_match()]
