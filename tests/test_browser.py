@@ -399,7 +399,7 @@ def test_ward_changes_wait_for_approval_then_a_draft_is_derived(server, browser,
     ward.set_input_files("#file", str(path))
     ward.get_by_role("button", name="検証する").click()
     ward.get_by_text("追加 4・変更 0・変更なし 0").wait_for()
-    ward.get_by_role("button", name="承認を申請する").click()
+    ward.get_by_role("button", name="承認待ちとして申請する").click()
     ward.get_by_text("承認を申請しました").wait_for()
     p = reg.projects(ward="131024", limit=3)[-1]
     ward.goto(f"{base}/admin/projects/{p.id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from renkei import reasons as R
 from renkei.cli import cli, default_list_path
 from renkei.documents.classify import OFFICIAL_LIST, OTHER_TABLE, PROJECT_TEMPLATE, classify
+from renkei.documents.projects import HEADERS
 from renkei.i18n import use_language
 from renkei.registry import Registry, accounts, database, staging
 from renkei.web.app import create_app
@@ -42,11 +44,23 @@ def test_a_checked_report_survives_staging_unchanged(registry):
 
 def _site(tmp_path, directory, resolver):
     reg = Registry.open(f"sqlite:///{tmp_path / 'web.sqlite3'}", directory=directory, resolver=resolver)
-    accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
+    return reg, _signed_in(reg, "jimu", "admin")
+
+
+def _signed_in(reg: Registry, username: str, role: str, ward: str | None = None) -> TestClient:
+    accounts.add_user(reg, username, PASSWORD, role, ward=ward, display_name=username)
     client = TestClient(create_app(registry=reg))
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"username": "jimu", "password": PASSWORD, "csrf_token": token, "next": "/admin/"})
-    return reg, client
+    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/admin/"})
+    return client
+
+
+def _counting(calls: dict[str, int], name: str, real):  # type: ignore[no-untyped-def]
+    """``real``, counting its calls in ``calls[name]`` (how many times a file is read or validated)."""
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[name] += 1
+        return real(*args, **kwargs)
+    return wrapper
 
 
 def _csrf(client: TestClient) -> str:
@@ -65,14 +79,8 @@ def test_an_upload_is_read_and_validated_once_from_preview_to_import(tmp_path, d
                                     newline="\r\n").read_bytes()
     calls = {"read": 0, "check": 0}
 
-    def counting(name, real):  # type: ignore[no-untyped-def]
-        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-            calls[name] += 1
-            return real(*args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(renkei.documents, "read", counting("read", renkei.documents.read))
-    monkeypatch.setattr(renkei.validate, "check", counting("check", renkei.validate.check))
+    monkeypatch.setattr(renkei.documents, "read", _counting(calls, "read", renkei.documents.read))
+    monkeypatch.setattr(renkei.validate, "check", _counting(calls, "check", renkei.validate.check))
     r = admin.post("/admin/upload", data={"csrf_token": _csrf(admin)}, files={"file": ("r8.csv", data, "text/csv")})
     assert r.status_code == 200 and calls == {"read": 1, "check": 1}
     with reg.engine.connect() as conn:  # the checked report is kept, not the file
@@ -85,6 +93,56 @@ def test_an_upload_is_read_and_validated_once_from_preview_to_import(tmp_path, d
     assert entry.code == "043613" and "亶→亘" in entry.reason
     with reg.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM pending_uploads")).scalar() == 0
+    reg.engine.dispose()
+
+
+def test_a_template_is_read_once_from_preview_to_confirmation(registry, tmp_path, monkeypatch):
+    """Issue 19 item 5: a template's checked records are kept, not its bytes; confirming applies exactly them."""
+    import renkei.documents.projects
+    import renkei.validate
+
+    minato, jimu = _signed_in(registry, "minato", "ward", "131032"), _signed_in(registry, "jimu", "admin")
+    calls = {"read": 0, "check": 0}
+
+    monkeypatch.setattr(renkei.documents.projects, "read_projects",
+                        _counting(calls, "read", renkei.documents.projects.read_projects))
+    monkeypatch.setattr(renkei.validate, "check", _counting(calls, "check", renkei.validate.check))
+    rows = [HEADERS, *[["港区", "宮城県", "亶理町" if i == 0 else "女川町", f"事業{i}", "観光", "2025", "", "", "", ""]
+                       for i in range(3)]]
+    data = ("\n".join(",".join(r) for r in rows) + "\n").encode()
+    preview = minato.post("/admin/upload", data={"csrf_token": _csrf(minato)},
+                          files={"file": ("p.csv", data, "text/csv")})
+    assert preview.status_code == 200 and calls == {"read": 1, "check": 1}
+    assert "承認待ちとして申請する" in preview.text and "<td>亶理町</td>" in preview.text
+    with registry.engine.connect() as conn:  # the checked records are kept, not the file
+        kind, checked, raw = conn.execute(text("SELECT kind, checked, data FROM pending_uploads")).one()
+    checked = json.loads(checked) if isinstance(checked, str) else checked  # SQLite hands JSON back as text
+    assert kind == "projects" and raw is None and len(checked["records"]) == 3
+    token = re.search(r'action="/admin/upload/([^"]+)"', preview.text).group(1)
+    done = minato.post(f"/admin/upload/{token}", data={"csrf_token": _csrf(minato), "decision": "import"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and calls == {"read": 1, "check": 1}  # nothing read or checked again
+    page = minato.get(done.headers["location"]).text  # POST/redirect/GET: the result page can be reloaded
+    assert "承認を申請しました" in page and "追加 3" in page
+    assert len(registry.changes(ward="131032")) == 3 and registry.count_projects() == 0  # pending, not public
+    preview = jimu.post("/admin/upload", data={"csrf_token": _csrf(jimu)}, files={"file": ("p.csv", data, "text/csv")})
+    assert "取り込む（すぐに公開されます）" in preview.text and "承認待ちとして申請する" not in preview.text
+    token = re.search(r'action="/admin/upload/([^"]+)"', preview.text).group(1)
+    jimu.post(f"/admin/upload/{token}", data={"csrf_token": _csrf(jimu), "decision": "import"})
+    assert calls == {"read": 2, "check": 2} and registry.count_projects() == 3  # an admin's are approved at once
+    with registry.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM pending_uploads")).scalar() == 0
+
+
+def test_the_template_preview_groups_its_problems_as_the_list_report_does(tmp_path, directory, resolver):
+    reg, admin = _site(tmp_path, directory, resolver)
+    rows = [HEADERS, ["港区", "", "府中市", "事業0", "観光", "2025", "", "", "", ""]]  # 府中市: two prefectures
+    data = ("\n".join(",".join(r) for r in rows) + "\n").encode()
+    page = admin.post("/admin/upload", data={"csrf_token": _csrf(admin)},
+                      files={"file": ("p.csv", data, "text/csv")}).text
+    (group,) = re.findall(r'<section class="problem-group".*?</section>', page, re.S)
+    assert '<li class="severity-warning"><strong class="severity-label">警告</strong> C2：「府中市」' in group
+    assert "<h2>注意</h2>" not in page
     reg.engine.dispose()
 
 
@@ -104,6 +162,50 @@ def test_a_list_imported_in_english_shows_japanese_reasons_in_the_japanese_queue
     page = admin.get("/admin/review").text
     assert "字形類似" in page and "look-alike" not in page
     reg.engine.dispose()
+
+
+def test_problems_of_a_list_imported_in_english_are_shown_in_the_readers_language(registry, tmp_path, make_fixtures):
+    """snapshots.problems keeps each message as key and parameters: an import under --lang en reviews in Japanese."""
+    grid = make_fixtures.published_grid([("宮城県", ["宮城県(県庁)", "女川町"])],
+                                        "特別区連携自治体数一覧(令和8年8月1日現在)")
+    grid[2][1] = "3"  # declared 3, listed 2: a count mismatch
+    path = make_fixtures.write_text(grid, tmp_path / "r8.csv", delimiter=",", encoding="utf-8", newline="\n")
+    db = registry.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, ["--lang", "en", "--db", db, "import", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    draft = registry.snapshots()[-1]
+
+    def mismatch() -> str:
+        (message,) = [p["message"] for p in registry.release_preview(draft.id).problems
+                      if p["kind"] == "count_mismatch"]
+        return str(message)
+
+    japanese = mismatch()
+    with use_language("en"):
+        english = mismatch()
+    assert "記載の件数 3、掲載 2" in japanese and "記載" not in english and "3" in english
+    page = _signed_in(registry, "jimu", "admin").get(f"/admin/editions/{draft.id}/publish").text
+    assert "記載の件数 3、掲載 2" in page and english not in page
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_problems_kept_as_text_are_read_back_into_keys(lang):
+    """A problem stored before key and parameters were kept (its text in the importer's language) is shown in
+    the reader's; text that no template gives exactly is shown as it is."""
+    from renkei.i18n import N_
+    from renkei.validate import problem, shown_problem
+
+    made = problem("count_mismatch", N_("{prefecture}：記載の件数 {declared}、掲載 {listed}（{difference:+d}）"),
+                   prefecture="宮城県", declared=3, listed=2, difference=-1)
+    with use_language(lang):
+        old = made.as_dict()
+    with use_language("ja"):
+        assert shown_problem(old)["message"] == "宮城県：記載の件数 3、掲載 2（-1）"
+    with use_language("en"):
+        english = shown_problem(old)["message"]
+    assert "記載" not in english and "3" in english
+    unknown = {**old, "message": "手で書いた説明"}
+    assert shown_problem(unknown)["message"] == "手で書いた説明"
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

@@ -68,6 +68,13 @@ def state_of(reg: Registry, change_id: int) -> str:
         return s.get(ProjectChange, change_id).state
 
 
+def template(path, partners: str, *, wards: str = "港区", title: str = "物産展", summary: str = ""):
+    """A one-row project template at ``path`` (宮城県, 観光, 2025): the partners and wards as written."""
+    path.write_text("\n".join(",".join(r) for r in [HEADERS, (wards, "宮城県", partners, title, "観光", "2025", "", "",
+                                                              summary, "")]) + "\n", encoding="utf-8")
+    return path
+
+
 # -- who may do what (pure rules) -------------------------------------------------------------------------------
 
 def name(code: str) -> str:
@@ -215,6 +222,18 @@ def test_a_race_the_database_reports_is_a_409_page(web):
     assert r.status_code == 409 and "他の操作と重なりました" in r.text and "UPDATE" not in r.text
 
 
+def test_a_review_decision_merging_a_projects_partners_is_recorded_in_the_browser(web, tmp_path):
+    """Before the merge the unique (project, code) key refused it: an error page, the decision impossible."""
+    app, reg = web
+    path = template(tmp_path / "p.csv", "女川村、亘理町")
+    reg.import_projects(path, imported_by="jimu")
+    admin = sign_in(app, "jimu")
+    r = admin.post("/admin/review", data={"csrf_token": csrf_of(admin), "pref_code": MIYAGI, "written": "女川村",
+                                          "action": "manual", "code": WATARI}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert [c for c, _, _ in reg.projects()[0].partners] == [WATARI]
+
+
 def test_approve_all_approves_only_the_changes_shown(web):
     app, reg = web
     first = reg.propose_project(title="物産展", wards=[MINATO], partners=[WATARI], actor="minato", actor_ward=MINATO)
@@ -275,12 +294,45 @@ def test_public_data_carries_no_account_name(web):
     assert reg.project(reg.projects()[0].id).updated_by == "secret-admin-login"  # kept for the signed-in area
 
 
+def test_a_ward_template_never_replaces_another_wards_pending_change(registry, tmp_path):
+    """The form's rule on the template path: 港区's upload refused, naming the row and 中央区; nothing written."""
+    def joint(summary: str):
+        return template(tmp_path / "p.csv", "亘理町", wards="港区・中央区", summary=summary)
+
+    registry.import_projects(joint("共同"), imported_by="jimu")
+    (p,) = registry.projects()
+    theirs = registry.propose_update(p.id, p.version, {"summary": "中央区の案"}, actor="chuo", actor_ward=CHUO)
+    with registry.Session() as s:
+        before = s.scalar(select(func.count()).select_from(ProjectChange))
+    with pytest.raises(PermissionDenied) as refused:
+        registry.import_projects(joint("港区の案"), imported_by="minato", actor_ward=MINATO)
+    assert "p.csv 2行目" in str(refused.value) and "中央区" in str(refused.value)
+    assert state_of(registry, theirs.id) == "pending"
+    with registry.Session() as s:
+        assert s.scalar(select(func.count()).select_from(ProjectChange)) == before
+    mine = registry.import_projects(joint("中央区の案を直す"), imported_by="chuo", actor_ward=CHUO)
+    assert mine.updated == 1 and state_of(registry, theirs.id) == "superseded"  # its own ward may replace it
+
+
+def test_two_admin_imports_of_the_same_new_template_at_once_create_one_project(registry, tmp_path):
+    """Raced many times: one import creates the project, the other waits, sees it and reports it unchanged."""
+    for n in range(ROUNDS):
+        path = template(tmp_path / f"p{n}.csv", "亘理町", title=f"物産展{n}")
+        results: list = []
+
+        def admin_import(path=path, results=results) -> None:
+            results.append(registry.import_projects(path, imported_by="jimu"))
+
+        outcomes = race(admin_import, admin_import)
+        assert outcomes == ["ok", "ok"], outcomes
+        assert sorted((r.created, r.unchanged) for r in results) == [(0, 1), (1, 0)], n
+        assert [p.title for p in registry.projects(limit=1000)].count(f"物産展{n}") == 1, n
+
+
 # -- review decisions and projects -------------------------------------------------------------------------------
 
 def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registry, tmp_path):
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "女川村", "物産展", "観光", "2025",
-                                                              "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "女川村")
     registry.import_projects(path, imported_by="jimu")
     (p,) = registry.projects()
     assert [c for c, _, _ in p.partners] == [ONAGAWA]  # the importer's correction
@@ -307,6 +359,32 @@ def test_a_review_decision_bumps_the_versions_of_the_projects_it_recodes(registr
     assert [c for c, _, _ in registry.project(p.id).partners] == [ONAGAWA]
 
 
+def test_a_review_decision_giving_a_project_a_partner_it_already_lists_merges_the_two(registry, tmp_path):
+    """女川村 decided to be 亘理町 in a project listing both: one partner 亘理町, both written names audited."""
+    path = template(tmp_path / "p.csv", "女川村、亘理町")
+    registry.import_projects(path, imported_by="jimu")
+    (p,) = registry.projects()
+    assert sorted(c for c, _, _ in p.partners) == sorted([ONAGAWA, WATARI])
+    registry.decide(MIYAGI, "女川村", code=WATARI, action="manual", actor="jimu")
+    after = registry.project(p.id)
+    assert ([c for c, _, _ in after.partners], after.version) == ([WATARI], p.version + 1)
+    (entry,) = [a for a in registry.audit_log() if a["target"] == "projects" and a["target_id"] == str(p.id)]
+    assert (entry["before"]["written"], entry["after"]["written"]) == ("女川村", ["女川村", "亘理町"])
+    assert (entry["before"]["code"], entry["after"]["code"]) == (ONAGAWA, WATARI)
+    registry.undo_decision(registry.decisions()[-1]["id"], actor="jimu")  # the merged partner stays one
+    assert [c for c, _, _ in registry.project(p.id).partners] == [WATARI]
+
+
+def test_a_review_decision_on_a_name_a_project_lists_twice_leaves_one_partner(registry, tmp_path):
+    """An unresolved name written twice is two partner rows without a code; once decided, one partner."""
+    path = template(tmp_path / "p.csv", "架空村、架空村")
+    registry.import_projects(path, imported_by="jimu")
+    (p,) = registry.projects()
+    assert len(p.partners) == 2
+    registry.decide(MIYAGI, "架空村", code=WATARI, action="manual", actor="jimu")
+    assert [c for c, _, _ in registry.project(p.id).partners] == [WATARI]
+
+
 def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch):
     """The CLI's project import (an admin's, approved at once) losing a race: one line, exit 1, nothing written."""
     from click.testing import CliRunner
@@ -317,9 +395,7 @@ def test_a_race_in_the_cli_is_one_japanese_line_and_exit_1(tmp_path, monkeypatch
     def concurrent_writer(*_args, **_kwargs) -> None:
         raise StaleDataError("UPDATE statement on table 'projects' expected to update 1 row(s); 0 were matched.")
 
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(",".join(r) for r in [HEADERS, ("港区", "宮城県", "亘理町", "物産展", "観光", "2025",
-                                                              "", "", "", "")]) + "\n", encoding="utf-8")
+    path = template(tmp_path / "p.csv", "亘理町")
     db = str(tmp_path / "cli.sqlite3")
     monkeypatch.setattr(workflow, "_apply", concurrent_writer)
     result = CliRunner().invoke(cli, ["--db", db, "import", str(path)])

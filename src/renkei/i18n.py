@@ -214,6 +214,21 @@ class Message:
         return {k: str(v) if isinstance(v, Message | LazyString) else v for k, v in self.params.items()}
 
 
+def message_to_json(m: object) -> object:
+    """A :class:`Message` as ``{key, template, params}`` (nested ones too), to be stored and rendered later in the
+    reader's language; anything else as its text."""
+    if isinstance(m, Message):
+        return {"key": m.key, "template": m.template, "params": {k: message_to_json(v) for k, v in m.params.items()}}
+    return str(m) if isinstance(m, LazyString) else m
+
+
+def message_from_json(d: object) -> object:
+    """The :class:`Message` that :func:`message_to_json` stored (text stored as text stays text)."""
+    if isinstance(d, dict) and "template" in d:
+        return Message(d["key"], d["template"], {k: message_from_json(v) for k, v in d["params"].items()})
+    return d
+
+
 # -- dates and times --------------------------------------------------------------------------------------------
 
 def _tokyo() -> tzinfo:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 from .directory import Directory
 from .documents.model import PublishedList
-from .i18n import N_, Message
+from .i18n import N_, Message, message_from_json, message_to_json, translations, use_language
 from .resolve import Resolution, Resolver, default_resolver, reason_fields
 from .sinks import is_formula_like
 
@@ -40,6 +41,60 @@ class Problem:
         params = self.text.json_params() if isinstance(self.text, Message) else {}
         return {"kind": self.kind, "message": self.message, "severity": self.severity,
                 "message_key": self.message_key, "params": params}
+
+    def stored(self) -> dict[str, object]:
+        """As ``snapshots.problems`` keeps it: :meth:`as_dict` in Japanese (for older readers) and the message as
+        key, template and parameters (``text``), so that :func:`shown_problem` renders it in the reader's language
+        (a list imported with ``--lang en`` is not reviewed in English)."""
+        with use_language("ja"):
+            return {**self.as_dict(), "text": message_to_json(self.text)}
+
+
+def shown_problem(stored: dict[str, object]) -> dict[str, object]:
+    """A stored problem (:meth:`Problem.stored`) with its message in the reader's language. One stored as text
+    only (before key and parameters were kept; a published edition never changes) is read back from its text
+    (:func:`_read_back`), else shown as it was written."""
+    text = message_from_json(stored["text"]) if "text" in stored else _read_back(stored)
+    if text is None:
+        return stored
+    p = Problem(str(stored["kind"]), text if isinstance(text, Message) else str(text), str(stored["severity"]))
+    return {**stored, **p.as_dict()}
+
+
+def _read_back(stored: dict[str, object]) -> Message | None:
+    """The message of a problem stored as text (with its key and parameters, as :meth:`Problem.as_dict` wrote
+    them): the catalogue template whose fields are exactly those parameters and which, filled with them, gives
+    the stored text in Japanese or English. No guessing: None unless one template matches exactly."""
+    params, written = stored.get("params"), stored.get("message")
+    if not isinstance(params, dict) or not isinstance(written, str):
+        return None
+    for template in _templates_by_fields().get(frozenset(params), ()):
+        message = Message(str(stored.get("message_key") or stored["kind"]), template, params)
+        for lang in ("ja", "en"):
+            try:
+                if message.text(lang) == written:
+                    return message
+            except (KeyError, IndexError, ValueError, TypeError):  # a parameter of another type than the field's
+                break
+    return None
+
+
+@cache
+def _templates_by_fields() -> dict[frozenset[str], list[str]]:
+    """The catalogue's messages (its Japanese msgids) by the names of their fields: the templates a stored
+    problem may have been made from."""
+    from string import Formatter
+
+    catalogue = getattr(translations("en"), "_catalog", {})  # GNUTranslations keeps msgid → msgstr there
+    out: dict[frozenset[str], list[str]] = {}
+    for msgid in catalogue:
+        if isinstance(msgid, str) and "{" in msgid:
+            try:
+                fields = frozenset(name for _, name, _, _ in Formatter().parse(msgid) if name)
+            except ValueError:  # braces that are not format fields
+                continue
+            out.setdefault(fields, []).append(msgid)
+    return out
 
 
 def problem(kind: str, template: str, severity: str = "error", key: str | None = None, **params: object) -> Problem:

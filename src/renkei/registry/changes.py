@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..documents.model import Cell
 from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
 from ..i18n import _
-from . import imports, permissions, projects, visibility, workflow
+from . import imports, locks, permissions, projects, visibility, workflow
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, now
 from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision, table_of
 
@@ -41,6 +41,7 @@ FIELDS = projects.PROJECT_FIELDS
 # a proposed project has every field (the approval page compares them all), empty unless given
 BLANK = {"field": None, "fiscal_year": None, "start_date": None, "end_date": None, "summary": "", "source_url": ""}
 BATCH = 500
+TEMPLATE_LOCK = "project-templates"  # held by every template import while it reads and writes (:mod:`.locks`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class TemplateResult:
     approved: bool = False
     change_ids: list[int] = field(default_factory=list)
     report: Report | None = None  # the corrections found in the good rows (names that were not exact)
+    records: list[ProjectRecord] = field(default_factory=list)  # the good rows, as read once
 
     @property
     def changes(self) -> int:
@@ -251,13 +253,19 @@ def _ward_name(core: Core) -> permissions.WardName:
 def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str | None = None,
                     data: bytes | None = None, format: str | None = None, encoding: str | None = None,
                     dry_run: bool = False, progress: Progress | None = None) -> TemplateResult:
-    """Read a project template and turn each row into a change: an add, or an edit of the same project.
+    """Read a project template once (:func:`read_template`) and, unless ``dry_run``, apply what was read
+    (:func:`apply_template`): the CLI's ``renkei import`` of a template."""
+    result = read_template(core, path, actor_ward=actor_ward, data=data, format=format, encoding=encoding)
+    return result if dry_run else apply_template(core, result, actor=actor, actor_ward=actor_ward, progress=progress)
 
-    A row is the same project as an existing one when it has the same 区, 事業名, 年度 and 連携先; then
-    its other columns (分野, dates, 概要, 出典URL) are compared and an edit is proposed if they differ.
-    Rows of a ward editor wait for approval; an admin's are approved at once. Nothing is written while
-    any row is bad (every bad row is reported, up to a cap, with the total), nor with ``dry_run`` (the
-    upload preview), which also builds the report of the names that were corrected.
+
+def read_template(core: Core, path: str | Path, *, actor_ward: str | None = None, data: bytes | None = None,
+                  format: str | None = None, encoding: str | None = None) -> TemplateResult:
+    """Read and check a project template once: its good records, every bad row, and what applying them now
+    would do (adds, edits, unchanged; the report of the names that were corrected).
+
+    Nothing is written: the upload preview shows this and :mod:`.staging` keeps its records until the person
+    confirms, when :func:`apply_template` writes exactly them (the file is never read again).
     """
     from ..aggregate import checked_records, derive_list
     from ..documents.projects import read_projects
@@ -266,53 +274,80 @@ def import_template(core: Core, path: str | Path, *, actor: str, actor_ward: str
     file = str(path)
     info, problems = ProjectFile(file, ""), RowProblems()
     result = TemplateResult(info, problems, approved=actor_ward is None)
-    records = checked_records(read_projects(path, format=format, encoding=encoding, data=data, info=info,
-                                            problems=problems),
-                              core.resolver, problems, file=file, ward=actor_ward)
+    result.records = list(checked_records(read_projects(path, format=format, encoding=encoding, data=data,
+                                                        info=info, problems=problems),
+                                          core.resolver, problems, file=file, ward=actor_ward))
     with core.Session() as s:
-        existing = _existing_keys(core, s, actor_ward)
-    decisions = None
-    plan: list[tuple[str, ProjectRecord, int | None]] = []  # bounded: flushed every BATCH rows
+        _plan(core, s, result, actor_ward)
+    if not problems:
+        result.report = check(derive_list(iter(result.records), source=file, resolver=core.resolver,
+                                          format="projects"), core.resolver)
+    return result
 
-    def classified() -> Iterator[ProjectRecord]:
-        for record in records:
-            key = _record_key(core, record)
-            found = existing.get(key)
-            if found is None:
-                result.created += 1
-                plan.append(("create", record, None))
-                existing[key] = (-1, _comparable(record))  # a repeated row in the file is the same project
-            elif found[0] == -1 or found[1] == _comparable(record):
-                result.unchanged += 1
-            else:
-                result.updated += 1
-                plan.append(("update", record, found[0]))
-            yield record
 
-    if dry_run:
-        document = derive_list(classified(), source=file, resolver=core.resolver, format="projects")
-        if not problems:
-            result.report = check(document, core.resolver)
-        return result
+def apply_template(core: Core, checked: TemplateResult, *, actor: str, actor_ward: str | None = None,
+                   progress: Progress | None = None) -> TemplateResult:
+    """Turn the records of a template read by :func:`read_template` into changes: an add, or an edit of the
+    same project.
+
+    A row is the same project as an existing one when it has the same 区, 事業名, 年度 and 連携先; then its
+    other columns (分野, dates, 概要, 出典URL) are compared, against the projects as they are now, and an edit
+    is proposed if they differ. Rows of a ward editor wait for approval; an admin's are approved at once.
+    Nothing is written while any row is bad (every bad row is reported, up to a cap, with the total); the
+    wards are checked again against ``actor_ward`` (cheap, no reading), in case the account changed since.
+
+    Imports serialise on :data:`TEMPLATE_LOCK`, taken before the existing projects are read, so two
+    imports of the same new project at the same moment create it once: the second waits, sees it and
+    reports it unchanged.
+    """
+    from ..aggregate import checked_records
+    from ..documents.model import DocumentError
+
+    info, file = checked.file, checked.file.source
+    problems = checked.problems
+    records = checked.records if problems else list(checked_records(checked.records, core.resolver,
+                                                                    problems := RowProblems(), file=file,
+                                                                    ward=actor_ward))
+    if problems:
+        raise DocumentError(problems.summary() + "\n" + "\n".join(str(e) for e in problems.items), file=file)
+    result = TemplateResult(info, problems, approved=actor_ward is None, records=records)
     with workflow.conflicts_as_errors(), core.Session.begin() as s:
+        locks.hold(s, TEMPLATE_LOCK)  # first: a concurrent import of the same file waits, then reads its projects
         decisions = {(d.pref_code, d.written): d.code for d in s.scalars(select(ReviewDecision))}
+        plan = _plan(core, s, result, actor_ward)
         done = 0
-        for _record in classified():
-            if len(plan) >= BATCH:
-                done += _write_plan(core, s, plan, decisions, actor, actor_ward, file, result)
-                if progress:
-                    progress(done)
-        if problems:  # every bad row is known only at the end: roll back whatever the good rows wrote
-            from ..documents.model import DocumentError
-
-            raise DocumentError(problems.summary() + "\n" + "\n".join(str(e) for e in problems.items), file=file)
-        done += _write_plan(core, s, plan, decisions, actor, actor_ward, file, result)
+        for start in range(0, len(plan), BATCH):
+            done += _write_plan(core, s, plan[start:start + BATCH], decisions, actor, actor_ward, file, result)
+            if progress:
+                progress(done)
         if progress:
             progress(info.rows)
         workflow.audit_change(s, actor, "import", 0, None,
                {"source": Path(file).name, "sha256": info.sha256, "created": result.created,
                 "updated": result.updated, "unchanged": result.unchanged, "approved": result.approved})
     return result
+
+
+def _plan(core: Core, s: Session, result: TemplateResult, actor_ward: str | None
+          ) -> list[tuple[str, ProjectRecord, int | None]]:
+    """What each record would do to the projects as they are now (counted in ``result``): an add, an edit of
+    the project with the same key, or nothing."""
+    existing = _existing_keys(core, s, actor_ward)
+    plan: list[tuple[str, ProjectRecord, int | None]] = []
+    result.created = result.updated = result.unchanged = 0
+    for record in result.records:
+        key = _record_key(core, record)
+        found = existing.get(key)
+        if found is None:
+            result.created += 1
+            plan.append(("create", record, None))
+            existing[key] = (-1, _comparable(record))  # a repeated row in the file is the same project
+        elif found[0] == -1 or found[1] == _comparable(record):
+            result.unchanged += 1
+        else:
+            result.updated += 1
+            plan.append(("update", record, found[0]))
+    return plan
 
 
 def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str, actor_ward: str | None,
@@ -335,19 +370,27 @@ def _write_plan(core: Core, s: Session, plan: list, decisions: dict, actor: str,
                      "proposed_by": actor, "proposed_at": stamp, "decided_by": None, "decided_at": None,
                      "reason": ""})
     table = table_of(ProjectChange)
-    for *_kinds, pid in plan:  # an edit replaces a pending edit of the same project
+    for (*_kinds, pid), row in zip(plan, rows, strict=True):  # an edit replaces a pending edit of the project
         if pid:
             old = _pending_of(s, pid)
             if old is not None:
+                _check_replace(core, actor_ward, old, str(row["source"]))
                 workflow.supersede(s, old, actor)
     ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
     result.change_ids.extend(ids)
     if actor_ward is None:
         workflow.approve_in(core, s, list(s.scalars(select(ProjectChange).where(ProjectChange.id.in_(ids))
                                                     .order_by(ProjectChange.id))), actor, audit_each=False)
-    n = len(plan)
-    plan.clear()
-    return n
+    return len(plan)
+
+
+def _check_replace(core: Core, actor_ward: str | None, pending: ProjectChange, source: str) -> None:
+    """The form's rule on the template path: a row never replaces another ward's pending change, unseen."""
+    try:
+        permissions.check_replace(actor_ward, pending.ward_code)
+    except PermissionDenied as exc:
+        raise PermissionDenied(_("{source}: {error}（承認待ちの変更は{ward}のものです）").format(
+            source=source, error=exc, ward=core.directory[pending.ward_code].name)) from None
 
 
 def _existing_keys(core: Core, s: Session, ward: str | None) -> dict[tuple, tuple[int, tuple]]:

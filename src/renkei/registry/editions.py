@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..diff import Diff
 from ..i18n import _, gettext
+from ..validate import shown_problem
 from . import audit
 from .base import Core, RegistryError, default_actor, now
 from .schema import Entry, Partner, Project, ProjectWard, Snapshot, SnapshotBlock, table_of
@@ -263,7 +264,7 @@ def release_preview(core: Core, ref: int | str, *, note: str | None = None) -> R
             Snapshot.state.in_(("published", "withdrawn"))))
         wards = s.scalar(select(func.count(func.distinct(ProjectWard.ward_code))).join(
             Project, Project.id == ProjectWard.project_id).where(Project.deleted_at.is_(None))) or 0
-        problems = sorted(snap.problems or [], key=lambda p: p.get("severity") != "error")
+        problems = sorted((shown_problem(p) for p in snap.problems or []), key=lambda p: p.get("severity") != "error")
     try:
         current = get(core, draft.revises) if draft.revises else get(core)
     except RegistryError:  # nothing published yet

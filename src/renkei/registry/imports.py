@@ -145,7 +145,7 @@ def write_report(s: Session, snap: Snapshot, report: Report, progress: Progress 
     """Blocks, entries (with earlier review decisions applied) and the distinct partners."""
     decisions = {(d.pref_code, d.written): d for d in s.scalars(select(ReviewDecision)
                                                                  .where(ReviewDecision.undone_at.is_(None)))}
-    snap.problems = [p.as_dict() for p in report.all_problems]
+    snap.problems = [p.stored() for p in report.all_problems]  # rendered when shown
     reused = 0
     done = 0
     for position, p in enumerate(report.prefectures):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Row, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..i18n import _
@@ -145,13 +145,20 @@ def recode_partners(s: Session, pref_code: str, written: str, code: str | None, 
 
     Each project whose partners change gets a new version (so a form or a pending change made against
     the old one is a conflict, not a silent overwrite) and one audit entry. Returns the project ids.
+
+    A project that already has ``code`` under another written name (女川村 decided to be 亘理町, which it
+    also lists) has one partner, not two: the recoded row is merged into the row that holds the code
+    (a project lists a partner once, the ``(project_id, code)`` unique key), and the audit entry keeps
+    both written names. So are two rows of one project that the decision gives the same code (a name
+    written twice, unresolved). Undoing the decision later does not split them again.
     """
-    rows = s.execute(select(ProjectPartner.project_id, ProjectPartner.code)
-                     .where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written,
-                            ProjectPartner.code.is_distinct_from(code))
-                     .order_by(ProjectPartner.project_id)).all()
-    if not rows:
+    found = s.execute(select(ProjectPartner.id, ProjectPartner.project_id, ProjectPartner.code)
+                      .where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written,
+                             ProjectPartner.code.is_distinct_from(code))
+                      .order_by(ProjectPartner.project_id, ProjectPartner.id)).all()
+    if not found:
         return []
+    rows = [(pid, old) for _id, pid, old in found]
     pids = sorted({pid for pid, _old in rows})
     named = {pid: _Recoded(title=title, wards=[], written=written, version=version)
              for pid, title, version in s.execute(select(Project.id, Project.title, Project.version)
@@ -160,6 +167,10 @@ def recode_partners(s: Session, pref_code: str, written: str, code: str | None, 
                                       .join(Ward, Ward.code == ProjectWard.ward_code)
                                       .where(ProjectWard.project_id.in_(pids)).order_by(Ward.code)):
         named[pid]["wards"].append({"code": code_, "name": name})
+    held = _holding(s, pids, code)
+    merged = _merged_rows(found, held) if code is not None else []
+    if merged:  # the row that already has the code stays (or the first recoded one); the others go
+        s.execute(delete(ProjectPartner).where(ProjectPartner.id.in_(merged)))
     s.execute(update(ProjectPartner).where(ProjectPartner.pref_code == pref_code, ProjectPartner.written == written)
               .values(code=code))
     s.execute(update(Project).where(Project.id.in_(pids))
@@ -167,9 +178,30 @@ def recode_partners(s: Session, pref_code: str, written: str, code: str | None, 
               .execution_options(synchronize_session=False))
     for pid, old in dict(rows).items():  # one entry per project: 判断 — 港区の事業「…」 — コード old → new
         version = named[pid]["version"]
+        kept = {"written": [written, held[pid]]} if pid in held else {}
         audit.record(s, actor, "review", "projects", str(pid), {**named[pid], "code": old},
-                     {**named[pid], "code": code, "version": version + 1})
+                     {**named[pid], "code": code, "version": version + 1, **kept})
     return pids
+
+
+def _merged_rows(found: Sequence[Row], held: dict[int, str]) -> list[int]:
+    """The ids of the recoded partner rows (``found``: id, project id, old code, by project and id) that would
+    repeat a code in their project: all of them where the project already holds the code, else all but the first."""
+    out, first = [], set()
+    for row_id, pid, _old in found:
+        if pid in held or pid in first:
+            out.append(row_id)
+        first.add(pid)
+    return out
+
+
+def _holding(s: Session, pids: list[int], code: str | None) -> dict[int, str]:
+    """Project id → the written name of its partner that already has ``code``, for the projects of ``pids``
+    that have one (none for no code: a project may list many unresolved partners)."""
+    if code is None:
+        return {}
+    return dict(s.execute(select(ProjectPartner.project_id, ProjectPartner.written)
+                          .where(ProjectPartner.project_id.in_(pids), ProjectPartner.code == code)).all())
 
 
 def _check_codes(core: Core, wards: list[str], partners: list[str]) -> None:

@@ -131,6 +131,16 @@ class Registry(Core):
         return changes.import_template(self, path, actor=imported_by or default_actor(), actor_ward=actor_ward,
                                        **options)
 
+    def read_template(self, path: str | Path, *, actor_ward: str | None = None, **options: Any) -> TemplateResult:
+        """A project template read and checked once, nothing written (:func:`changes.read_template`)."""
+        return changes.read_template(self, path, actor_ward=actor_ward, **options)
+
+    def apply_template(self, checked: TemplateResult, *, imported_by: str | None = None,
+                       actor_ward: str | None = None, progress: Progress | None = None) -> TemplateResult:
+        """The records of a template read once (a kept preview) as changes (:func:`changes.apply_template`)."""
+        return changes.apply_template(self, checked, actor=imported_by or default_actor(), actor_ward=actor_ward,
+                                      progress=progress)
+
     def find_duplicate(self, sha256: str, as_of: str | None, kind: str = "list") -> SnapshotInfo | None:
         return editions.find_duplicate(self, sha256, as_of, kind)
 

@@ -35,6 +35,7 @@ from .project_form import PartnerAnswer, SubmittedProject, partners_text, read_f
 from .security import COOKIE, SECURITY_HEADERS, secure_cookies
 
 if TYPE_CHECKING:
+    from ..registry.staging import Staged
     from ..validate import Report
 
 router = APIRouter(include_in_schema=False)
@@ -502,8 +503,7 @@ def _preview(request: Request, account: Account, name: str, data: bytes, as_of: 
         try:
             kind = classify(path, data)
             if kind == PROJECT_TEMPLATE:  # every bad row at once; a ward's rows become pending changes, never a list
-                return project_preview(request, account, name, path, tmp,
-                                       lambda: staging.keep(reg, account.id, name, data=data))
+                return project_preview(request, account, name, path, tmp)
             if account.role == "ward":
                 raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
             if kind == OTHER_TABLE:
@@ -525,41 +525,52 @@ def upload_report(request: Request, reg: Registry, report: Report, filename: str
                   settled=settled_count(report, reg.decided_among(review_keys(report))))
 
 
-def project_preview(request: Request, account: Account, name: str, path: Path, tmp: str,
-                    keep: Callable[[], str]) -> Response:
-    """The preview of a project template: every bad row at once, else what it would add or change, and the
-    names that were corrected. A file with bad rows cannot be confirmed: nothing is written until it is fixed."""
+def project_preview(request: Request, account: Account, name: str, path: Path, tmp: str) -> Response:
+    """The preview of a project template, read and checked once: every bad row at once, else what it would add
+    or change, and the names that were corrected. Its checked records are kept (staging) for the confirmation;
+    a file with bad rows is not kept and cannot be confirmed: nothing is written until it is fixed."""
     from ..documents import DocumentError
+    from ..registry import staging
+    from ..reports.grouping import group_problems
 
     reg = _reg(request)
     try:
-        result = reg.import_projects(path, imported_by=account.username, actor_ward=actor_ward(account),
-                                     dry_run=True)
+        result = reg.read_template(path, actor_ward=actor_ward(account))
     except DocumentError as exc:
         return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
     for e in result.problems.items:
         e.file = name
+    token = None if result.problems else staging.keep(reg, account.id, name, template=result)
     return render(request, "web/admin/upload_projects.html", status_code=422 if result.problems else 200,
-                  result=result, filename=name, report=result.report, ward=actor_ward(account),
-                  token=None if result.problems else keep())  # a file with bad rows cannot be confirmed
+                  result=result, filename=name, report=result.report, ward=actor_ward(account), token=token,
+                  groups=group_problems(result.report) if result.report else [])
 
 
-def project_confirm(request: Request, account: Account, name: str, data: bytes) -> Response:
-    import tempfile
-    from pathlib import Path
+def project_confirm(request: Request, account: Account, staged: Staged) -> Response:
+    """Apply the records the preview showed (never the file again), then redirect to a page that can be
+    reloaded (POST/redirect/GET)."""
+    from urllib.parse import urlencode
 
     from ..documents import DocumentError
 
-    reg = _reg(request)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            result = reg.import_projects(path, imported_by=account.username, actor_ward=actor_ward(account))
-        except (DocumentError, RegistryError) as exc:
-            return render(request, "web/admin/upload.html", status_code=422, error=str(exc).replace(tmp + "/", ""))
-    return render(request, "web/admin/projects_imported.html", result=result, filename=name,
-                  ward=actor_ward(account))
+    assert staged.template is not None  # confirm_upload sends only a staged template here
+    try:
+        result = _reg(request).apply_template(staged.template, imported_by=account.username,
+                                              actor_ward=actor_ward(account))
+    except (DocumentError, RegistryError) as exc:
+        return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
+    query = urlencode({"file": staged.filename, "created": result.created, "updated": result.updated,
+                       "unchanged": result.unchanged})
+    return RedirectResponse(f"/admin/upload/projects-done?{query}", status_code=303)
+
+
+@router.get("/admin/upload/projects-done", response_class=HTMLResponse)
+def projects_imported(request: Request, file: str = Query("", max_length=200), created: Offset = 0,
+                      updated: Offset = 0, unchanged: Offset = 0) -> Response:
+    """What a confirmed template did (the numbers the confirmation redirected with): reloading changes nothing."""
+    account = require(request, "admin", "ward")
+    return render(request, "web/admin/projects_imported.html", filename=file, created=created, updated=updated,
+                  unchanged=unchanged, ward=actor_ward(account))
 
 
 @router.post("/admin/upload/{token}", response_class=HTMLResponse)
@@ -576,11 +587,12 @@ def confirm_upload(request: Request, token: str, csrf_token: str = Form(""), dec
         raise HTTPException(404, _("このアップロードは見つかりません（取り消し済みか期限切れ）"))
     if decision != "import":
         return RedirectResponse("/admin/upload?cancelled=1", status_code=303)
-    if staged.report is None:  # projects only: pending for a ward editor, approved at once for an admin
-        return project_confirm(request, account, staged.filename, staged.data or b"")
+    if staged.template is not None:  # projects only: pending for a ward editor, approved at once for an admin
+        return project_confirm(request, account, staged)
     if account.role == "ward":
         raise HTTPException(403, _("区の担当者がアップロードできるのは連携事業テンプレートだけです"))
     try:  # the upload's memo is internal (the audit log keeps it); the public note is set when publishing
+        assert staged.report is not None  # a staged upload holds a template or a checked list
         result = reg.import_report(staged.report, memo=memo, imported_by=account.username)
     except RegistryError as exc:
         return render(request, "web/admin/upload.html", status_code=422, error=str(exc))
