@@ -210,3 +210,21 @@ def test_no_function_hides_the_gettext_alias():
                 if any(n.id == "_" for n in names):
                     bad.append(f"{path.name}:{node.lineno} in {fn.name}")
     assert not bad, bad
+
+
+def test_change_labels_and_template_summaries_come_from_the_catalogue():
+    """A change's action and state, and a template's summary of bad rows, read in the reader's language."""
+    import dataclasses
+
+    from renkei.documents.projects import RowProblems
+    from renkei.i18n import use_language
+    from renkei.registry.changes import ChangeView
+
+    view = ChangeView(**{**{f.name: None for f in dataclasses.fields(ChangeView)},
+                         "action": "update", "state": "superseded"})
+    problems = RowProblems()
+    assert (view.action_label, view.state_label) == ("変更", "置き換え済み")
+    assert problems.summary().startswith("問題のある行が0件")
+    with use_language("en"):
+        assert view.state_label == "replaced" and view.action_label != "変更"
+        assert problems.summary().startswith("0 rows have problems")

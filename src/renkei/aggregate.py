@@ -52,8 +52,8 @@ def checked_records(records: Iterable[ProjectRecord], resolver: Resolver, proble
             continue
         if ward and ward not in codes:
             cell = record.ward_cell
-            problems.add(DocumentError(f"区: 「{'・'.join(record.wards)}」 — "
-                                       f"{resolver.directory[ward].name}以外の事業は登録できません",
+            problems.add(DocumentError(_("区: 「{wards}」 — {ward}以外の事業は登録できません").format(
+                                           wards="・".join(record.wards), ward=resolver.directory[ward].name),
                                        file=file, sheet=record.sheet, row=record.row, col=cell.col if cell else None))
             continue
         yield record

@@ -113,8 +113,9 @@ class RowProblems:
         return self.total > 0
 
     def summary(self) -> str:
-        shown = f"（先頭{len(self.items)}件を表示）" if self.total > len(self.items) else ""
-        return f"問題のある行が{self.total}件あります{shown}。ファイルを直してからもう一度アップロードしてください"
+        shown = _("（先頭{n}件を表示）").format(n=len(self.items)) if self.total > len(self.items) else ""
+        return _("問題のある行が{total}件あります{shown}。ファイルを直してからもう一度アップロードしてください").format(
+            total=self.total, shown=shown)
 
 
 def split_names(text: str) -> list[str]:

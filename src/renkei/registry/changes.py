@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..documents.model import Cell
 from ..documents.projects import ProjectFile, ProjectRecord, RowProblems
-from ..i18n import _
+from ..i18n import N_, _, gettext
 from . import imports, locks, permissions, projects, visibility, workflow
 from .base import ConflictError, Core, PermissionDenied, Progress, RegistryError, iso, now
 from .schema import Project, ProjectChange, ProjectPartner, ProjectWard, ReviewDecision, table_of
@@ -42,6 +42,12 @@ FIELDS = projects.PROJECT_FIELDS
 BLANK = {"field": None, "fiscal_year": None, "start_date": None, "end_date": None, "summary": "", "source_url": ""}
 BATCH = 500
 TEMPLATE_LOCK = "project-templates"  # held by every template import while it reads and writes (:mod:`.locks`)
+
+
+# how a change's action and state read (gettext when shown)
+CHANGE_ACTIONS = {"create": N_("追加"), "update": N_("変更"), "delete": N_("削除")}
+CHANGE_STATES = {"pending": N_("承認待ち"), "approved": N_("承認済み"), "rejected": N_("却下"),
+                 "superseded": N_("置き換え済み")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +77,11 @@ class ChangeView:
 
     @property
     def action_label(self) -> str:
-        return {"create": "追加", "update": "変更", "delete": "削除"}[self.action]
+        return gettext(CHANGE_ACTIONS[self.action])
 
     @property
     def state_label(self) -> str:
-        return {"pending": "承認待ち", "approved": "承認済み", "rejected": "却下", "superseded": "置き換え済み"}[
-            self.state]
+        return gettext(CHANGE_STATES[self.state])
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
