@@ -163,6 +163,8 @@ def test_about_explains_the_reconciliation_service_and_the_contact(fresh, monkey
     page = TestClient(app).get("/about/").text
     assert "OpenRefine で使う（照合サービス）" in page and "http://testserver/reconcile" in page
     assert "問い合わせ先を設定していません" in page
+    assert re.search(r"<title>このサイトについて[^<]*</title>", page)  # the title is words, never markup
+    assert page.count('id="contact"') == 1
     for value, expected in (("renkei@example.jp", '<a href="mailto:renkei@example.jp">renkei@example.jp</a>'),
                             ("https://example.jp/toiawase", '<a href="https://example.jp/toiawase">'),
                             ("特別区長会事務局 03-0000-0000", "<p>特別区長会事務局 03-0000-0000</p>"),
@@ -222,3 +224,22 @@ def test_api_error_bodies_are_in_the_servers_language(fresh, monkeypatch):  # no
     monkeypatch.setenv("RENKEI_LANG", "en")
     assert client.get("/api/v1/partners", params={"limit": 0}).json()["detail"][0]["msg"] == \
         "Input should be greater than or equal to 1"
+
+
+def test_a_registry_with_nothing_published_yet_says_so_on_the_top_page(tmp_path, directory, resolver):
+    """A production registry made with `db upgrade --no-seed` has no edition until the first release: its top page
+    says so (200), not 「ページが見つかりません」."""
+    from renkei.registry import Registry, database
+    from renkei.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    engine = database.make_engine(url)
+    database.upgrade(engine)
+    engine.dispose()
+    reg = Registry.open(url, directory=directory, resolver=resolver)
+    try:
+        r = TestClient(create_app(registry=reg)).get("/")
+        assert r.status_code == 200 and "まだ公表された一覧はありません" in r.text
+        assert TestClient(create_app(registry=reg)).get("/?snapshot=1").status_code == 404  # an id: still 404
+    finally:
+        reg.engine.dispose()

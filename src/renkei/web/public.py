@@ -47,6 +47,8 @@ def top(request: Request, snapshot: OptionalId = None) -> Response:
     reg = site.registry
 
     def make() -> tuple[bytes, str]:
+        if snapshot is None and not reg.snapshots():  # a new registry (db upgrade --no-seed): nothing public yet
+            return _html(request, "web/top_empty.html")
         snap, keep = pick_snapshot(reg, snapshot)
         data = opendata.build(reg, snap.id)
         svg = maps.prefecture_links(maps.prefecture_map(data, "count"), lambda c: urls.prefecture(c, keep))
