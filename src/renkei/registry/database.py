@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -115,13 +116,28 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_connection: Any, _record: object) -> None:  # Any: the DB-API connection (sqlite3)
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
+            _when_unlocked(lambda: cur.execute("PRAGMA journal_mode=WAL"))  # may answer "locked" at once
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA recursive_triggers=ON")  # REPLACE's implicit delete fires the frozen-row triggers
             cur.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+
+
+def _when_unlocked(step: Callable[[], object], attempts: int = 100) -> None:
+    """Run a SQLite step that can answer "database is locked" at once instead of waiting for the busy timeout
+    (switching a fresh file to WAL while other connections open it: seen in CI), trying again for a few seconds."""
+    import sqlite3
+
+    for attempt in range(attempts):
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _alembic_config(connection: Connection | None = None, published: list[dict] | None = None) -> Config:
