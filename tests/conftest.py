@@ -12,6 +12,15 @@ SEED = ROOT / "src" / "renkei" / "data" / "seed" / "000_c5c746091caa1e08.txt"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def free_port() -> int:
+    """A loopback port free right now, for a server a test starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cache_dir(tmp_path_factory):
     """Generated downloads are cached in a temporary folder, never in the user's cache (RENKEI_CACHE_DIR)."""

@@ -6,7 +6,6 @@ They skip on a laptop without Chromium (saying so), never in CI (CI=true), where
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI
+from conftest import IN_CI, free_port
 
 CHROMIUM = os.environ.get("RENKEI_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery"
@@ -32,12 +31,6 @@ def _chromium_or_skip() -> None:
         pytest.skip(f"browser tests skipped: {CHROMIUM} or the playwright package is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, make_fixtures):
     """A real `renkei serve` on a free loopback port, with projects and accounts."""
@@ -52,7 +45,7 @@ def server(tmp_path_factory, make_fixtures):
     accounts.add_user(reg, "jimu", PASSWORD, "admin", display_name="事務局")
     accounts.add_user(reg, "chuo", PASSWORD, "ward", "中央区")
     reg.engine.dispose()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "renkei", "--db", db, "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

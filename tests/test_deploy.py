@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, ROOT
+from conftest import IN_CI, ROOT, free_port
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -35,12 +34,6 @@ def _tool_or_skip(path: str | None, name: str) -> str:
     if IN_CI:
         pytest.fail(f"CI=true but {name} is missing: .ci/run installs it")
     pytest.skip(f"deployment test skipped: {name} is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _unit(name: str) -> dict[str, list[str]]:
@@ -148,7 +141,7 @@ def proxied(tmp_path_factory):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                     "/CN=localhost", "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
                    check=True, capture_output=True, timeout=60)
-    app_port, http_port, https_port = _free_port(), _free_port(), _free_port()
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
     errors = tmp / "errors"
     errors.mkdir()
     for page in (DEPLOY / "nginx").glob("*.html"):
